@@ -1,0 +1,29 @@
+"""latentgraph: the latent spaces of deep networks, studied as graphs.
+
+Stages (one file each under rules/): train -> latents -> knn -> stability.
+Results land in results/<name>/ (name from the config); see README.md.
+"""
+
+from snakemake.utils import min_version
+
+min_version("8.20")
+
+
+# The default config is the embedded digits demo; `--configfile X` replaces it entirely
+# (keys X leaves out take the schema's defaults, never the demo's values).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/train.smk"
+include: "rules/latents.smk"
+include: "rules/knn.smk"
+include: "rules/stability.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_targets(),

@@ -1,0 +1,49 @@
+"""latentgraph: explore the latent spaces of deep networks with network science.
+
+A small library of plain functions over arrays (the Snakemake workflow is a thin layer on
+top of it):
+
+- :func:`knn` / :func:`knn_graph` - exact k-nearest-neighbour tables and graphs (L1);
+- :func:`jaccard` / :func:`cns` - graph average Jaccard and class neighbourhood similarity;
+- :func:`read_latents` / :func:`write_latents` - the Parquet latents format.
+
+Importing the package is cheap: heavy dependencies load when a function needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "knn": "latentgraph.knn",
+    "knn_graph": "latentgraph.knn",
+    "knn_table": "latentgraph.knn",
+    "adjacency": "latentgraph.knn",
+    "KnnTable": "latentgraph.knn",
+    "jaccard": "latentgraph.similarity",
+    "cns": "latentgraph.similarity",
+    "jaccard_per_vertex": "latentgraph.similarity",
+    "cns_per_vertex": "latentgraph.similarity",
+    "compare_tables": "latentgraph.similarity",
+    "read_latents": "latentgraph.io",
+    "write_latents": "latentgraph.io",
+    "read_knn": "latentgraph.io",
+    "write_knn": "latentgraph.io",
+    "Latents": "latentgraph.io",
+    "LatentGraphError": "latentgraph.utils",
+}
+
+__all__ = sorted(_EXPORTS) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'latentgraph' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -1,0 +1,50 @@
+"""Checks of a workflow config beyond what its JSON schema can say.
+
+The schema (``schemas/config.schema.yaml``) checks keys, types, ranges and allowed values
+and fills in defaults; :func:`check_config` then checks how the parts fit together (a
+window inside the trained epochs, comparisons of runs that exist, ...). Pure Python, so
+the Snakefile can call it before any job runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .utils import LatentGraphError
+
+
+def _fail(key: str, msg: str) -> None:
+    raise LatentGraphError(f"config key {key}: {msg}")
+
+
+def epoch_window(config: dict[str, Any]) -> list[int]:
+    """The epochs whose latents are studied (``stability.epochs`` = [first, last], inclusive)."""
+    first, last = config["stability"]["epochs"]
+    return list(range(int(first), int(last) + 1))
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Raise :class:`LatentGraphError` naming the key when parts of the config disagree."""
+    train = config["train"]
+    runs = train["runs"]
+    epochs = int(train["epochs"])
+    if not runs:
+        _fail("train.runs", "needs at least one run (name: seed)")
+    seeds = list(runs.values())
+    if len(set(seeds)) != len(seeds):
+        _fail("train.runs", f"two runs share a seed ({runs}); runs must differ in their seed")
+    stab = config["stability"]
+    for r in stab["runs"]:
+        if r not in runs:
+            _fail("stability.runs", f"run {r!r} is not trained; trained runs: {sorted(runs)}")
+    first, last = stab["epochs"]
+    if not 0 <= first <= last <= epochs:
+        _fail("stability.epochs", f"window [{first}, {last}] must lie inside the trained epochs 0..{epochs}")
+    for m in train["scheduler"]["milestones"]:
+        if m > epochs:
+            _fail("train.scheduler.milestones", f"milestone {m} is after the last epoch ({epochs})")
+    ks = config["knn"]["k"]
+    if len(set(ks)) != len(ks):
+        _fail("knn.k", f"values repeat: {ks}")
+    if config["data"]["dataset"] in ("cifar100", "imagefolder") and not config["data"].get("root"):
+        _fail("data.root", f"dataset {config['data']['dataset']!r} needs a root folder")

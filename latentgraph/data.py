@@ -1,0 +1,327 @@
+"""Datasets: a small registry of image classification data with stable sample ids.
+
+Every split is a torch ``Dataset`` whose items are ``(image, label, sample_id)`` and which
+exposes ``labels`` and ``sample_ids`` as numpy arrays, so latents can always be traced back
+to their samples. Images come out normalised, at their native size; resizing to the model's
+``input_size`` happens batch-wise on the compute device (:func:`prepare_batch`), which is
+what lets a GPU upscale CIFAR's 32 px images to 224 px without a CPU bottleneck.
+
+Datasets
+--------
+``digits``       scikit-learn's bundled 8x8 digits (1,797 real images, no download), a fixed
+                 stratified train/test split; grey is repeated to 3 channels.
+``synthetic``    a small seeded set of class-conditional 3-channel images, for tests.
+``cifar100``     torchvision's CIFAR-100 under ``root`` (downloaded only if ``download``).
+``imagefolder``  ``root/train`` and ``root/val`` class folders (ImageNet layout); images
+                 are resized and centre-cropped on the CPU (they vary in size).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .utils import LatentGraphError
+
+log = logging.getLogger(__name__)
+
+DATASETS = ("digits", "synthetic", "cifar100", "imagefolder")
+
+CIFAR100_MEAN = (0.5071, 0.4865, 0.4409)
+CIFAR100_STD = (0.2673, 0.2564, 0.2762)
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+
+
+@dataclass
+class DataBundle:
+    """The splits of one dataset plus what downstream stages need to know about it."""
+
+    name: str
+    train: Any  # torch Dataset of (image, label, sample_id)
+    test: Any
+    classes: list[str]
+    val: Any = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes."""
+        return len(self.classes)
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - environment dependent
+        raise LatentGraphError("this step needs PyTorch: pip install 'latentgraph[torch]'") from exc
+    return torch
+
+
+class TensorSplit:
+    """An in-memory split: images (N, 3, H, W) float32, labels and sample ids.
+
+    Small enough to batch by indexing (no DataLoader); used for digits and synthetic data.
+    """
+
+    def __init__(self, images: Any, labels: np.ndarray, sample_ids: np.ndarray) -> None:
+        torch = _torch()
+        self.images = torch.as_tensor(images, dtype=torch.float32).contiguous()
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self.sample_ids = np.asarray(sample_ids, dtype=np.int64)
+        self._labels_t = torch.as_tensor(self.labels)
+        self._ids_t = torch.as_tensor(self.sample_ids)
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def __getitem__(self, i: int) -> tuple[Any, int, int]:
+        return self.images[i], int(self.labels[i]), int(self.sample_ids[i])
+
+    def batch(self, index: Any) -> tuple[Any, Any, Any]:
+        """Images, labels and ids of the rows in ``index`` (a LongTensor)."""
+        return self.images[index], self._labels_t[index], self._ids_t[index]
+
+    def subset(self, rows: np.ndarray) -> TensorSplit:
+        """A new split holding only ``rows`` (positions, not ids)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return TensorSplit(self.images[rows], self.labels[rows], self.sample_ids[rows])
+
+
+class IndexedDataset:
+    """Wrap a torchvision-style dataset so items carry their sample id (the index)."""
+
+    def __init__(self, base: Any, labels: np.ndarray, sample_ids: np.ndarray | None = None) -> None:
+        self.base = base
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self.sample_ids = np.arange(len(self.labels), dtype=np.int64) if sample_ids is None else np.asarray(sample_ids)
+        self._rows = np.arange(len(self.labels), dtype=np.int64)
+
+    def __len__(self) -> int:
+        return int(self.labels.shape[0])
+
+    def __getitem__(self, i: int) -> tuple[Any, int, int]:
+        x, y = self.base[int(self._rows[i])]
+        return x, int(y), int(self.sample_ids[i])
+
+    def subset(self, rows: np.ndarray) -> IndexedDataset:
+        """A view holding only ``rows`` (positions, not ids)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = IndexedDataset(self.base, self.labels[rows], self.sample_ids[rows])
+        out._rows = self._rows[rows]
+        return out
+
+
+def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row positions of a stratified train/test split, fixed by ``seed``."""
+    from sklearn.model_selection import train_test_split
+
+    rows = np.arange(len(labels))
+    tr, te = train_test_split(rows, test_size=test_fraction, stratify=labels, random_state=seed)
+    return np.sort(tr), np.sort(te)
+
+
+def _normalise_grey(images: np.ndarray) -> np.ndarray:
+    """(N, H, W) in [0, 1] -> (N, 3, H, W) standardised to mean 0, std 1 per dataset."""
+    x = images.astype(np.float32)
+    x = (x - x.mean()) / (x.std() + 1e-8)
+    return np.repeat(x[:, None, :, :], 3, axis=1)
+
+
+def load_digits_bundle(test_fraction: float = 0.5, split_seed: int = 0) -> DataBundle:
+    """scikit-learn's bundled digits: 1,797 8x8 images of 10 classes, stratified split."""
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    images = _normalise_grey(d.images / 16.0)
+    labels = d.target.astype(np.int64)
+    ids = np.arange(len(labels), dtype=np.int64)
+    tr, te = stratified_split(labels, test_fraction, split_seed)
+    return DataBundle(
+        name="digits",
+        train=TensorSplit(images[tr], labels[tr], ids[tr]),
+        test=TensorSplit(images[te], labels[te], ids[te]),
+        classes=[str(c) for c in d.target_names],
+        info={"native_size": 8, "n_total": len(labels)},
+    )
+
+
+def load_synthetic_bundle(
+    n_classes: int = 4,
+    n_per_class: int = 40,
+    image_size: int = 8,
+    noise: float = 1.0,
+    test_fraction: float = 0.5,
+    seed: int = 0,
+) -> DataBundle:
+    """A seeded toy set: each class is a random smooth template plus Gaussian noise."""
+    rng = np.random.default_rng(seed)
+    templates = rng.normal(size=(n_classes, 3, image_size, image_size)).astype(np.float32)
+    labels = np.repeat(np.arange(n_classes, dtype=np.int64), n_per_class)
+    images = templates[labels] + noise * rng.normal(size=(labels.size, 3, image_size, image_size)).astype(np.float32)
+    ids = np.arange(labels.size, dtype=np.int64)
+    tr, te = stratified_split(labels, test_fraction, seed)
+    return DataBundle(
+        name="synthetic",
+        train=TensorSplit(images[tr], labels[tr], ids[tr]),
+        test=TensorSplit(images[te], labels[te], ids[te]),
+        classes=[f"class_{c}" for c in range(n_classes)],
+        info={"native_size": image_size, "n_total": int(labels.size)},
+    )
+
+
+def load_cifar100_bundle(root: str, download: bool = False, augment: bool = False) -> DataBundle:
+    """torchvision's CIFAR-100 (train 50,000 / test 10,000 images, 32 px, 100 classes)."""
+    from torchvision import datasets, transforms
+
+    if not Path(root).exists() and not download:
+        raise LatentGraphError(
+            f"CIFAR-100 root {root!r} does not exist; set data.download: true where downloads are allowed"
+        )
+    norm = [transforms.ToTensor(), transforms.Normalize(CIFAR100_MEAN, CIFAR100_STD)]
+    train_tf = transforms.Compose(
+        ([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()] if augment else []) + norm
+    )
+    try:
+        train = datasets.CIFAR100(root, train=True, download=download, transform=train_tf)
+        test = datasets.CIFAR100(root, train=False, download=download, transform=transforms.Compose(norm))
+    except RuntimeError as exc:
+        raise LatentGraphError(f"cannot load CIFAR-100 from {root!r}: {exc}") from exc
+    return DataBundle(
+        name="cifar100",
+        train=IndexedDataset(train, np.asarray(train.targets)),
+        test=IndexedDataset(test, np.asarray(test.targets)),
+        classes=list(train.classes),
+        info={"native_size": 32},
+    )
+
+
+def load_imagefolder_bundle(
+    root: str,
+    input_size: int = 224,
+    train_dir: str = "train",
+    val_dir: str = "val",
+    augment: bool = False,
+    require_train: bool = True,
+) -> DataBundle:
+    """An ImageNet-style folder: ``root/train/<class>/*.jpg`` and ``root/val/<class>/*.jpg``.
+
+    Evaluation images are resized to input_size * 256 / 224 and centre-cropped (the usual
+    ImageNet protocol). ``require_train=False`` allows a val-only folder (pretrained models).
+    """
+    from torchvision import datasets, transforms
+
+    rootp = Path(root)
+    resize = int(round(input_size * 256 / 224))
+    norm = [transforms.ToTensor(), transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD)]
+    eval_tf = transforms.Compose([transforms.Resize(resize), transforms.CenterCrop(input_size)] + norm)
+    train_tf = (
+        transforms.Compose([transforms.RandomResizedCrop(input_size), transforms.RandomHorizontalFlip()] + norm)
+        if augment
+        else eval_tf
+    )
+
+    def folder(sub: str, tf: Any) -> Any:
+        path = rootp / sub
+        if not path.is_dir():
+            raise LatentGraphError(f"image folder {str(path)!r} does not exist")
+        try:
+            return datasets.ImageFolder(str(path), transform=tf)
+        except (FileNotFoundError, RuntimeError) as exc:
+            raise LatentGraphError(f"cannot read image folder {str(path)!r}: {exc}") from exc
+
+    val = folder(val_dir, eval_tf)
+    train = folder(train_dir, train_tf) if (require_train or (rootp / train_dir).is_dir()) else None
+    if train is not None and train.classes != val.classes:
+        raise LatentGraphError(f"{root}: train and val folders have different class folders")
+    return DataBundle(
+        name="imagefolder",
+        train=IndexedDataset(train, np.asarray(train.targets)) if train is not None else None,
+        test=IndexedDataset(val, np.asarray(val.targets)),
+        classes=list(val.classes),
+        info={"native_size": input_size},
+    )
+
+
+def read_class_names(path: str | Path, n_classes: int | None = None) -> list[str]:
+    """Class names from a text file (one per line, in class-index order) or a CSV/TSV
+    with an ``index``/``id`` column and a ``name``/``class_name`` column."""
+    p = Path(path)
+    if not p.exists():
+        raise LatentGraphError(f"class-names file {str(p)!r} does not exist")
+    text = p.read_text().splitlines()
+    names: list[str]
+    if p.suffix.lower() in (".csv", ".tsv"):
+        import pandas as pd
+
+        df = pd.read_csv(p, sep="\t" if p.suffix.lower() == ".tsv" else ",")
+        id_col = next((c for c in ("index", "id", "class", "label") if c in df.columns), None)
+        name_col = next((c for c in ("name", "class_name", "label_name") if c in df.columns), None)
+        if name_col is None:
+            raise LatentGraphError(f"{p}: needs a 'name' or 'class_name' column, has {list(df.columns)}")
+        if id_col is not None:
+            df = df.sort_values(id_col)
+        names = [str(x) for x in df[name_col]]
+    else:
+        names = [line.strip() for line in text if line.strip()]
+    if n_classes is not None and len(names) != n_classes:
+        raise LatentGraphError(f"{p}: has {len(names)} class names, the data has {n_classes} classes")
+    return names
+
+
+def load_dataset(cfg: dict[str, Any], input_size: int | None = None) -> DataBundle:
+    """Build the :class:`DataBundle` described by a config's ``data`` section."""
+    name = cfg.get("dataset", "digits")
+    if name not in DATASETS:
+        raise LatentGraphError(f"unknown dataset {name!r}; allowed: {list(DATASETS)}")
+    test_fraction = float(cfg.get("test_fraction", 0.5))
+    split_seed = int(cfg.get("split_seed", 0))
+    if name == "digits":
+        bundle = load_digits_bundle(test_fraction, split_seed)
+    elif name == "synthetic":
+        s = cfg.get("synthetic", {}) or {}
+        bundle = load_synthetic_bundle(
+            n_classes=int(s.get("n_classes", 4)),
+            n_per_class=int(s.get("n_per_class", 40)),
+            image_size=int(s.get("image_size", 8)),
+            noise=float(s.get("noise", 1.0)),
+            test_fraction=test_fraction,
+            seed=split_seed,
+        )
+    elif name == "cifar100":
+        if not cfg.get("root"):
+            raise LatentGraphError("data.root must be set for dataset cifar100")
+        bundle = load_cifar100_bundle(cfg["root"], bool(cfg.get("download", False)), bool(cfg.get("augment", False)))
+    else:
+        if not cfg.get("root"):
+            raise LatentGraphError("data.root must be set for dataset imagefolder")
+        bundle = load_imagefolder_bundle(
+            cfg["root"],
+            input_size=int(input_size or 224),
+            train_dir=cfg.get("train_dir", "train"),
+            val_dir=cfg.get("val_dir", "val"),
+            augment=bool(cfg.get("augment", False)),
+            require_train=bool(cfg.get("require_train", True)),
+        )
+    if cfg.get("class_names"):
+        bundle.classes = read_class_names(cfg["class_names"], bundle.num_classes)
+    val_fraction = float(cfg.get("val_fraction", 0.0) or 0.0)
+    if val_fraction > 0 and bundle.train is not None:
+        tr, va = stratified_split(bundle.train.labels, val_fraction, split_seed + 1)
+        bundle.train, bundle.val = bundle.train.subset(tr), bundle.train.subset(va)
+    return bundle
+
+
+def prepare_batch(x: Any, input_size: int | None, device: Any, channels_last: bool = False) -> Any:
+    """Move an image batch to ``device`` and resize it to ``input_size`` there (bilinear)."""
+    torch = _torch()
+    x = x.to(device, non_blocking=True)
+    if input_size is not None and (x.shape[-1] != input_size or x.shape[-2] != input_size):
+        x = torch.nn.functional.interpolate(x, size=(input_size, input_size), mode="bilinear", align_corners=False)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    return x

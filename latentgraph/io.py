@@ -1,0 +1,274 @@
+"""Reading and writing latents and kNN graphs as Parquet.
+
+Latents file (one row per sample, the spine's schema)::
+
+    sample_id   int64                        unique per file
+    label       int64                        class index, >= 0
+    latent      fixed_size_list<float32>[d]  the penultimate-layer activation
+    prediction  int64 (optional)             the model's predicted class
+
+File-level metadata sits under the schema metadata key ``latentgraph`` as JSON (dataset,
+split, arch, seed, epoch, test_accuracy, class_names, ...).
+
+kNN graph file (one row per vertex, neighbours sorted by (distance, index))::
+
+    sample_id     int64
+    label         int64
+    neighbor_ids  fixed_size_list<int64>[k]    sample ids of the k nearest other samples
+    distances     fixed_size_list<float64>[k]  their exact distances
+
+Both writers are atomic; both readers validate and name the file in every error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .utils import LatentGraphError, atomic_path
+
+META_KEY = b"latentgraph"
+
+
+@dataclass
+class Latents:
+    """Latent vectors of N samples with their ids, labels and file metadata."""
+
+    X: np.ndarray  # (N, d) float32
+    labels: np.ndarray  # (N,) int64
+    sample_id: np.ndarray  # (N,) int64
+    prediction: np.ndarray | None = None  # (N,) int64
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.X, self.labels, self.sample_id = validate_latents(
+            self.X, self.labels, self.sample_id, source=self.metadata.get("source")
+        )
+        if self.prediction is not None:
+            self.prediction = np.asarray(self.prediction, dtype=np.int64)
+            if self.prediction.shape != self.labels.shape:
+                raise LatentGraphError(f"{self._src()}prediction has shape {self.prediction.shape}, "
+                                       f"expected {self.labels.shape}")
+
+    def _src(self) -> str:
+        src = self.metadata.get("source")
+        return f"{src}: " if src else ""
+
+    @property
+    def n(self) -> int:
+        """Number of samples."""
+        return int(self.X.shape[0])
+
+    @property
+    def dim(self) -> int:
+        """Latent dimension d."""
+        return int(self.X.shape[1])
+
+    @property
+    def accuracy(self) -> float | None:
+        """Fraction of samples whose prediction equals the label (None without predictions)."""
+        if self.prediction is None:
+            return None
+        return float(np.mean(self.prediction == self.labels))
+
+
+def validate_latents(
+    X: Any, labels: Any, sample_id: Any = None, *, source: str | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Check latents, labels and ids; return them as float32 / int64 / int64 arrays.
+
+    Raises :class:`LatentGraphError` for a non 2-D matrix, NaN or inf values, labels that
+    are not non-negative integers or do not match the number of rows, and repeated ids.
+    """
+    where = f"{source}: " if source else ""
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise LatentGraphError(f"{where}latents must be a 2-D array (samples x dims), got shape {X.shape}")
+    if X.shape[0] < 2 or X.shape[1] < 1:
+        raise LatentGraphError(f"{where}latents need at least 2 samples and 1 dimension, got shape {X.shape}")
+    if not np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.complexfloating):
+        raise LatentGraphError(f"{where}latents must be real numbers, got dtype {X.dtype}")
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        rows = np.flatnonzero(bad.any(axis=1))
+        raise LatentGraphError(
+            f"{where}latents contain {int(bad.sum())} NaN/inf values in {rows.size} rows "
+            f"(first rows: {rows[:5].tolist()}); values that overflow float32 count as inf"
+        )
+    labels = np.asarray(labels)
+    if labels.shape != (X.shape[0],):
+        raise LatentGraphError(f"{where}labels have shape {labels.shape}, expected ({X.shape[0]},) to match the latents")
+    if labels.dtype.kind == "f":
+        if not np.all(np.isfinite(labels)) or not np.all(labels == np.round(labels)):
+            raise LatentGraphError(f"{where}labels must be integers")
+    elif labels.dtype.kind not in "iu":
+        raise LatentGraphError(f"{where}labels must be integers, got dtype {labels.dtype}")
+    labels = labels.astype(np.int64)
+    if labels.min() < 0:
+        raise LatentGraphError(f"{where}labels must be >= 0, found {int(labels.min())}")
+    if sample_id is None:
+        sample_id = np.arange(X.shape[0], dtype=np.int64)
+    sample_id = np.asarray(sample_id)
+    if sample_id.shape != (X.shape[0],) or sample_id.dtype.kind not in "iu":
+        raise LatentGraphError(f"{where}sample_id must be {X.shape[0]} integers, got {sample_id.dtype} {sample_id.shape}")
+    sample_id = sample_id.astype(np.int64)
+    uniq, counts = np.unique(sample_id, return_counts=True)
+    if uniq.size != sample_id.size:
+        dup = uniq[counts > 1]
+        raise LatentGraphError(f"{where}sample_id values repeat ({dup.size} ids, e.g. {dup[:5].tolist()})")
+    return X, labels, sample_id
+
+
+def _fixed_list(values: np.ndarray, arrow_type: pa.DataType) -> pa.FixedSizeListArray:
+    n, k = values.shape
+    flat = pa.array(np.ascontiguousarray(values).reshape(-1), type=arrow_type)
+    return pa.FixedSizeListArray.from_arrays(flat, k)
+
+
+def _list_column_to_numpy(col: pa.ChunkedArray, dtype: Any, name: str, where: str) -> np.ndarray:
+    arr = col.combine_chunks()
+    if pa.types.is_fixed_size_list(arr.type):
+        width = arr.type.list_size
+    elif pa.types.is_list(arr.type) or pa.types.is_large_list(arr.type):
+        lengths = np.asarray(arr.value_lengths().fill_null(-1))
+        if lengths.size and (lengths.min() != lengths.max() or lengths.min() < 0):
+            raise LatentGraphError(f"{where}column {name!r} has lists of different lengths or nulls")
+        width = int(lengths[0]) if lengths.size else 0
+    else:
+        raise LatentGraphError(f"{where}column {name!r} must be a list column, got {arr.type}")
+    if arr.null_count:
+        raise LatentGraphError(f"{where}column {name!r} has {arr.null_count} null rows")
+    flat = arr.flatten()
+    if flat.null_count:
+        raise LatentGraphError(f"{where}column {name!r} has null values inside its lists")
+    if not (pa.types.is_floating(flat.type) or pa.types.is_integer(flat.type)):
+        raise LatentGraphError(f"{where}column {name!r} must hold numbers, got {flat.type}")
+    values = flat.to_numpy(zero_copy_only=False)
+    if dtype is not None:
+        values = values.astype(dtype, copy=False)
+    return values.reshape(len(arr), width)
+
+
+def _int_column(table: pa.Table, name: str, where: str) -> np.ndarray:
+    col = table.column(name)
+    if col.null_count:
+        raise LatentGraphError(f"{where}column {name!r} has {col.null_count} nulls")
+    if not pa.types.is_integer(col.type):
+        raise LatentGraphError(f"{where}column {name!r} must be an integer column, got {col.type}")
+    return col.to_numpy().astype(np.int64)
+
+
+def _read_table(path: str | os.PathLike, what: str, required: list[str]) -> tuple[pa.Table, dict[str, Any]]:
+    path = Path(path)
+    where = f"{path}: "
+    if not path.exists():
+        raise LatentGraphError(f"{where}{what} file does not exist")
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise LatentGraphError(f"{where}cannot read {what} file as Parquet ({type(exc).__name__}: {exc})") from exc
+    missing = [c for c in required if c not in table.column_names]
+    if missing:
+        raise LatentGraphError(
+            f"{where}{what} file lacks column(s) {missing}; it has {table.column_names}"
+        )
+    meta: dict[str, Any] = {}
+    raw = (table.schema.metadata or {}).get(META_KEY)
+    if raw:
+        try:
+            meta = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise LatentGraphError(f"{where}metadata is not valid JSON: {exc}") from exc
+    meta["source"] = str(path)
+    return table, meta
+
+
+def write_latents(
+    path: str | os.PathLike,
+    X: np.ndarray,
+    labels: np.ndarray,
+    sample_id: np.ndarray | None = None,
+    prediction: np.ndarray | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Validate and write latents to ``path`` (Parquet, atomically). Returns the path."""
+    X, labels, sample_id = validate_latents(X, labels, sample_id)
+    cols = {
+        "sample_id": pa.array(sample_id, type=pa.int64()),
+        "label": pa.array(labels, type=pa.int64()),
+        "latent": _fixed_list(X, pa.float32()),
+    }
+    if prediction is not None:
+        cols["prediction"] = pa.array(np.asarray(prediction, dtype=np.int64), type=pa.int64())
+    meta = dict(metadata or {})
+    meta.pop("source", None)
+    meta.setdefault("latent_dim", int(X.shape[1]))
+    meta.setdefault("n_samples", int(X.shape[0]))
+    table = pa.table(cols).replace_schema_metadata({META_KEY: json.dumps(meta, sort_keys=True)})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+    return Path(path)
+
+
+def read_latents(path: str | os.PathLike) -> Latents:
+    """Read and validate a latents Parquet file (see the module docstring for the schema)."""
+    table, meta = _read_table(path, "latents", ["sample_id", "label", "latent"])
+    where = f"{path}: "
+    sample_id = _int_column(table, "sample_id", where)
+    labels = _int_column(table, "label", where)
+    X = _list_column_to_numpy(table.column("latent"), None, "latent", where)
+    prediction = _int_column(table, "prediction", where) if "prediction" in table.column_names else None
+    return Latents(X=X, labels=labels, sample_id=sample_id, prediction=prediction, metadata=meta)
+
+
+def write_knn(path: str | os.PathLike, table: Any, metadata: dict[str, Any] | None = None) -> Path:
+    """Write a :class:`latentgraph.knn.KnnTable` to Parquet (atomically)."""
+    ids = table.sample_id
+    cols = {
+        "sample_id": pa.array(ids, type=pa.int64()),
+        "label": pa.array(table.labels, type=pa.int64()),
+        "neighbor_ids": _fixed_list(ids[table.indices], pa.int64()),
+        "distances": _fixed_list(table.distances.astype(np.float64), pa.float64()),
+    }
+    meta = dict(table.metadata)
+    meta.update(metadata or {})
+    meta.pop("source", None)
+    meta.update({"k": int(table.k), "metric": table.metric})
+    arrow = pa.table(cols).replace_schema_metadata({META_KEY: json.dumps(meta, sort_keys=True)})
+    with atomic_path(path) as tmp:
+        pq.write_table(arrow, tmp)
+    return Path(path)
+
+
+def read_knn(path: str | os.PathLike) -> Any:
+    """Read a kNN graph Parquet file written by :func:`write_knn` into a ``KnnTable``."""
+    from .knn import KnnTable
+
+    table, meta = _read_table(path, "kNN graph", ["sample_id", "label", "neighbor_ids", "distances"])
+    where = f"{path}: "
+    ids = _int_column(table, "sample_id", where)
+    labels = _int_column(table, "label", where)
+    nbr_ids = _list_column_to_numpy(table.column("neighbor_ids"), np.int64, "neighbor_ids", where)
+    dist = _list_column_to_numpy(table.column("distances"), np.float64, "distances", where)
+    order = np.argsort(ids, kind="stable")
+    pos = np.searchsorted(ids, nbr_ids, sorter=order)
+    pos = np.clip(pos, 0, ids.size - 1)
+    rows = order[pos]
+    if not np.array_equal(ids[rows], nbr_ids):
+        raise LatentGraphError(f"{where}neighbor_ids refer to sample ids that are not rows of the file")
+    return KnnTable(
+        indices=rows,
+        distances=dist,
+        sample_id=ids,
+        labels=labels,
+        metric=str(meta.get("metric", "l1")),
+        metadata=meta,
+    )

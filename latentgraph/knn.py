@@ -1,0 +1,410 @@
+"""Exact k-nearest-neighbour graphs of latent vectors.
+
+The neighbour table is searched once at the largest k and sliced for smaller k (the first
+k columns of an exact, tie-broken table *are* the exact table for k). Results are exact and
+identical whatever the search backend:
+
+1. a backend proposes candidates (the k + 1 + margin nearest by its own float32 arithmetic);
+2. their distances are recomputed exactly in float64, the query itself is removed by index
+   (not by position: duplicate latents tie at distance 0 and may come first), and rows are
+   sorted by (distance, index);
+3. a row whose k-th distance lies within the backend's rounding error of the last candidate
+   could hide a neighbour outside the candidate set; such rows are recomputed by brute force.
+
+Backends: ``numpy`` (blocked brute force, float64, no dependency), ``faiss`` (``IndexFlat``
+with ``METRIC_L1``/``METRIC_L2``, CPU), ``faiss-gpu`` (the same index on a GPU), and
+``auto`` (faiss-gpu when FAISS sees a GPU, else faiss, else numpy).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .utils import LatentGraphError
+
+log = logging.getLogger(__name__)
+
+METRICS = ("l1", "l2")
+BACKENDS = ("auto", "numpy", "faiss", "faiss-gpu")
+_U32 = 2.0**-24  # unit roundoff of float32
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@dataclass
+class KnnTable:
+    """The k nearest neighbours of every vertex, sorted by (distance, index).
+
+    ``indices[i, j]`` is the row position of the (j+1)-th nearest other sample of row i and
+    ``distances[i, j]`` its exact distance. ``sample_id`` and ``labels`` describe the rows.
+    """
+
+    indices: np.ndarray  # (N, k) int64
+    distances: np.ndarray  # (N, k) float64
+    sample_id: np.ndarray  # (N,) int64
+    labels: np.ndarray  # (N,) int64
+    metric: str = "l1"
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Number of vertices."""
+        return int(self.indices.shape[0])
+
+    @property
+    def k(self) -> int:
+        """Number of neighbours stored per vertex (the largest usable k)."""
+        return int(self.indices.shape[1])
+
+    def slice(self, k: int) -> KnnTable:
+        """The table for a smaller ``k`` (its first k columns)."""
+        _check_slice_k(k, self.k)
+        return KnnTable(
+            self.indices[:, :k], self.distances[:, :k], self.sample_id, self.labels, self.metric, dict(self.metadata)
+        )
+
+    def adjacency(self, k: int | None = None, directed: bool = False) -> sp.csr_array:
+        """Sparse adjacency (data = distance) of the kNN graph at ``k``; see :func:`adjacency`."""
+        return adjacency(self.indices, k=k, directed=directed, distances=self.distances)
+
+    def edges(self, k: int | None = None, directed: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Edge list ``(source, target, distance)`` of the kNN graph at ``k``; see :func:`edges`."""
+        return edges(self.indices, k=k, directed=directed, distances=self.distances)
+
+
+def _check_slice_k(k: int, kmax: int) -> None:
+    if not isinstance(k, (int, np.integer)) or k < 1:
+        raise LatentGraphError(f"k must be a positive integer, got {k!r}")
+    if k > kmax:
+        raise LatentGraphError(f"k={k} is larger than the {kmax} neighbours stored in the table")
+
+
+# --------------------------------------------------------------------------- search
+
+
+def _validate(X: Any, k: int, metric: str) -> np.ndarray:
+    if metric not in METRICS:
+        raise LatentGraphError(f"unknown metric {metric!r}; allowed: {list(METRICS)}")
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise LatentGraphError(f"latents must be a 2-D array, got shape {X.shape}")
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    if not np.isfinite(X).all():
+        raise LatentGraphError("latents contain NaN or inf values")
+    n = X.shape[0]
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise LatentGraphError(f"k must be a positive integer, got {k!r}")
+    if k >= n:
+        raise LatentGraphError(f"k={k} must be smaller than the number of samples N={n}")
+    return X
+
+
+def _pair_distances(Xq: np.ndarray, Xc: np.ndarray, metric: str) -> np.ndarray:
+    """Exact float64 distances between query rows ``Xq`` (b, d) and ``Xc`` (b, m, d) or (m, d).
+
+    Every backend's final distances come from this one expression, so equal inputs give
+    bit-identical distances and the same (distance, index) order everywhere.
+    """
+    if Xc.ndim == 2:
+        diff = Xq[:, None, :].astype(np.float64) - Xc[None, :, :].astype(np.float64)
+    else:
+        diff = Xq[:, None, :].astype(np.float64) - Xc.astype(np.float64)
+    if metric == "l1":
+        np.abs(diff, out=diff)
+        return diff.sum(axis=2)
+    np.square(diff, out=diff)
+    return np.sqrt(diff.sum(axis=2))
+
+
+def _sort_rows(idx: np.ndarray, dist: np.ndarray, self_rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Drop each row's own index, sort by (distance, index) and keep k columns."""
+    n_sentinel = np.iinfo(np.int64).max
+    is_self = (idx == self_rows[:, None]) | (idx < 0)
+    dist = np.where(is_self, np.inf, dist)
+    idx = np.where(is_self, n_sentinel, idx)
+    order = np.lexsort((idx, dist), axis=1)[:, :k]
+    return np.take_along_axis(idx, order, axis=1), np.take_along_axis(dist, order, axis=1)
+
+
+def _brute_rows(X: np.ndarray, rows: np.ndarray, k: int, metric: str, block_elems: int = 1 << 22) -> tuple[np.ndarray, np.ndarray]:
+    """Exact kNN of ``rows`` against all of X by blocked brute force (float64)."""
+    n, d = X.shape
+    out_i = np.empty((rows.size, k), dtype=np.int64)
+    out_d = np.empty((rows.size, k), dtype=np.float64)
+    bq = max(1, min(rows.size, block_elems // max(1, d * 256)))
+    bd = max(1, block_elems // max(1, d * bq))
+    keep = min(n, k + 1)
+    for q0 in range(0, rows.size, bq):
+        q = rows[q0 : q0 + bq]
+        Dq = np.empty((q.size, n), dtype=np.float64)
+        for c0 in range(0, n, bd):
+            Dq[:, c0 : c0 + bd] = _pair_distances(X[q], X[c0 : c0 + bd], metric)
+        Dq[np.arange(q.size), q] = np.inf  # the query itself
+        # candidates: the `keep` smallest values; a row with more values tied at its
+        # boundary than fit is sorted in full (a stable sort orders ties by index)
+        part = np.argpartition(Dq, keep - 1, axis=1)[:, :keep]
+        pd = np.take_along_axis(Dq, part, axis=1)
+        kth = pd.max(axis=1)
+        tied = np.flatnonzero((Dq <= kth[:, None]).sum(axis=1) > keep)
+        o = np.lexsort((part, pd), axis=1)[:, :k]
+        bi, bd_ = np.take_along_axis(part, o, axis=1), np.take_along_axis(pd, o, axis=1)
+        if tied.size:
+            full = np.argsort(Dq[tied], axis=1, kind="stable")[:, :k]
+            bi[tied] = full
+            bd_[tied] = np.take_along_axis(Dq[tied], full, axis=1)
+        out_i[q0 : q0 + q.size] = bi
+        out_d[q0 : q0 + q.size] = bd_
+    return out_i, out_d
+
+
+def _faiss_candidates(X: np.ndarray, kk: int, metric: str, gpu: bool, threads: int | None) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        import faiss
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise LatentGraphError("backend 'faiss' needs the faiss package (faiss-cpu or faiss-gpu)") from exc
+    if threads:
+        faiss.omp_set_num_threads(int(threads))
+    d = X.shape[1]
+    index: Any = faiss.IndexFlat(d, faiss.METRIC_L1 if metric == "l1" else faiss.METRIC_L2)
+    if gpu:
+        if not hasattr(faiss, "StandardGpuResources") or faiss.get_num_gpus() < 1:
+            raise LatentGraphError("backend 'faiss-gpu' needs a FAISS GPU build and a visible GPU")
+        res = faiss.StandardGpuResources()
+        index = faiss.index_cpu_to_gpu(res, 0, index)
+    index.add(X)
+    D, Ind = index.search(X, kk)
+    D = D.astype(np.float64)
+    if metric == "l2":
+        D = np.sqrt(np.maximum(D, 0.0))
+    return Ind.astype(np.int64), D
+
+
+def faiss_has_gpu() -> bool:
+    """True when the installed FAISS is a GPU build and sees at least one GPU."""
+    try:
+        import faiss
+    except ImportError:
+        return False
+    return hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
+
+
+def resolve_backend(backend: str = "auto") -> str:
+    """Turn ``auto`` into a concrete backend name; validate the others."""
+    if backend not in BACKENDS:
+        raise LatentGraphError(f"unknown kNN backend {backend!r}; allowed: {list(BACKENDS)}")
+    if backend != "auto":
+        return backend
+    if faiss_has_gpu():
+        return "faiss-gpu"
+    try:
+        import faiss  # noqa: F401
+    except ImportError:
+        return "numpy"
+    return "faiss"
+
+
+def knn(
+    X: Any,
+    k: int,
+    metric: str = "l1",
+    backend: str = "auto",
+    threads: int | None = None,
+    margin: int = 8,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest neighbours of every row of ``X`` among the other rows.
+
+    Parameters
+    ----------
+    X
+        (N, d) latents; converted to float32 (the stored precision of latents).
+    k
+        Number of neighbours, 1 <= k < N.
+    metric
+        ``"l1"`` (Manhattan, the thesis's choice) or ``"l2"`` (Euclidean).
+    backend
+        ``"auto"``, ``"numpy"``, ``"faiss"`` or ``"faiss-gpu"``; the result does not depend on it.
+    threads
+        CPU threads for FAISS (default: FAISS's own).
+    margin
+        Extra candidates fetched beyond k + 1, so that few rows need the exact fallback.
+
+    Returns
+    -------
+    indices, distances
+        (N, k) int64 row positions and float64 distances, each row sorted by
+        (distance, index), never containing the row itself.
+    """
+    X = _validate(X, k, metric)
+    n = X.shape[0]
+    backend = resolve_backend(backend)
+    rows = np.arange(n, dtype=np.int64)
+    if backend == "numpy":
+        return _brute_rows(X, rows, k, metric)
+
+    kk = min(n, k + 1 + max(0, int(margin)))
+    cand, approx = _faiss_candidates(X, kk, metric, gpu=(backend == "faiss-gpu"), threads=threads)
+    idx, dist = _rerank(X, cand, rows, k, metric)
+    if kk < n:
+        # rows whose k-th exact distance is not safely below every non-candidate's distance
+        tol = _tolerance(X, approx[:, -1], metric)
+        unsafe = np.flatnonzero(approx[:, -1] - tol <= dist[:, -1])
+        if unsafe.size:
+            log.debug("knn: %d of %d rows recomputed exactly (boundary ties)", unsafe.size, n)
+            idx[unsafe], dist[unsafe] = _brute_rows(X, unsafe, k, metric)
+    return idx, dist
+
+
+def _rerank(X: np.ndarray, cand: np.ndarray, rows: np.ndarray, k: int, metric: str, block: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    n = rows.size
+    out_i = np.empty((n, k), dtype=np.int64)
+    out_d = np.empty((n, k), dtype=np.float64)
+    for s in range(0, n, block):
+        c = cand[s : s + block]
+        r = rows[s : s + block]
+        safe_c = np.where(c < 0, r[:, None], c)  # faiss pads with -1 when it finds fewer
+        dist = _pair_distances(X[r], X[safe_c], metric)
+        out_i[s : s + block], out_d[s : s + block] = _sort_rows(c, dist, r, k)
+    return out_i, out_d
+
+
+def _tolerance(X: np.ndarray, approx_last: np.ndarray, metric: str) -> np.ndarray:
+    """A bound on |float32 distance - exact distance| for the backend's candidates."""
+    d = X.shape[1]
+    if metric == "l1":
+        return 4.0 * (d + 2) * _U32 * approx_last + 1e-30
+    # FAISS computes ||x||^2 + ||y||^2 - 2 x.y in float32: the error scales with the norms.
+    sq = np.einsum("ij,ij->i", X.astype(np.float64), X.astype(np.float64))
+    err_sq = 8.0 * (d + 2) * _U32 * (sq + sq.max())
+    return np.sqrt(np.maximum(approx_last**2, 0) + err_sq) - np.sqrt(np.maximum(approx_last**2 - err_sq, 0))
+
+
+# --------------------------------------------------------------------------- graphs
+
+
+def edges(
+    indices: np.ndarray,
+    k: int | None = None,
+    directed: bool = False,
+    distances: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Edge list of a kNN graph from a neighbour table.
+
+    Directed: one edge i -> j per neighbour j of i. Undirected (the default, thesis
+    Fig 2.1a): the union of those edges, each pair {i, j} once with i < j.
+    Weights are the distances (ones when ``distances`` is None).
+    """
+    indices = np.asarray(indices)
+    kmax = indices.shape[1]
+    k = kmax if k is None else k
+    _check_slice_k(k, kmax)
+    n = indices.shape[0]
+    src = np.repeat(np.arange(n, dtype=np.int64), k)
+    dst = indices[:, :k].reshape(-1).astype(np.int64)
+    w = np.ones(src.size) if distances is None else np.asarray(distances, dtype=np.float64)[:, :k].reshape(-1)
+    if directed:
+        return src, dst, w
+    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
+    key = lo * n + hi
+    _, first = np.unique(key, return_index=True)
+    return lo[first], hi[first], w[first]
+
+
+def adjacency(
+    indices: np.ndarray,
+    k: int | None = None,
+    directed: bool = False,
+    distances: np.ndarray | None = None,
+) -> sp.csr_array:
+    """Sparse N x N adjacency of the kNN graph at ``k`` (data = distance, or 1).
+
+    Undirected graphs are symmetric. The sparsity pattern is the graph: an edge of
+    distance 0 (duplicate latents) is stored as an explicit zero.
+    """
+    n = np.asarray(indices).shape[0]
+    src, dst, w = edges(indices, k=k, directed=directed, distances=distances)
+    if not directed:
+        src, dst, w = np.concatenate([src, dst]), np.concatenate([dst, src]), np.concatenate([w, w])
+    return csr_from_edges(src, dst, w, n)
+
+
+def csr_from_edges(src: np.ndarray, dst: np.ndarray, w: np.ndarray, n: int) -> sp.csr_array:
+    """A canonical CSR array from unique (src, dst) pairs, keeping explicit zeros."""
+    order = np.lexsort((dst, src))
+    src, dst, w = src[order], dst[order], w[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    A = sp.csr_array((w, dst, indptr), shape=(n, n))
+    A.has_sorted_indices = True
+    return A
+
+
+def knn_graph(
+    X: Any,
+    k: int,
+    metric: str = "l1",
+    directed: bool = False,
+    backend: str = "auto",
+    threads: int | None = None,
+) -> sp.csr_array:
+    """The kNN graph of ``X`` as a sparse adjacency with distances as data.
+
+    Shorthand for :func:`knn` followed by :func:`adjacency`.
+    """
+    idx, dist = knn(X, k, metric=metric, backend=backend, threads=threads)
+    return adjacency(idx, directed=directed, distances=dist)
+
+
+def knn_table(
+    X: Any,
+    k: int,
+    labels: np.ndarray,
+    sample_id: np.ndarray | None = None,
+    metric: str = "l1",
+    backend: str = "auto",
+    threads: int | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> KnnTable:
+    """Search once at ``k`` and wrap the result with ids and labels in a :class:`KnnTable`."""
+    n = np.asarray(X).shape[0]
+    sample_id = np.arange(n, dtype=np.int64) if sample_id is None else np.asarray(sample_id, dtype=np.int64)
+    resolved = resolve_backend(backend)
+    idx, dist = knn(X, k, metric=metric, backend=resolved, threads=threads)
+    meta = dict(metadata or {})
+    meta["backend"] = resolved
+    return KnnTable(idx, dist, sample_id, np.asarray(labels, dtype=np.int64), metric, meta)
+
+
+def align(a: KnnTable, b: KnnTable) -> KnnTable:
+    """Re-express table ``b`` in the row order of ``a`` (vertices matched by ``sample_id``).
+
+    Raises :class:`LatentGraphError` when the two tables do not hold the same samples or
+    their labels disagree.
+    """
+    where_a = a.metadata.get("source", "graph A")
+    where_b = b.metadata.get("source", "graph B")
+    if a.n == b.n and np.array_equal(a.sample_id, b.sample_id):
+        perm = np.arange(a.n)
+    else:
+        only_a = np.setdiff1d(a.sample_id, b.sample_id)
+        only_b = np.setdiff1d(b.sample_id, a.sample_id)
+        if only_a.size or only_b.size:
+            raise LatentGraphError(
+                f"{where_a} and {where_b} hold different samples: {only_a.size} sample ids only in the first "
+                f"(e.g. {only_a[:5].tolist()}), {only_b.size} only in the second (e.g. {only_b[:5].tolist()})"
+            )
+        order_b = np.argsort(b.sample_id)
+        perm = order_b[np.searchsorted(b.sample_id, a.sample_id, sorter=order_b)]
+    if not np.array_equal(a.labels, b.labels[perm]):
+        bad = int(np.sum(a.labels != b.labels[perm]))
+        raise LatentGraphError(f"{where_a} and {where_b} disagree on the labels of {bad} samples")
+    if np.array_equal(perm, np.arange(a.n)):
+        return b
+    inv = np.empty_like(perm)
+    inv[perm] = np.arange(perm.size)
+    return KnnTable(inv[b.indices[perm]], b.distances[perm], a.sample_id, a.labels, b.metric, dict(b.metadata))

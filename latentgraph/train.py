@@ -1,0 +1,381 @@
+"""Training with a fixed scheme (thesis §3.6.1, Table 4.1), resumable and deterministic.
+
+One run = one seed. The run saves its initial weights (epoch 0, θ0) and a checkpoint after
+every epoch, and records loss and accuracy per epoch. Work happens in a private work
+folder: each finished epoch is written there atomically together with the full training
+state (optimiser momentum, RNG states, history). An interrupted run restarts from its
+last finished epoch and, because every epoch's data order is seeded by (seed, epoch),
+ends with the same weights as an uninterrupted one. Only when all epochs are done are the
+checkpoints moved to their final paths, so a workflow manager never sees a partial run.
+
+Learning rates follow ``MultiStepLR`` semantics without storing a scheduler: epoch e
+(0-based) trains at lr * gamma ** (number of milestones <= e).
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import shutil
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .data import DataBundle, TensorSplit, prepare_batch
+from .models import build_from_spec, save_checkpoint
+from .utils import LatentGraphError, atomic_path, config_hash, stable_seed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainSettings:
+    """Hyper-parameters of the fixed training scheme."""
+
+    epochs: int = 15
+    batch_size: int = 64
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    nesterov: bool = False
+    milestones: list[int] = field(default_factory=list)
+    gamma: float = 0.1
+    device: str = "auto"
+    amp: bool = True
+    channels_last: bool = True
+    threads: int | None = None
+    num_workers: int = 0
+    eval_batch_size: int = 256
+
+    @classmethod
+    def from_config(cls, cfg: dict[str, Any], **override: Any) -> TrainSettings:
+        """Settings from a config's ``train`` section (unknown keys are ignored here)."""
+        opt = cfg.get("optimizer", {}) or {}
+        sched = cfg.get("scheduler", {}) or {}
+        kw = {
+            "epochs": int(cfg.get("epochs", 15)),
+            "batch_size": int(cfg.get("batch_size", 64)),
+            "lr": float(opt.get("lr", 0.05)),
+            "momentum": float(opt.get("momentum", 0.9)),
+            "weight_decay": float(opt.get("weight_decay", 0.0)),
+            "nesterov": bool(opt.get("nesterov", False)),
+            "milestones": [int(m) for m in sched.get("milestones", [])],
+            "gamma": float(sched.get("gamma", 0.1)),
+            "device": str(cfg.get("device", "auto")),
+            "amp": bool(cfg.get("amp", True)),
+            "channels_last": bool(cfg.get("channels_last", True)),
+            "num_workers": int(cfg.get("num_workers", 0)),
+            "eval_batch_size": int(cfg.get("eval_batch_size", 256)),
+        }
+        kw.update(override)
+        return cls(**kw)
+
+    def lr_at(self, epoch_index: int) -> float:
+        """Learning rate of the 0-based epoch ``epoch_index``."""
+        return self.lr * self.gamma ** bisect.bisect_right(sorted(self.milestones), epoch_index)
+
+    def fingerprint(self) -> dict[str, Any]:
+        """The settings that change the trained weights (not where or how fast they run)."""
+        d = asdict(self)
+        for k in ("device", "threads", "num_workers", "eval_batch_size", "channels_last"):
+            d.pop(k)
+        return d
+
+
+def resolve_device(name: str = "auto") -> Any:
+    """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise LatentGraphError("device 'cuda' was requested but PyTorch sees no GPU")
+    return torch.device(name)
+
+
+def configure_torch(device: Any, threads: int | None = None, deterministic: bool = True) -> None:
+    """Thread count and determinism: bit-reproducible on CPU, fast kernels on CUDA."""
+    import torch
+
+    if threads:
+        torch.set_num_threads(int(threads))
+    if device.type == "cpu":
+        torch.use_deterministic_algorithms(deterministic, warn_only=True)
+    else:
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+
+def autocast(device: Any, enabled: bool) -> Any:
+    """bf16 autocast on CUDA when ``enabled``; a no-op elsewhere."""
+    import contextlib
+
+    import torch
+
+    if enabled and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def iterate(
+    split: Any,
+    batch_size: int,
+    *,
+    shuffle: bool = False,
+    seed: int = 0,
+    num_workers: int = 0,
+    pin_memory: bool = False,
+) -> Iterator[tuple[Any, Any, Any]]:
+    """Batches ``(images, labels, sample_ids)`` of a split; the order is fixed by ``seed``."""
+    import torch
+
+    g = torch.Generator().manual_seed(int(seed) % (2**63))
+    if isinstance(split, TensorSplit):
+        n = len(split)
+        order = torch.randperm(n, generator=g) if shuffle else torch.arange(n)
+        for s in range(0, n, batch_size):
+            yield split.batch(order[s : s + batch_size])
+        return
+    loader = torch.utils.data.DataLoader(
+        split,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        generator=g,
+        num_workers=num_workers,
+        pin_memory=pin_memory,
+        persistent_workers=False,
+        drop_last=False,
+    )
+    yield from loader
+
+
+def evaluate(
+    model: Any, split: Any, input_size: int, device: Any, *, batch_size: int = 256, amp: bool = True, num_workers: int = 0
+) -> tuple[float, float]:
+    """Mean cross-entropy loss and accuracy of ``model`` on ``split``."""
+    import torch
+    import torch.nn.functional as F
+
+    model.eval()
+    total, correct, loss_sum = 0, 0, 0.0
+    with torch.no_grad():
+        for x, y, _ in iterate(split, batch_size, num_workers=num_workers, pin_memory=device.type == "cuda"):
+            x = prepare_batch(x, input_size, device, channels_last=device.type == "cuda")
+            y = y.to(device)
+            with autocast(device, amp):
+                out = model(x)
+            loss_sum += float(F.cross_entropy(out.float(), y, reduction="sum"))
+            correct += int((out.argmax(1) == y).sum())
+            total += int(y.numel())
+    return loss_sum / max(total, 1), correct / max(total, 1)
+
+
+def train_one_epoch(
+    model: Any,
+    optimizer: Any,
+    split: Any,
+    settings: TrainSettings,
+    input_size: int,
+    device: Any,
+    seed: int,
+    epoch_index: int,
+    after_step: Callable[[], None] | None = None,
+    progress: bool = True,
+) -> tuple[float, float]:
+    """One pass over ``split``; returns (mean training loss, running training accuracy).
+
+    ``after_step`` runs after every optimiser step (pruning uses it to re-apply masks).
+    """
+    import torch.nn.functional as F
+    from tqdm import tqdm
+
+    for group in optimizer.param_groups:
+        group["lr"] = settings.lr_at(epoch_index)
+    model.train()
+    total, correct, loss_sum = 0, 0, 0.0
+    batches = iterate(
+        split,
+        settings.batch_size,
+        shuffle=True,
+        seed=stable_seed(seed, "epoch", epoch_index),
+        num_workers=settings.num_workers,
+        pin_memory=device.type == "cuda",
+    )
+    n_batches = (len(split) + settings.batch_size - 1) // settings.batch_size
+    bar = tqdm(batches, total=n_batches, desc=f"epoch {epoch_index + 1}", leave=False, file=sys.stderr,
+               mininterval=10, ascii=True, disable=not (progress and sys.stderr.isatty()))
+    for x, y, _ in bar:
+        x = prepare_batch(x, input_size, device, channels_last=settings.channels_last and device.type == "cuda")
+        y = y.to(device, non_blocking=True)
+        with autocast(device, settings.amp):
+            out = model(x)
+            loss = F.cross_entropy(out.float(), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if after_step is not None:
+            after_step()
+        loss_sum += float(loss.detach()) * int(y.numel())
+        correct += int((out.detach().argmax(1) == y).sum())
+        total += int(y.numel())
+    return loss_sum / max(total, 1), correct / max(total, 1)
+
+
+def make_optimizer(model: Any, settings: TrainSettings) -> Any:
+    """SGD with the configured momentum, weight decay and Nesterov flag."""
+    import torch
+
+    return torch.optim.SGD(
+        model.parameters(),
+        lr=settings.lr,
+        momentum=settings.momentum,
+        weight_decay=settings.weight_decay,
+        nesterov=settings.nesterov,
+    )
+
+
+HISTORY_COLUMNS = ["epoch", "lr", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds"]
+
+
+def train_run(
+    spec: dict[str, Any],
+    data: DataBundle,
+    settings: TrainSettings,
+    seed: int,
+    checkpoint_paths: Sequence[str | Path],
+    history_path: str | Path,
+    work_dir: str | Path,
+    *,
+    data_fingerprint: Any = None,
+    on_epoch_end: Callable[[int], None] | None = None,
+    progress: bool = True,
+) -> pd.DataFrame:
+    """Train one run and write epoch 0..E checkpoints and the history CSV.
+
+    ``checkpoint_paths[e]`` receives the weights after epoch ``e`` (index 0 = θ0), so it
+    must hold ``settings.epochs + 1`` paths. ``on_epoch_end(epoch)`` is called after each
+    finished epoch has been saved (tests use it to simulate an interruption).
+    """
+    import time
+
+    import torch
+
+    if len(checkpoint_paths) != settings.epochs + 1:
+        raise LatentGraphError(f"need {settings.epochs + 1} checkpoint paths (epochs 0..{settings.epochs}), "
+                               f"got {len(checkpoint_paths)}")
+    device = resolve_device(settings.device)
+    configure_torch(device, settings.threads)
+    work = Path(work_dir)
+    work.mkdir(parents=True, exist_ok=True)
+    state_path = work / "state.pt"
+    fingerprint = config_hash({"spec": spec, "settings": settings.fingerprint(), "seed": seed, "data": data_fingerprint})
+    input_size = int(spec["input_size"])
+
+    def work_ckpt(e: int) -> Path:
+        return work / f"epoch_{e:03d}.pt"
+
+    state = None
+    if state_path.exists():
+        try:
+            state = torch.load(state_path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # a torn state file cannot happen (atomic), a foreign one can
+            log.warning("ignoring unreadable resume state %s (%s)", state_path, exc)
+        if state is not None and state.get("fingerprint") != fingerprint:
+            log.warning("resume state in %s belongs to other settings; starting afresh", work)
+            state = None
+        if state is not None and not all(work_ckpt(e).exists() for e in range(state["epoch"] + 1)):
+            log.warning("resume state in %s lacks checkpoints; starting afresh", work)
+            state = None
+    if state is None:
+        for f in work.glob("*"):
+            if f.is_file():
+                f.unlink()
+
+    torch.manual_seed(seed)
+    model = build_from_spec(spec)
+    if state is None:
+        save_checkpoint(work_ckpt(0), model, spec, epoch=0, seed=seed, test_accuracy=None)
+    model = model.to(device)
+    if device.type == "cuda" and settings.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = make_optimizer(model, settings)
+    history: list[dict[str, Any]] = []
+    start = 0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng"])
+        if device.type == "cuda" and state.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        history = [dict(zip(HISTORY_COLUMNS, row, strict=True)) for row in state["history"]]
+        start = int(state["epoch"])
+        log.info("resuming from epoch %d of %d (%s)", start, settings.epochs, work)
+    else:
+        log.info("training %s seed %d for %d epochs on %s", spec["arch"], seed, settings.epochs, device)
+
+    from tqdm import tqdm
+
+    bar = tqdm(range(start, settings.epochs), initial=start, total=settings.epochs, desc=f"seed {seed}",
+               file=sys.stderr, ascii=True, mininterval=5, disable=not progress)
+    for e in bar:
+        t0 = time.perf_counter()
+        train_loss, train_acc = train_one_epoch(model, optimizer, data.train, settings, input_size, device, seed, e,
+                                                progress=progress)
+        test_loss, test_acc = evaluate(model, data.test, input_size, device, batch_size=settings.eval_batch_size,
+                                       amp=settings.amp, num_workers=settings.num_workers)
+        row = {"epoch": e + 1, "lr": settings.lr_at(e), "train_loss": train_loss, "train_accuracy": train_acc,
+               "test_loss": test_loss, "test_accuracy": test_acc, "seconds": time.perf_counter() - t0}
+        history.append(row)
+        bar.set_postfix(loss=f"{train_loss:.3f}", train=f"{train_acc:.3f}", test=f"{test_acc:.3f}")
+        log.info("epoch %d/%d lr %.4g loss %.4f train %.4f test %.4f (%.1f s)", e + 1, settings.epochs,
+                 row["lr"], train_loss, train_acc, test_acc, row["seconds"])
+        save_checkpoint(work_ckpt(e + 1), model, spec, epoch=e + 1, seed=seed, test_accuracy=test_acc,
+                        train_accuracy=train_acc)
+        new_state = {
+            "fingerprint": fingerprint,
+            "epoch": e + 1,
+            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+            "optimizer": optimizer.state_dict(),
+            "rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None,
+            "history": [[r[c] for c in HISTORY_COLUMNS] for r in history],
+        }
+        with atomic_path(state_path) as tmp:
+            torch.save(new_state, tmp)
+        if on_epoch_end is not None:
+            on_epoch_end(e + 1)
+    bar.close()
+
+    # publish: history first, then the checkpoints (moves, no copies), then clean up
+    frame = pd.DataFrame(history, columns=HISTORY_COLUMNS)
+    with atomic_path(history_path) as tmp:
+        frame.to_csv(tmp, index=False)
+    for e, dest in enumerate(checkpoint_paths):
+        Path(dest).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(work_ckpt(e)), str(dest))
+    shutil.rmtree(work, ignore_errors=True)
+    return frame
+
+
+def data_fingerprint(data_cfg: dict[str, Any]) -> dict[str, Any]:
+    """The parts of a ``data`` config that change what a model trains on."""
+    keys = ("dataset", "root", "test_fraction", "split_seed", "val_fraction", "synthetic", "augment")
+    return {k: data_cfg.get(k) for k in keys}
+
+
+def state_dicts_equal(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """True when two state dicts hold exactly the same tensors."""
+    import torch
+
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def weights_array(state: dict[str, Any]) -> np.ndarray:
+    """All floating-point tensors of a state dict concatenated (for tests and checks)."""
+    return np.concatenate([v.detach().cpu().numpy().ravel() for v in state.values() if v.is_floating_point()])

@@ -1,0 +1,112 @@
+"""Small shared helpers: atomic file writes, logging set-up, stable seeds."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("latentgraph")
+
+
+class LatentGraphError(ValueError):
+    """A user-facing error: bad input, bad config or an unreadable file.
+
+    The message is meant to be read by a person; the CLI prints it without a traceback.
+    """
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike, *, mkdir: bool = True) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; move it into place only on success.
+
+    Readers never see a half-written file and an interrupted writer leaves nothing behind
+    under the final name. The temporary file keeps the final suffix (some writers, such as
+    matplotlib, choose the format from it).
+    """
+    path = Path(path)
+    if mkdir:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp_path.unlink()
+        raise
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
+    """Write ``obj`` as indented JSON to ``path`` atomically."""
+    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def _json_default(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def setup_logging(logfile: str | os.PathLike | None = None, level: int = logging.INFO) -> None:
+    """Send the ``latentgraph`` logger (and warnings) to ``logfile`` or stderr.
+
+    Workflow scripts call this with ``snakemake.log[0]``; stderr is also redirected there so
+    progress bars and library warnings end up in the rule's log.
+    """
+    handlers: list[logging.Handler] = []
+    if logfile is not None:
+        Path(logfile).parent.mkdir(parents=True, exist_ok=True)
+        stream = open(logfile, "a", buffering=1)  # noqa: SIM115 - lives as long as the process
+        sys.stderr = stream
+        handlers.append(logging.StreamHandler(stream))
+    else:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+    for h in handlers:
+        h.setFormatter(fmt)
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    for h in handlers:
+        root.addHandler(h)
+    root.setLevel(level)
+    logging.captureWarnings(True)
+
+
+def stable_seed(*parts: Any) -> int:
+    """A 63-bit seed derived from ``parts`` by hashing their ``repr``.
+
+    Used where a seed must depend on *what* is computed (a run, a noise level, a repeat)
+    rather than on its position in a list, so that extending a grid never changes the
+    points already computed.
+    """
+    h = hashlib.sha256(repr(tuple(parts)).encode()).digest()
+    return int.from_bytes(h[:8], "little") >> 1
+
+
+def config_hash(obj: Any) -> str:
+    """A short, order-independent hash of a JSON-serialisable object."""
+    text = json.dumps(obj, sort_keys=True, default=_json_default)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

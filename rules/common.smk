@@ -1,0 +1,61 @@
+# Shared set-up: config validation, result paths and target lists.
+import sys
+
+from snakemake.utils import validate
+
+# The workflow uses its own copy of the library, also inside conda envs (scripts do the same).
+sys.path.insert(0, workflow.basedir)
+
+from latentgraph.config import check_config, epoch_window  # noqa: E402
+
+validate(config, "../schemas/config.schema.yaml")
+check_config(config)
+
+R = f"results/{config['name']}"
+RUNS = list(config["train"]["runs"])
+EPOCHS = int(config["train"]["epochs"])
+WINDOW = epoch_window(config)
+KS = sorted(config["knn"]["k"])
+RES = config["resources"]
+
+
+wildcard_constraints:
+    run="[A-Za-z0-9_]+",
+    epoch=r"\d{3}",
+
+
+def ep(epoch):
+    """Epoch numbers appear zero-padded in file names (epoch_010)."""
+    return f"{int(epoch):03d}"
+
+
+def checkpoint_path(run, epoch):
+    return f"{R}/train/{run}/epoch_{ep(epoch)}.pt"
+
+
+def latents_path(run, epoch):
+    return f"{R}/latents/{run}/epoch_{ep(epoch)}.parquet"
+
+
+def knn_path(run, epoch):
+    return f"{R}/knn/{run}/epoch_{ep(epoch)}.parquet"
+
+
+def gpu_resources():
+    """GPU requests for the torch jobs (absent on CPU-only configs)."""
+    res = {}
+    if RES["gpu"]:
+        res["gpu"] = RES["gpu"]
+        if RES.get("gpu_model"):
+            res["gpu_model"] = RES["gpu_model"]
+    return res
+
+
+def all_targets():
+    return [
+        f"{R}/figures/training.png",
+        f"{R}/tables/training.csv",
+        f"{R}/tables/stability.csv",
+        f"{R}/tables/stability.md",
+        f"{R}/figures/stability.png",
+    ]

@@ -1,0 +1,24 @@
+# Stage 2: latents of the test split for every (run, epoch) in the window, as Parquet.
+
+
+rule latents:
+    input:
+        checkpoint=f"{R}/train/{{run}}/epoch_{{epoch}}.pt",
+    output:
+        f"{R}/latents/{{run}}/epoch_{{epoch}}.parquet",
+    log:
+        f"{R}/logs/latents/{{run}}/epoch_{{epoch}}.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: RES["latents"]["threads"]
+    resources:
+        **gpu_resources(),
+        mem_mb=RES["latents"]["mem_mb"],
+        runtime=RES["latents"]["runtime"],
+    params:
+        data=config["data"],
+        layer=config["latents"]["layer"],
+        split=config["latents"]["split"],
+        run=lambda wc: wc.run,
+    script:
+        "../workflow_scripts/latents.py"

@@ -1,0 +1,38 @@
+# Stage 4: Jaccard and CNS epoch to epoch and seed to seed (thesis Tables 5.2-5.5).
+
+
+rule stability:
+    input:
+        graphs=[knn_path(r, e) for r in config["stability"]["runs"] for e in WINDOW],
+    output:
+        table=f"{R}/tables/stability.csv",
+        markdown=f"{R}/tables/stability.md",
+    log:
+        f"{R}/logs/stability.log",
+    conda:
+        "../envs/graph.yaml"
+    threads: 1
+    resources:
+        mem_mb=RES["graph"]["mem_mb"],
+        runtime=RES["graph"]["runtime"],
+    params:
+        runs=config["stability"]["runs"],
+        epochs=WINDOW,
+        ks=KS,
+        directed=config["knn"]["directed"],
+        title=f"kNN-graph stability: {config['name']}",
+    script:
+        "../workflow_scripts/stability.py"
+
+
+rule plot_stability:
+    input:
+        f"{R}/tables/stability.csv",
+    output:
+        f"{R}/figures/stability.png",
+    log:
+        f"{R}/logs/plot_stability.log",
+    conda:
+        "../envs/graph.yaml"
+    script:
+        "../workflow_scripts/plot_stability.py"

@@ -1,0 +1,63 @@
+"""Shared fixtures: the repository root, the tiny workflow config and a Snakemake runner."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = REPO / "tests" / "data" / "tiny.yaml"
+
+
+def snakemake(workdir: Path, *args: str, configfile: Path | None = TINY, check: bool = True,
+              timeout: int = 600) -> subprocess.CompletedProcess:
+    """Run the repository's Snakefile with ``workdir`` as working directory."""
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--cores", "2", "--quiet", "rules"]
+    if configfile is not None:
+        cmd += ["--configfile", str(configfile)]
+    cmd += list(args)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def load_yaml(path: Path) -> dict:
+    with open(path) as fh:
+        return yaml.safe_load(fh)
+
+
+def write_yaml(path: Path, data: dict) -> Path:
+    with open(path, "w") as fh:
+        yaml.safe_dump(data, fh, sort_keys=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture
+def tiny_config() -> dict:
+    return load_yaml(TINY)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole workflow run once on the tiny config; returns its working directory.
+
+    Tests may read its results but must not modify them (copy the folder first).
+    """
+    work = tmp_path_factory.mktemp("tiny_run")
+    shutil.copy(TINY, work / "tiny.yaml")
+    snakemake(work, configfile=work / "tiny.yaml")
+    return work

@@ -1,0 +1,33 @@
+"""Rule latents: one checkpoint's latents of the configured split, written as Parquet."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+
+import torch
+
+from latentgraph.data import load_dataset
+from latentgraph.extract import extract_checkpoint
+from latentgraph.models import load_checkpoint
+from latentgraph.utils import setup_logging
+
+setup_logging(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+
+p = snakemake.params
+# speed knobs come from the config directly: changing them must not re-run the job
+train_cfg = snakemake.config["train"]
+ckpt = load_checkpoint(snakemake.input.checkpoint)
+data = load_dataset(p.data, input_size=ckpt["spec"]["input_size"])
+extract_checkpoint(
+    snakemake.input.checkpoint,
+    data,
+    snakemake.output[0],
+    split=p.split,
+    layer=p.layer,
+    device=train_cfg["device"],
+    batch_size=snakemake.config["latents"]["batch_size"],
+    num_workers=train_cfg["num_workers"],
+    metadata={"run": p.run},
+)
