@@ -40,9 +40,6 @@ def check_config(config: dict[str, Any]) -> None:
     first, last = stab["epochs"]
     if not 0 <= first <= last <= epochs:
         _fail("stability.epochs", f"window [{first}, {last}] must lie inside the trained epochs 0..{epochs}")
-    for m in train["scheduler"]["milestones"]:
-        if m > epochs:
-            _fail("train.scheduler.milestones", f"milestone {m} is after the last epoch ({epochs})")
     ks = config["knn"]["k"]
     if len(set(ks)) != len(ks):
         _fail("knn.k", f"values repeat: {ks}")
