@@ -34,12 +34,15 @@ def check_config(config: dict[str, Any]) -> None:
     if len(set(seeds)) != len(seeds):
         _fail("train.runs", f"two runs share a seed ({runs}); runs must differ in their seed")
     stab = config["stability"]
-    for r in stab["runs"]:
+    if not stab.get("enabled", True):
+        stab = None
+    for r in stab["runs"] if stab else []:
         if r not in runs:
             _fail("stability.runs", f"run {r!r} is not trained; trained runs: {sorted(runs)}")
-    first, last = stab["epochs"]
-    if not 0 <= first <= last <= epochs:
-        _fail("stability.epochs", f"window [{first}, {last}] must lie inside the trained epochs 0..{epochs}")
+    if stab:
+        first, last = stab["epochs"]
+        if not 0 <= first <= last <= epochs:
+            _fail("stability.epochs", f"window [{first}, {last}] must lie inside the trained epochs 0..{epochs}")
     ks = config["knn"]["k"]
     if len(set(ks)) != len(ks):
         _fail("knn.k", f"values repeat: {ks}")

@@ -52,10 +52,14 @@ def gpu_resources():
 
 
 def all_targets():
-    return [
-        f"{R}/figures/training.png",
-        f"{R}/tables/training.csv",
-        f"{R}/tables/stability.csv",
-        f"{R}/tables/stability.md",
-        f"{R}/figures/stability.png",
-    ]
+    """The final outputs of every enabled stage."""
+    targets = []
+    if config["stability"]["enabled"]:
+        targets += [
+            f"{R}/figures/training.png",
+            f"{R}/tables/training.csv",
+            f"{R}/tables/stability.csv",
+            f"{R}/tables/stability.md",
+            f"{R}/figures/stability.png",
+        ]
+    return targets
