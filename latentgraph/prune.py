@@ -561,8 +561,8 @@ def run_round(
     summary = {
         "round": int(round_index),
         "rate": None if rate is None else float(rate),
-        "scope": prune_settings.scope,
-        "reset": prune_settings.reset,
+        "scope": None if round_index == 0 else prune_settings.scope,  # round 0 prunes nothing
+        "reset": None if round_index == 0 else prune_settings.reset,
         "start_epoch": int(start_epoch),
         "seed": int(seed),
         "pruned_fraction": frac,

@@ -79,6 +79,12 @@ PRUNE_ROUNDS = int(PRUNE["rounds"])
 PRUNE_PARAMS = {
     k: v for k, v in PRUNE.items() if k not in ("enabled", "rates", "rounds", "run")
 }
+# round 0 prunes nothing: scope does not matter, and reset only when it saves a rewind point
+PRUNE_ROUND0_PARAMS = {
+    k: v
+    for k, v in PRUNE_PARAMS.items()
+    if k not in ("scope", "reset", "rewind_epoch") or PRUNE["reset"] == "rewind"
+}
 
 
 def prune_dir(rate, rnd):

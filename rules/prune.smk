@@ -31,7 +31,7 @@ rule prune_round0:
     params:
         data=config["data"],
         seed=config["train"]["runs"].get(PRUNE["run"]),
-        pruning=PRUNE_PARAMS,
+        pruning=PRUNE_ROUND0_PARAMS,
         amp=config["train"]["amp"],
         rate=None,
         round=0,

@@ -83,17 +83,25 @@ def test_pruning_outputs(tiny_run):
             assert rows.loc[rows["k"] == k, "jaccard_vs_round0"].iloc[0] == pytest.approx(jac, abs=1e-6)
 
 
-def test_raising_rounds_adds_only_the_new_round(tiny_run, tmp_path):
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        # raising the number of rounds computes only the new round (and the summaries)
+        ({"rounds": 3}, {"prune_round": "1", "prune_latents": "1", "prune_knn": "1"}),
+        # another scope reprunes rounds 1-2 but keeps round 0 (it prunes nothing)
+        ({"scope": "layerwise"}, {"prune_round": "2", "prune_latents": "2", "prune_knn": "2"}),
+    ],
+)
+def test_changes_rerun_only_what_they_change(tiny_run, tmp_path, edit, expected):
     work = tmp_path / "w"
     shutil.copytree(tiny_run, work, symlinks=True)
     cfg = load_yaml(TINY)
-    cfg["pruning"]["rounds"] = 3
+    cfg["pruning"].update(edit)
     write_yaml(work / "more.yaml", cfg)
     out = snakemake(work, "-n", configfile=work / "more.yaml").stdout
     stats = dict(re.findall(r"^(\w+)\s+(\d+)$", out.split("Job stats:")[1].split("Reasons")[0], flags=re.M))
     stats.pop("total", None)
-    assert stats == {"prune_round": "1", "prune_latents": "1", "prune_knn": "1", "prune_table": "1",
-                     "plot_pruning": "1", "all": "1"}
+    assert stats == {**expected, "prune_table": "1", "plot_pruning": "1", "all": "1"}
 
 
 @pytest.mark.parametrize(

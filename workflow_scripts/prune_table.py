@@ -17,5 +17,5 @@ pairs = [(read_knn(g), read_summary(s)) for g, s in zip(snakemake.input.graphs, 
 keys = [(r, i) for r in p.rates for i in range(1, int(p.rounds) + 1)]
 df = pruning_table(pairs[0], dict(zip(keys, pairs[1:], strict=True)), p.ks, directed=p.directed)
 with atomic_path(snakemake.output.table) as tmp:
-    df.to_csv(tmp, index=False, float_format="%.6f")
+    df.to_csv(tmp, index=False, float_format="%.10g")
 write_text_atomic(snakemake.output.markdown, pruning_markdown(df, title=p.title))
