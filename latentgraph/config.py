@@ -17,6 +17,54 @@ def _fail(key: str, msg: str) -> None:
     raise LatentGraphError(f"config key {key}: {msg}")
 
 
+def load_schema(path: str) -> dict[str, Any]:
+    """Read a YAML (or JSON) schema file."""
+    import yaml
+
+    with open(path) as fh:
+        return yaml.safe_load(fh)
+
+
+def schema_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """Every schema violation of ``config`` as one readable line each.
+
+    Each line names the key (dotted path) and, for unknown keys and bad choices, what is
+    allowed, e.g. ``data.datset: unknown key; allowed keys: dataset, root, ...``.
+    """
+    from jsonschema import Draft202012Validator
+
+    lines = []
+    validator = Draft202012Validator(schema)
+    for err in sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path]):
+        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+        sub = err.schema if isinstance(err.schema, dict) else {}
+        if err.validator == "additionalProperties":
+            allowed = sorted(sub.get("properties", {}))
+            extra = sorted(set(err.instance) - set(allowed)) if isinstance(err.instance, dict) else []
+            for key in extra:
+                key_path = f"{where}.{key}" if err.absolute_path else key
+                lines.append(f"{key_path}: unknown key; allowed keys: {', '.join(allowed)}")
+            if not extra:
+                lines.append(f"{where}: {err.message}")
+        elif err.validator == "enum":
+            lines.append(f"{where}: {err.instance!r} is not allowed; allowed values: "
+                         f"{', '.join(repr(v) for v in err.validator_value)}")
+        else:
+            lines.append(f"{where}: {err.message}")
+    return lines
+
+
+def validate_config(config: dict[str, Any], schema_path: str) -> None:
+    """Raise :class:`LatentGraphError` listing every schema violation of ``config``.
+
+    Runs before ``snakemake.utils.validate`` (which fills in the defaults) so that a bad
+    config stops the workflow with one readable line per problem.
+    """
+    errors = schema_errors(config, load_schema(schema_path))
+    if errors:
+        raise LatentGraphError("invalid config:\n  " + "\n  ".join(errors))
+
+
 def epoch_window(config: dict[str, Any]) -> list[int]:
     """The epochs whose latents are studied (``stability.epochs`` = [first, last], inclusive)."""
     first, last = config["stability"]["epochs"]

@@ -6,8 +6,10 @@ from snakemake.utils import validate
 # The workflow uses its own copy of the library, also inside conda envs (scripts do the same).
 sys.path.insert(0, workflow.basedir)
 
-from latentgraph.config import check_config, epoch_window  # noqa: E402
+from latentgraph.config import check_config, epoch_window, validate_config  # noqa: E402
 
+# one readable line per problem first, then Snakemake's validation, which fills in defaults
+validate_config(config, f"{workflow.basedir}/schemas/config.schema.yaml")
 validate(config, "../schemas/config.schema.yaml")
 check_config(config)
 
