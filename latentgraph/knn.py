@@ -327,7 +327,9 @@ def edges(
         return src, dst, w
     lo, hi = np.minimum(src, dst), np.maximum(src, dst)
     key = lo * n + hi
-    _, first = np.unique(key, return_index=True)
+    order = np.argsort(key, kind="stable")  # the first occurrence of each pair wins
+    key = key[order]
+    first = order[np.concatenate(([True], key[1:] != key[:-1]))]
     return lo[first], hi[first], w[first]
 
 
@@ -351,7 +353,7 @@ def adjacency(
 
 def csr_from_edges(src: np.ndarray, dst: np.ndarray, w: np.ndarray, n: int) -> sp.csr_array:
     """A canonical CSR array from unique (src, dst) pairs, keeping explicit zeros."""
-    order = np.lexsort((dst, src))
+    order = np.argsort(np.asarray(src, dtype=np.int64) * n + dst)
     src, dst, w = src[order], dst[order], w[order]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
