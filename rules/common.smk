@@ -43,6 +43,10 @@ def knn_path(run, epoch):
     return f"{R}/knn/{run}/epoch_{ep(epoch)}.parquet"
 
 
+# kNN jobs on GPU configs run FAISS's GPU build (envs/graph-gpu.yaml) and ask for a GPU
+GRAPH_ENV = "../envs/graph-gpu.yaml" if RES["gpu"] else "../envs/graph.yaml"
+
+
 def gpu_resources():
     """GPU requests for the torch jobs (absent on CPU-only configs)."""
     res = {}

@@ -11,11 +11,12 @@ rule knn:
     benchmark:
         f"{R}/benchmarks/knn/{{run}}/epoch_{{epoch}}.tsv"
     conda:
-        "../envs/graph.yaml"
+        GRAPH_ENV
     threads: RES["graph"]["threads"]
     resources:
         mem_mb=RES["graph"]["mem_mb"],
         runtime=RES["graph"]["runtime"],
+        **gpu_resources(),
     params:
         k=max(KS),
         metric=config["knn"]["metric"],

@@ -88,18 +88,31 @@ def third_party_closure(script: Path) -> set[str]:
     return third
 
 
-def rules_with_scripts() -> list[tuple[str, str, Path]]:
-    """(rule, env file, script) for every rule that runs a script."""
+def rules_with_scripts() -> list[tuple[str, Path, Path]]:
+    """(rule, env file, script) for every rule that runs a script.
+
+    A ``conda:`` given by a name defined in rules/common.smk (e.g. GRAPH_ENV, which picks
+    the GPU env on GPU configs) yields one entry per env file the definition names.
+    """
+    common = (REPO / "rules" / "common.smk").read_text()
     out = []
     for smk in sorted((REPO / "rules").glob("*.smk")):
         text = smk.read_text()
         for block in re.split(r"\n(?=rule |checkpoint )", text):
             m = re.match(r"(?:rule|checkpoint) (\w+):", block)
-            conda = re.search(r'conda:\s*\n\s*"([^"]+)"', block)
+            conda = re.search(r"conda:\s*\n\s*(\S+)", block)
             script = re.search(r'script:\s*\n\s*"([^"]+)"', block)
             if m and script:
                 assert conda, f"rule {m.group(1)} has a script but no conda env"
-                out.append((m.group(1), (smk.parent / conda.group(1)).resolve(), (smk.parent / script.group(1)).resolve()))
+                value = conda.group(1)
+                if value.startswith('"'):
+                    envs = [value.strip('"')]
+                else:
+                    definition = re.search(rf"^{value} = (.+)$", common, re.M)
+                    assert definition, f"rule {m.group(1)}: conda env {value} is not defined in common.smk"
+                    envs = re.findall(r'"([^"]+\.yaml)"', definition.group(1))
+                for env in envs:
+                    out.append((m.group(1), (smk.parent / env).resolve(), (smk.parent / script.group(1)).resolve()))
     return out
 
 
