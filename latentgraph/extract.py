@@ -63,12 +63,13 @@ def extract(
     model = model.to(device).eval()
     feats, labels, ids, preds = [], [], [], []
     with torch.no_grad(), capture(model, layer) as store:
-        for x, y, sid in iterate(split, batch_size, num_workers=num_workers, pin_memory=device.type == "cuda"):
+        for x, y, sid in iterate(split, batch_size, num_workers=num_workers, pin_memory=device.type == "cuda",
+                                 device=device):
             x = prepare_batch(x, input_size, device)
             out = model(x)
             feats.append(store.pop().float().cpu().numpy())
             preds.append(out.argmax(1).cpu().numpy())
-            labels.append(np.asarray(y))
+            labels.append(np.asarray(y.cpu() if hasattr(y, "cpu") else y))
             ids.append(np.asarray(sid))
     X = np.concatenate(feats).astype(np.float32)
     pred = np.concatenate(preds).astype(np.int64)
