@@ -14,9 +14,9 @@ rule knn:
         GRAPH_ENV
     threads: RES["graph"]["threads"]
     resources:
+        **gpu_resources(),
         mem_mb=RES["graph"]["mem_mb"],
         runtime=RES["graph"]["runtime"],
-        **gpu_resources(),
     params:
         k=max(KS),
         metric=config["knn"]["metric"],
