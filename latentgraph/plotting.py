@@ -139,24 +139,45 @@ def plot_noise_similarity(summary: pd.DataFrame, chance: pd.DataFrame | None, me
 
 def plot_noise_accuracy(summary: pd.DataFrame, path: str | Path, clean_accuracy: float | None = None,
                         chance_accuracy: float | None = None, title: str | None = None) -> Path:
-    """Accuracy of the fc head on the perturbed latents vs p (thesis Fig 5.4)."""
+    """Accuracy of the fc head on the perturbed latents vs p (thesis Fig 5.4).
+
+    Left: the accuracy on [0, 1] with the clean accuracy and the chance level (majority
+    class); right, when the clean accuracy is given: the drop below it in percentage points.
+    """
     plt = _plt()
     k0 = sorted(summary["k"].unique())[0]
     part = summary[summary["k"] == k0].sort_values("p")  # accuracy does not depend on k
-    fig, ax = plt.subplots(figsize=(6, 4))
+    std = part.get("accuracy_std")
+    band = std is not None and bool((std > 0).any())
+    ncols = 2 if clean_accuracy is not None else 1
+    fig, axes = plt.subplots(1, ncols, figsize=(5.5 * ncols, 4.2), squeeze=False, layout="constrained")
+    ax = axes[0][0]
     ax.plot(part["p"], part["accuracy"], marker="o", ms=3, color="C0", label="accuracy on Y")
-    if "accuracy_std" in part and (part["accuracy_std"] > 0).any():
-        ax.fill_between(part["p"], part["accuracy"] - part["accuracy_std"], part["accuracy"] + part["accuracy_std"],
-                        color="C0", alpha=0.2, lw=0, label="±1 std over draws")
+    if band:
+        ax.fill_between(part["p"], part["accuracy"] - std, part["accuracy"] + std, color="C0", alpha=0.2, lw=0,
+                        label="±1 std over draws")
     if clean_accuracy is not None:
         ax.axhline(clean_accuracy, color="k", ls=":", lw=1, label=f"clean test accuracy {clean_accuracy:.3f}")
     if chance_accuracy is not None:
         ax.axhline(chance_accuracy, color="C3", ls="--", lw=1, label=f"chance (majority class) {chance_accuracy:.3f}")
+    ax.set_ylim(0, 1.02)
     ax.set_xlabel(_NOISE_X)
     ax.set_ylabel("test accuracy of the fc head")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
-    ax.set_title("Accuracy on the perturbed latents" + (f"\n{title}" if title else ""), fontsize=10)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title("accuracy on the perturbed latents")
+    if clean_accuracy is not None:
+        az = axes[0][1]
+        drop = 100 * (clean_accuracy - part["accuracy"])
+        az.plot(part["p"], drop, marker="o", ms=3, color="C0")
+        if band:
+            az.fill_between(part["p"], drop - 100 * std, drop + 100 * std, color="C0", alpha=0.2, lw=0)
+        az.axhline(0, color="k", ls=":", lw=1)
+        az.set_xlabel(_NOISE_X)
+        az.set_ylabel("accuracy drop vs clean (percentage points)")
+        az.grid(alpha=0.3)
+        az.set_title("drop below the clean accuracy")
+    fig.suptitle("Accuracy of the trained fc head on Y = X + noise" + (f"\n{title}" if title else ""), fontsize=10)
     return save_figure(fig, path)
 
 

@@ -336,14 +336,20 @@ def test_config_noise_defaults_and_checks(tiny_config):
     bad({"stats_k": 5}, "noise.stats_k")
 
 
-@pytest.mark.parametrize("change", [{"grid": [0, -0.1]}, {"grid": []}, {"repeats": 0}, {"typo": 1},
-                                    {"epoch": -1}, {"hist_bins": 7}])
-def test_config_schema_rejects(tiny_config, change):
-    from snakemake.exceptions import WorkflowError
+@pytest.mark.parametrize("change, message", [
+    ({"grid": [0, -0.1]}, r"noise\.grid\.1: -0\.1 is less than the minimum of 0"),
+    ({"grid": []}, r"noise\.grid: \[\] should be non-empty"),
+    ({"repeats": 0}, r"noise\.repeats: 0 is less than the minimum of 1"),
+    ({"typo": 1}, r"noise\.typo: unknown key; allowed keys: .*grid"),
+    ({"epoch": -1}, r"noise\.epoch: -1 is less than the minimum of 0"),
+    ({"hist_bins": 7}, r"noise\.hist_bins: 7 is not a multiple of 2"),
+])
+def test_config_schema_rejects(tiny_config, change, message):
+    from latentgraph.config import validate_config
 
     tiny_config["noise"].update(change)
-    with pytest.raises(WorkflowError):
-        _validated(tiny_config)
+    with pytest.raises(LatentGraphError, match=message):
+        validate_config(tiny_config, str(SCHEMA))
 
 
 def test_bad_noise_config_stops_before_anything_runs(tmp_path, tiny_config):
