@@ -186,7 +186,7 @@ def noise_point(
     head. The kNN table of Y is searched once at max(ks) and sliced. Returns the columns
     :data:`COLUMNS`, one row per k.
     """
-    from .extract import head_predict
+    from .head import head_predict
     from .knn import KnnTable, knn
     from .similarity import compare_tables
 
@@ -222,7 +222,7 @@ def check_clean_accuracy(X: np.ndarray, labels: np.ndarray, prediction: np.ndarr
     This is the p = 0 guarantee of the experiment: a mismatch means the head does not belong
     to the latents (another checkpoint or layer) and every accuracy in the sweep would be wrong.
     """
-    from .extract import head_predict
+    from .head import head_predict
 
     pred = head_predict(np.asarray(X, dtype=np.float32), W, b)
     acc = float(np.mean(pred == labels))
@@ -329,36 +329,3 @@ def majority_share(labels: np.ndarray) -> float:
     """Accuracy of always predicting the most frequent class (the chance level of accuracy)."""
     labels = np.asarray(labels)
     return float(np.bincount(labels).max() / labels.size)
-
-
-# --------------------------------------------------------------------------- the fc head on disk
-
-
-def write_head(path: Any, W: np.ndarray, b: np.ndarray, **meta: Any) -> None:
-    """Write the ``fc`` head (float64 weight (C, d), bias (C,)) to an ``.npz`` file, atomically."""
-    from .utils import atomic_path
-
-    W = np.asarray(W, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if W.ndim != 2 or b.shape != (W.shape[0],):
-        raise LatentGraphError(f"head weight {W.shape} and bias {b.shape} do not fit")
-    extra = {k: np.asarray(v) for k, v in meta.items()}
-    with atomic_path(path) as tmp:
-        np.savez(tmp, weight=W, bias=b, **extra)
-
-
-def read_head(path: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Read a head written by :func:`write_head`; returns (W, b) as float64."""
-    from pathlib import Path
-
-    p = Path(path)
-    if not p.exists():
-        raise LatentGraphError(f"{p}: head file does not exist")
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            W, b = z["weight"].astype(np.float64), z["bias"].astype(np.float64)
-    except (OSError, ValueError, KeyError) as exc:
-        raise LatentGraphError(f"{p}: not a head file with 'weight' and 'bias' ({type(exc).__name__}: {exc})") from exc
-    if W.ndim != 2 or b.shape != (W.shape[0],):
-        raise LatentGraphError(f"{p}: head weight {W.shape} and bias {b.shape} do not fit")
-    return W, b

@@ -13,7 +13,7 @@ from conftest import REPO, load_yaml, snakemake, write_yaml
 from scipy.spatial.distance import cdist
 
 from latentgraph.config import check_config, noise_target
-from latentgraph.extract import head_predict
+from latentgraph.head import head_predict
 from latentgraph.knn import KnnTable, knn
 from latentgraph.noise import (
     canonical_grid,
@@ -28,11 +28,9 @@ from latentgraph.noise import (
     parse_p_key,
     perturb,
     random_neighbours,
-    read_head,
     summarise,
     variance_summary,
     variance_vector,
-    write_head,
 )
 from latentgraph.utils import LatentGraphError
 
@@ -288,18 +286,6 @@ def test_variance_summary_and_noise_norm():
     r4 = noise_l1_norm(var, p=4.0, samples=100, seed=0)
     assert r4["exact_mean"] == pytest.approx(2 * r["exact_mean"])
     assert majority_share(np.array([0, 1, 1, 2])) == 0.5
-
-
-def test_head_file_roundtrip(tmp_path):
-    W, b = _head(5, 3)
-    write_head(tmp_path / "h.npz", W, b, epoch=4)
-    W2, b2 = read_head(tmp_path / "h.npz")
-    assert np.array_equal(W, W2) and np.array_equal(b, b2)
-    with pytest.raises(LatentGraphError, match="does not exist"):
-        read_head(tmp_path / "missing.npz")
-    np.savez(tmp_path / "bad.npz", weight=W)
-    with pytest.raises(LatentGraphError, match="not a head file"):
-        read_head(tmp_path / "bad.npz")
 
 
 # --------------------------------------------------------------------------- config
