@@ -99,32 +99,37 @@ class StreamingHistogram:
 
 
 def hop_statistics(graph: Any, directed: bool = False) -> dict[str, Any]:
-    """Hop diameter, average shortest-path length, hop histogram and components (igraph)."""
+    """Hop diameter, average shortest-path length, hop histogram and components (igraph).
+
+    One all-pairs breadth-first pass (igraph's ``path_length_hist``) gives the exact count
+    of pairs at every hop distance; the diameter (longest finite shortest path) and the
+    mean over connected pairs (igraph's ``average_path_length(unconn=True)``) follow from it.
+    Pair counts are of ordered pairs (i, j), i != j, as for the weighted distribution.
+    """
     n = graph.vcount()
     hist = graph.path_length_hist(directed=directed)
+    # igraph counts unordered pairs for undirected graphs
+    factor = 1 if directed else 2
     lengths, counts = [], []
     for start, _end, count in hist.bins():
         if count:
             lengths.append(int(start))
-            counts.append(int(count))
+            counts.append(int(count) * factor)
     comps = graph.connected_components(mode="strong" if directed else "weak")
     sizes = sorted(comps.sizes(), reverse=True)
-    # igraph counts unordered pairs for undirected graphs; report ordered pairs as below
-    factor = 1 if directed else 2
+    total = sum(counts)
     out: dict[str, Any] = {
-        "diameter": int(graph.diameter(directed=directed, unconn=True)) if graph.ecount() else 0,
-        "average_path_length": float(graph.average_path_length(directed=directed, unconn=True))
-        if graph.ecount() else math.nan,
+        "diameter": max(lengths) if lengths else 0,
+        "average_path_length": sum(L * c for L, c in zip(lengths, counts, strict=True)) / total if total else math.nan,
         "lengths": lengths,
-        "counts": [c * factor for c in counts],
+        "counts": counts,
         "unreachable_pairs": int(hist.unconnected) * factor,
         "components": len(sizes),
         "largest_component": int(sizes[0]) if sizes else 0,
         "component_sizes": [int(s) for s in sizes[:20]],
     }
     if directed:
-        weak = graph.connected_components(mode="weak")
-        out["weak_components"] = len(weak)
+        out["weak_components"] = len(graph.connected_components(mode="weak"))
     log.info("hop diameter %d, average hop path length %.3f, %d components (largest %d of %d)",
              out["diameter"], out["average_path_length"], out["components"], out["largest_component"], n)
     return out

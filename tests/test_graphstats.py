@@ -8,6 +8,7 @@ import pytest
 
 from latentgraph.graphstats import StreamingHistogram, graph_statistics, knn_graph_statistics
 from latentgraph.knn import KnnTable, knn
+from latentgraph.paths import to_igraph
 from latentgraph.utils import LatentGraphError
 
 
@@ -110,6 +111,9 @@ def test_knn_graph_against_networkx(directed):
     hops = np.array([L for _, lengths in nx.all_pairs_shortest_path_length(G) for L in lengths.values() if L > 0])
     assert s["hop"]["diameter"] == hops.max()
     assert s["hop"]["average_path_length"] == pytest.approx(hops.mean())
+    g = to_igraph(90, src, dst, w, directed=directed)  # igraph's own functions agree
+    assert s["hop"]["diameter"] == g.diameter(directed=directed, unconn=True)
+    assert s["hop"]["average_path_length"] == pytest.approx(g.average_path_length(directed=directed, unconn=True))
     assert s["hop"]["counts"] == np.bincount(hops)[1:][np.bincount(hops)[1:] > 0].tolist()
     comps = nx.number_strongly_connected_components(G) if directed else nx.number_connected_components(G)
     assert s["hop"]["components"] == comps
