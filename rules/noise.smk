@@ -1,5 +1,6 @@
 # Stage: robustness of one latent representation to Gaussian noise (thesis 4.1, 5.1.1).
 # One job per (p, repeat): extending the grid or the repeats computes only the new points.
+# The noise jobs search a kNN table each, so on GPU configs they run where the knn jobs run.
 
 from latentgraph.config import noise_target  # noqa: E402
 from latentgraph.noise import canonical_grid  # noqa: E402
@@ -61,11 +62,12 @@ rule noise_point:
         p=r"[0-9][0-9.e+-]*",
         repeat=r"\d+",
     conda:
-        "../envs/graph.yaml"
+        GRAPH_ENV
     threads: RES["graph"]["threads"]
     resources:
         mem_mb=RES["graph"]["mem_mb"],
         runtime=RES["graph"]["runtime"],
+        **gpu_resources(),
     params:
         p=lambda wc: wc.p,
         repeat=lambda wc: int(wc.repeat),
