@@ -65,9 +65,9 @@ rule noise_point:
         GRAPH_ENV
     threads: RES["graph"]["threads"]
     resources:
+        **gpu_resources(),
         mem_mb=RES["graph"]["mem_mb"],
         runtime=RES["graph"]["runtime"],
-        **gpu_resources(),
     params:
         p=lambda wc: wc.p,
         repeat=lambda wc: int(wc.repeat),
