@@ -47,6 +47,11 @@ def knn_path(run, epoch):
 GRAPH_ENV = "../envs/graph-gpu.yaml" if RES["gpu"] else "../envs/graph.yaml"
 
 
+def head_path(run, epoch):
+    """The fc head (weight, bias) of a checkpoint as .npz (rule head, rules/noise.smk)."""
+    return f"{R}/heads/{run}/epoch_{ep(epoch)}.npz"
+
+
 def gpu_resources():
     """GPU requests for the torch jobs (absent on CPU-only configs)."""
     res = {}
@@ -68,4 +73,6 @@ def all_targets():
             f"{R}/tables/stability.md",
             f"{R}/figures/stability.png",
         ]
+    if config.get("noise", {}).get("enabled", False):
+        targets += NOISE_TARGETS  # rules/noise.smk
     return targets
