@@ -17,6 +17,54 @@ def _fail(key: str, msg: str) -> None:
     raise LatentGraphError(f"config key {key}: {msg}")
 
 
+def load_schema(path: str) -> dict[str, Any]:
+    """Read a YAML (or JSON) schema file."""
+    import yaml
+
+    with open(path) as fh:
+        return yaml.safe_load(fh)
+
+
+def schema_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
+    """Every schema violation of ``config`` as one readable line each.
+
+    Each line names the key (dotted path) and, for unknown keys and bad choices, what is
+    allowed, e.g. ``data.datset: unknown key; allowed keys: dataset, root, ...``.
+    """
+    from jsonschema import Draft202012Validator
+
+    lines = []
+    validator = Draft202012Validator(schema)
+    for err in sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path]):
+        where = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+        sub = err.schema if isinstance(err.schema, dict) else {}
+        if err.validator == "additionalProperties":
+            allowed = sorted(sub.get("properties", {}))
+            extra = sorted(set(err.instance) - set(allowed)) if isinstance(err.instance, dict) else []
+            for key in extra:
+                key_path = f"{where}.{key}" if err.absolute_path else key
+                lines.append(f"{key_path}: unknown key; allowed keys: {', '.join(allowed)}")
+            if not extra:
+                lines.append(f"{where}: {err.message}")
+        elif err.validator == "enum":
+            lines.append(f"{where}: {err.instance!r} is not allowed; allowed values: "
+                         f"{', '.join(repr(v) for v in err.validator_value)}")
+        else:
+            lines.append(f"{where}: {err.message}")
+    return lines
+
+
+def validate_config(config: dict[str, Any], schema_path: str) -> None:
+    """Raise :class:`LatentGraphError` listing every schema violation of ``config``.
+
+    Runs before ``snakemake.utils.validate`` (which fills in the defaults) so that a bad
+    config stops the workflow with one readable line per problem.
+    """
+    errors = schema_errors(config, load_schema(schema_path))
+    if errors:
+        raise LatentGraphError("invalid config:\n  " + "\n  ".join(errors))
+
+
 def epoch_window(config: dict[str, Any]) -> list[int]:
     """The epochs whose latents are studied (``stability.epochs`` = [first, last], inclusive)."""
     first, last = config["stability"]["epochs"]
@@ -48,7 +96,51 @@ def check_config(config: dict[str, Any]) -> None:
         _fail("knn.k", f"values repeat: {ks}")
     if config["data"]["dataset"] in ("cifar100", "imagefolder") and not config["data"].get("root"):
         _fail("data.root", f"dataset {config['data']['dataset']!r} needs a root folder")
+    check_noise_config(config)
     _check_pruning(config)
+
+
+def noise_target(config: dict[str, Any]) -> tuple[str, int]:
+    """The (run, epoch) whose latents the noise experiment perturbs, with the null defaults resolved.
+
+    ``noise.run`` null = the first run of ``train.runs``; ``noise.epoch`` null = the last
+    epoch of the stability window when stability is enabled, else ``train.epochs``.
+    """
+    noise = config.get("noise", {})
+    run = noise.get("run")
+    if run is None:
+        run = next(iter(config["train"]["runs"]))
+    epoch = noise.get("epoch")
+    if epoch is None:
+        stab = config.get("stability", {})
+        epoch = int(stab["epochs"][1]) if stab.get("enabled", True) and "epochs" in stab else int(config["train"]["epochs"])
+    return str(run), int(epoch)
+
+
+def check_noise_config(config: dict[str, Any]) -> None:
+    """Cross-key checks of the ``noise`` section (run trained, epoch trained, grid, stats_k)."""
+    from .noise import canonical_grid
+
+    noise = config.get("noise")
+    if not noise or not noise.get("enabled", True):
+        return
+    runs = config["train"]["runs"]
+    epochs = int(config["train"]["epochs"])
+    run, epoch = noise_target(config)
+    if run not in runs:
+        _fail("noise.run", f"run {run!r} is not trained; trained runs: {sorted(runs)}")
+    if not 0 <= epoch <= epochs:
+        _fail("noise.epoch", f"epoch {epoch} is not trained; allowed: 0..{epochs} (train.epochs)")
+    try:
+        canonical_grid(noise.get("grid", []))
+    except LatentGraphError as exc:
+        _fail("noise.grid", str(exc))
+    kmax = max(config["knn"]["k"])
+    stats_k = int(noise.get("stats_k", 4))
+    if stats_k > kmax:
+        _fail("noise.stats_k", f"{stats_k} is larger than the largest knn.k ({kmax}); the clean graph is searched at {kmax}")
+    if int(noise.get("hist_bins", 100)) % 2:
+        _fail("noise.hist_bins", "must be even")
 
 
 def _check_pruning(config: dict[str, Any]) -> None:
@@ -56,9 +148,6 @@ def _check_pruning(config: dict[str, Any]) -> None:
     pr = config.get("pruning")
     if not pr or not pr.get("enabled", True):
         return
-    if not float(config["data"].get("val_fraction", 0.0) or 0.0) > 0:
-        _fail("data.val_fraction", "pruning uses early stopping on a validation split carved from the training "
-              "set (thesis 3.6.2, never the test set): set data.val_fraction > 0 (e.g. 0.1), or pruning.enabled: false")
     runs = config["train"]["runs"]
     if pr.get("run", "A") not in runs:
         _fail("pruning.run", f"run {pr.get('run')!r} is not trained; trained runs: {sorted(runs)}")

@@ -6,8 +6,10 @@ from snakemake.utils import validate
 # The workflow uses its own copy of the library, also inside conda envs (scripts do the same).
 sys.path.insert(0, workflow.basedir)
 
-from latentgraph.config import check_config, epoch_window  # noqa: E402
+from latentgraph.config import check_config, epoch_window, validate_config  # noqa: E402
 
+# one readable line per problem first, then Snakemake's validation, which fills in defaults
+validate_config(config, f"{workflow.basedir}/schemas/config.schema.yaml")
 validate(config, "../schemas/config.schema.yaml")
 check_config(config)
 
@@ -41,6 +43,15 @@ def knn_path(run, epoch):
     return f"{R}/knn/{run}/epoch_{ep(epoch)}.parquet"
 
 
+# kNN jobs on GPU configs run FAISS's GPU build (envs/graph-gpu.yaml) and ask for a GPU
+GRAPH_ENV = "../envs/graph-gpu.yaml" if RES["gpu"] else "../envs/graph.yaml"
+
+
+def head_path(run, epoch):
+    """The fc head (weight, bias) of a checkpoint as .npz (rule head, rules/noise.smk)."""
+    return f"{R}/heads/{run}/epoch_{ep(epoch)}.npz"
+
+
 def gpu_resources():
     """GPU requests for the torch jobs (absent on CPU-only configs)."""
     res = {}
@@ -62,6 +73,8 @@ def all_targets():
             f"{R}/tables/stability.md",
             f"{R}/figures/stability.png",
         ]
+    if config.get("noise", {}).get("enabled", False):
+        targets += NOISE_TARGETS  # rules/noise.smk
     if config.get("pruning", {}).get("enabled", False):
         targets += prune_targets()  # defined below
     return targets

@@ -107,13 +107,14 @@ rule prune_knn:
     output:
         f"{R}/prune/{{state}}/knn.parquet",
     log:
-        f"{R}/logs/prune/{{state}}.knn.log",
+        f"{R}/logs/knn/prune/{{state}}.log",
     wildcard_constraints:
         state=r"round_00|rate_[^/]+/round_\d+",
     conda:
-        "../envs/graph.yaml"
+        GRAPH_ENV
     threads: RES["graph"]["threads"]
     resources:
+        **gpu_resources(),
         mem_mb=RES["graph"]["mem_mb"],
         runtime=RES["graph"]["runtime"],
     params:

@@ -27,6 +27,7 @@ from latentgraph.prune import (  # noqa: E402
     pruned_fraction,
     rate_label,
     reset_to,
+    round_data_config,
     run_round,
     save_mask,
     stopping_point,
@@ -334,6 +335,15 @@ def test_train_settings_merge():
     s = train_settings({"batch_size": 32, "optimizer": {"lr": 0.3}, "scheduler": {"milestones": [4]},
                         "early_stopping": {"max_epochs": 9}}, {"device": "cpu", "amp": False, "batch_size": 999})
     assert (s.batch_size, s.lr, s.milestones, s.epochs, s.device, s.amp) == (32, 0.3, [4], 9, "cpu", False)
+
+
+def test_round_data_config_sets_only_the_validation_share():
+    data = {"dataset": "digits", "val_fraction": 0.0, "split_seed": 3}
+    assert round_data_config(data, {"val_fraction": 0.2}) == {"dataset": "digits", "val_fraction": 0.2, "split_seed": 3}
+    assert data["val_fraction"] == 0.0  # the train stage's config is not touched
+    for bad in (0.0, 1.0):
+        with pytest.raises(LatentGraphError, match="pruning.val_fraction"):
+            round_data_config(data, {"val_fraction": bad})
 
 
 def test_mask_file_roundtrip(tmp_path):

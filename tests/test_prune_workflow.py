@@ -15,7 +15,8 @@ from conftest import REPO, TINY, load_yaml, snakemake, write_yaml
 torch = pytest.importorskip("torch")
 
 from latentgraph.io import read_latents  # noqa: E402
-from latentgraph.prune import TABLE_COLUMNS, load_mask, pruned_counts, read_summary  # noqa: E402
+from latentgraph.prune import load_mask, pruned_counts  # noqa: E402
+from latentgraph.prune_tables import TABLE_COLUMNS, read_summary  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -107,21 +108,28 @@ def test_changes_rerun_only_what_they_change(tiny_run, tmp_path, edit, expected)
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        (("pruning", "rates"), [0.0], "exclusiveMinimum"),
-        (("pruning", "rates"), [1.0], "exclusiveMaximum"),
-        (("pruning", "rates"), [0.2, 1.5], "exclusiveMaximum"),
-        (("pruning", "rounds"), 0, "minimum"),
-        (("pruning", "early_stopping"), {"patience": 0}, "minimum"),
+        (("pruning", "rates"), [0.0], r"pruning\.rates\.0: 0\.0 is less than or equal to the minimum of 0"),
+        (("pruning", "rates"), [1.0], r"pruning\.rates\.0: 1\.0 is greater than or equal to the maximum of 1"),
+        (("pruning", "rates"), [0.2, 1.5], r"pruning\.rates\.1: 1\.5 is greater than or equal to the maximum"),
+        (("pruning", "rounds"), 0, r"pruning\.rounds: 0 is less than the minimum of 1"),
+        (("pruning", "early_stopping"), {"patience": 0}, r"pruning\.early_stopping\.patience: 0 is less than"),
+        (("pruning", "val_fraction"), 0.0, r"pruning\.val_fraction: 0\.0 is less than or equal to the minimum"),
+        (("pruning", "val_fraction"), 1.0, r"pruning\.val_fraction: 1\.0 is greater than or equal to the maximum"),
+        (("pruning", "scope"), "x", r"pruning\.scope: 'x' is not allowed; allowed values: 'global', 'layerwise'"),
     ],
 )
 def test_bad_pruning_values_are_schema_errors(key, value, message):
     from snakemake.utils import validate
 
+    from latentgraph.config import validate_config
+    from latentgraph.utils import LatentGraphError
+
     cfg = copy.deepcopy(load_yaml(TINY))
     cfg[key[0]][key[1]] = value
-    with pytest.raises(Exception, match=message) as info:
-        validate(cfg, str(REPO / "schemas" / "config.schema.yaml"))
-    assert "pruning" in str(info.value)
+    with pytest.raises(LatentGraphError, match=message):
+        validate_config(copy.deepcopy(cfg), str(REPO / "schemas" / "config.schema.yaml"))
+    with pytest.raises(Exception, match="Error validating config file"):
+        validate(cfg, str(REPO / "schemas" / "config.schema.yaml"))  # Snakemake's own validation agrees
 
 
 def test_bad_config_stops_before_anything_runs(tmp_path):
@@ -130,14 +138,13 @@ def test_bad_config_stops_before_anything_runs(tmp_path):
     write_yaml(tmp_path / "bad.yaml", cfg)
     proc = snakemake(tmp_path, "-n", configfile=tmp_path / "bad.yaml", check=False)
     assert proc.returncode != 0
-    assert "pruning" in proc.stderr + proc.stdout and "exclusiveMaximum" in proc.stderr + proc.stdout
+    assert "pruning.rates.1: 1.0 is greater than or equal to the maximum of 1" in proc.stderr + proc.stdout
     assert not (tmp_path / "results").exists()
 
 
 @pytest.mark.parametrize(
     ("edit", "key"),
     [
-        (lambda c: c["data"].update(val_fraction=0.0), "data.val_fraction"),
         (lambda c: c["pruning"].update(run="Z"), "pruning.run"),
         (lambda c: c["pruning"].update(rates=[0.2, 0.2]), "pruning.rates"),
         (lambda c: c["pruning"].update(reset="rewind", rewind_epoch=2), "pruning.rewind_epoch"),

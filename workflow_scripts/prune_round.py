@@ -7,7 +7,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 
 from latentgraph.data import load_dataset
 from latentgraph.models import load_checkpoint
-from latentgraph.prune import PruneSettings, run_round, train_settings
+from latentgraph.prune import PruneSettings, round_data_config, run_round, train_settings
 from latentgraph.utils import setup_logging
 
 setup_logging(snakemake.log[0])
@@ -15,7 +15,7 @@ setup_logging(snakemake.log[0])
 p = snakemake.params
 inp, out = snakemake.input, snakemake.output
 spec = load_checkpoint(inp.theta0)["spec"]
-data = load_dataset(p.data, input_size=spec["input_size"])
+data = load_dataset(round_data_config(p.data, p.pruning), input_size=spec["input_size"])
 # device, workers and batch size of evaluation are speed knobs: read from the config, not params
 settings = train_settings(p.pruning, dict(snakemake.config["train"], amp=p.amp), threads=snakemake.threads)
 first = int(p.round) == 0

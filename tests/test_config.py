@@ -1,0 +1,84 @@
+"""The config schema and the cross-key checks: every shipped config is valid, bad ones
+fail with a message that names the key and what is allowed."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+from conftest import REPO, load_yaml
+from snakemake.utils import validate
+
+from latentgraph.config import check_config, epoch_window, validate_config
+from latentgraph.utils import LatentGraphError
+
+SCHEMA = str(REPO / "schemas" / "config.schema.yaml")
+CONFIGS = [REPO / "config.yaml", REPO / "tests" / "data" / "tiny.yaml", *sorted((REPO / "configs").glob("*.yaml"))]
+
+
+def full(config: dict) -> dict:
+    """Validate like the Snakefile does (readable errors, then defaults, then cross checks)."""
+    config = copy.deepcopy(config)
+    validate_config(config, SCHEMA)
+    validate(config, SCHEMA)
+    check_config(config)
+    return config
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: Path(p).name)
+def test_shipped_configs_are_valid(path):
+    full(load_yaml(path))
+
+
+def test_defaults_are_filled_in():
+    cfg = full({"name": "x"})
+    assert cfg["knn"]["k"] == [4, 8, 16] and cfg["knn"]["metric"] == "l1"
+    assert cfg["train"]["optimizer"]["lr"] == 0.1 and cfg["train"]["epochs"] == 25
+    assert cfg["resources"]["train"]["mem_mb"] == 4000
+    assert epoch_window(cfg) == [10, 11, 12, 13, 14, 15]
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c["data"].update(datset="x"), r"data\.datset: unknown key; allowed keys: .*dataset"),
+        (lambda c: c.update(nmae="x"), r"nmae: unknown key; allowed keys: .*name"),
+        (lambda c: c["data"].update(dataset="mnist"), r"data\.dataset: 'mnist' is not allowed; allowed values: 'digits'"),
+        (lambda c: c["knn"].update(metric="cosine"), r"knn\.metric: 'cosine' is not allowed; allowed values: 'l1', 'l2'"),
+        (lambda c: c["knn"].update(k=[]), r"knn\.k: \[\] should be non-empty"),
+        (lambda c: c["knn"].update(k=[0, 4]), r"knn\.k\.0: 0 is less than the minimum of 1"),
+        (lambda c: c["train"].update(epochs="ten"), r"train\.epochs: 'ten' is not of type 'integer'"),
+        (lambda c: c["model"].update(stem="vgg"), r"model\.stem: 'vgg' is not allowed"),
+        (lambda c: c["train"]["optimizer"].update(lr=0), r"train\.optimizer\.lr: 0 is less than or equal"),
+        (lambda c: c["stability"].update(epochs=[3]), r"stability\.epochs: \[3\] is too short"),
+        (lambda c: c.update(name="has space"), r"name: 'has space' does not match"),
+    ],
+)
+def test_schema_errors_name_the_key(tiny_config, edit, message):
+    edit(tiny_config)
+    with pytest.raises(LatentGraphError, match=message):
+        validate_config(tiny_config, SCHEMA)
+    with pytest.raises(Exception, match="Error validating config file"):
+        validate(copy.deepcopy(tiny_config), SCHEMA)  # Snakemake's own validation agrees
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c["stability"].update(runs=["A", "C"]), r"stability\.runs: run 'C' is not trained"),
+        (lambda c: c["stability"].update(epochs=[2, 9]), r"stability\.epochs: window \[2, 9\] must lie inside"),
+        (lambda c: c["train"].update(runs={"A": 1, "B": 1}), r"train\.runs: two runs share a seed"),
+        (lambda c: c["knn"].update(k=[4, 4]), r"knn\.k: values repeat"),
+        (lambda c: c["data"].update(dataset="cifar100"), r"data\.root: dataset 'cifar100' needs a root"),
+    ],
+)
+def test_cross_key_errors(tiny_config, edit, message):
+    edit(tiny_config)
+    with pytest.raises(LatentGraphError, match=message):
+        full(tiny_config)
+
+
+def test_disabled_stability_skips_its_checks(tiny_config):
+    tiny_config["stability"].update(enabled=False, runs=["Z"], epochs=[50, 60])
+    full(tiny_config)

@@ -1,0 +1,101 @@
+"""Latents and kNN Parquet files: schema, round trips, validation errors that name the file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from latentgraph.io import read_knn, read_latents, write_knn, write_latents
+from latentgraph.knn import knn_table
+from latentgraph.utils import LatentGraphError
+
+
+@pytest.fixture
+def latents():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 6)).astype(np.float32)
+    labels = rng.integers(0, 3, size=40)
+    ids = np.arange(100, 140)
+    return X, labels, ids
+
+
+def test_latents_schema_and_round_trip(tmp_path, latents):
+    X, labels, ids = latents
+    path = write_latents(tmp_path / "l.parquet", X, labels, ids, prediction=labels, metadata={"epoch": 3, "seed": 1})
+    schema = pq.read_schema(path)
+    assert schema.field("sample_id").type == pa.int64()
+    assert schema.field("label").type == pa.int64()
+    assert schema.field("latent").type == pa.list_(pa.float32(), 6)  # fixed_size_list<float32>[6]
+    lat = read_latents(path)
+    np.testing.assert_array_equal(lat.X, X)
+    np.testing.assert_array_equal(lat.labels, labels)
+    np.testing.assert_array_equal(lat.sample_id, ids)
+    assert lat.metadata["epoch"] == 3 and lat.metadata["latent_dim"] == 6
+    assert lat.accuracy == 1.0
+    assert not list(tmp_path.glob(".*tmp*"))  # no temporary files left behind
+
+
+def test_variable_length_list_column_is_accepted(tmp_path, latents):
+    X, labels, ids = latents
+    t = pa.table({"sample_id": ids, "label": labels, "latent": pa.array(X.tolist(), type=pa.list_(pa.float64()))})
+    pq.write_table(t, tmp_path / "byo.parquet")
+    lat = read_latents(tmp_path / "byo.parquet")
+    np.testing.assert_allclose(lat.X, X)
+
+
+def test_nan_and_inf_latents_are_rejected(tmp_path, latents):
+    X, labels, ids = latents
+    bad = X.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(LatentGraphError, match="NaN/inf"):
+        write_latents(tmp_path / "bad.parquet", bad, labels, ids)
+    assert not (tmp_path / "bad.parquet").exists()
+    # a file written by someone else with an inf inside is rejected when read, naming the file
+    t = pa.table({"sample_id": ids, "label": labels, "latent": pa.array(np.where(bad == bad, bad, np.inf).tolist())})
+    pq.write_table(t, tmp_path / "inf.parquet")
+    with pytest.raises(LatentGraphError, match=r"inf\.parquet.*NaN/inf"):
+        read_latents(tmp_path / "inf.parquet")
+
+
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda X, y, i: (X, y[:-1], i), "labels have shape"),
+        (lambda X, y, i: (X, y - 5, i), ">= 0"),
+        (lambda X, y, i: (X, y.astype(float) + 0.5, i), "integers"),
+        (lambda X, y, i: (X, y, np.zeros_like(i)), "repeat"),
+        (lambda X, y, i: (X[:, 0], y, i), "2-D"),
+        (lambda X, y, i: (X[:1], y[:1], i[:1]), "at least 2 samples"),
+    ],
+)
+def test_bad_latents(tmp_path, latents, mutate, message):
+    X, y, i = mutate(*latents)
+    with pytest.raises(LatentGraphError, match=message):
+        write_latents(tmp_path / "x.parquet", X, y, i)
+
+
+def test_unreadable_and_incomplete_files_name_the_file(tmp_path, latents):
+    junk = tmp_path / "junk.parquet"
+    junk.write_bytes(b"this is not parquet")
+    with pytest.raises(LatentGraphError, match=r"junk\.parquet: cannot read latents file as Parquet"):
+        read_latents(junk)
+    with pytest.raises(LatentGraphError, match=r"missing\.parquet: latents file does not exist"):
+        read_latents(tmp_path / "missing.parquet")
+    X, labels, ids = latents
+    pq.write_table(pa.table({"sample_id": ids, "label": labels}), tmp_path / "nolatent.parquet")
+    with pytest.raises(LatentGraphError, match=r"lacks column\(s\) \['latent'\]"):
+        read_latents(tmp_path / "nolatent.parquet")
+
+
+def test_knn_round_trip_uses_sample_ids(tmp_path, latents):
+    X, labels, ids = latents
+    t = knn_table(X, 5, labels, ids, backend="numpy", metadata={"epoch": 2})
+    write_knn(tmp_path / "g.parquet", t)
+    back = read_knn(tmp_path / "g.parquet")
+    np.testing.assert_array_equal(back.indices, t.indices)
+    np.testing.assert_array_equal(back.distances, t.distances)
+    assert back.k == 5 and back.metric == "l1" and back.metadata["epoch"] == 2
+    stored = pq.read_table(tmp_path / "g.parquet").column("neighbor_ids").combine_chunks()
+    np.testing.assert_array_equal(stored.flatten().to_numpy().reshape(40, 5), ids[t.indices])

@@ -1,0 +1,151 @@
+"""Exact kNN against a numpy brute-force oracle, with duplicates and ties; backends agree
+bit for bit; graphs built from the table; bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from latentgraph.knn import KnnTable, adjacency, edges, knn, knn_graph, knn_table, resolve_backend
+from latentgraph.utils import LatentGraphError
+
+faiss = pytest.importorskip("faiss")
+
+
+def oracle(X: np.ndarray, k: int, metric: str = "l1") -> tuple[np.ndarray, np.ndarray]:
+    """Full distance matrix in float64; stable sort orders ties by index; self excluded."""
+    X = X.astype(np.float64)
+    diff = X[:, None, :] - X[None, :, :]
+    D = np.abs(diff).sum(-1) if metric == "l1" else np.sqrt((diff**2).sum(-1))
+    np.fill_diagonal(D, np.inf)
+    idx = np.argsort(D, axis=1, kind="stable")[:, :k]
+    return idx, np.take_along_axis(D, idx, axis=1)
+
+
+def tied_data(seed: int = 0, n: int = 400, d: int = 12) -> np.ndarray:
+    """Coarsely rounded values (many equal distances) plus exact duplicate rows."""
+    rng = np.random.default_rng(seed)
+    X = np.round(rng.normal(size=(n, d)) * 2) / 2
+    X[10] = X[20] = X[30] = X[40]  # four identical latents
+    X[50:60] = X[60]  # a block of eleven identical latents: more than k + 1 at distance 0
+    return X.astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    "backend, metric",
+    [("numpy", "l1"), ("numpy", "l2"), ("faiss", "l1"), ("faiss", "l2"), ("numba", "l1")],
+)
+def test_matches_oracle_with_duplicates_and_ties(backend, metric):
+    X = tied_data()
+    k = 8
+    idx, dist = knn(X, k, metric=metric, backend=backend)
+    ref_i, ref_d = oracle(X, k, metric)
+    np.testing.assert_array_equal(idx, ref_i)
+    np.testing.assert_allclose(dist, ref_d, rtol=1e-12, atol=0)
+    # the self-match is removed by index even where duplicates tie with it at distance 0
+    assert not np.any(idx == np.arange(len(X))[:, None])
+    assert np.all(dist[50:61, :8] == 0)  # ten duplicates each, eight kept
+
+
+def test_backends_identical_on_continuous_data():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(1500, 64)).astype(np.float32) * rng.uniform(0.1, 10, size=64).astype(np.float32)
+    a = knn(X, 16, backend="numpy")
+    for backend in ("faiss", "numba"):
+        b = knn(X, 16, backend=backend)
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])  # bit-identical distances
+
+
+def test_numba_kernel_handles_block_edges():
+    # sizes that are not multiples of the 4-query micro-tile or the cache blocks
+    from latentgraph import _l1kernel
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(_l1kernel.QUERY_BLOCK + 7, 33)).astype(np.float32)
+    ref_i, _ = oracle(X, 5)
+    np.testing.assert_array_equal(knn(X, 5, backend="numba")[0], ref_i)
+    with pytest.raises(LatentGraphError, match="supports metric 'l1' only"):
+        knn(X, 5, metric="l2", backend="numba")
+
+
+def test_sorted_rows_and_slicing_equals_smaller_search():
+    X = tied_data(seed=5)
+    idx, dist = knn(X, 12, backend="faiss")
+    # rows sorted by (distance, index)
+    for i in range(len(X)):
+        keys = list(zip(dist[i], idx[i], strict=True))
+        assert keys == sorted(keys)
+    for k in (1, 4, 8):
+        i_k, d_k = knn(X, k, backend="faiss")
+        np.testing.assert_array_equal(idx[:, :k], i_k)
+        np.testing.assert_array_equal(dist[:, :k], d_k)
+
+
+def test_k_equal_n_minus_one_and_tiny_sets():
+    X = np.array([[0.0], [1.0], [3.0]], dtype=np.float32)
+    idx, dist = knn(X, 2, backend="faiss")
+    np.testing.assert_array_equal(idx, [[1, 2], [0, 2], [1, 0]])
+    np.testing.assert_array_equal(dist, [[1, 3], [1, 2], [2, 3]])
+
+
+def test_bad_input_errors():
+    X = np.zeros((5, 3), dtype=np.float32)
+    with pytest.raises(LatentGraphError, match="smaller than the number of samples"):
+        knn(X, 5)
+    with pytest.raises(LatentGraphError, match="positive integer"):
+        knn(X, 0)
+    with pytest.raises(LatentGraphError, match="positive integer"):
+        knn(X, 2.5)
+    bad = X.copy()
+    bad[2, 1] = np.nan
+    with pytest.raises(LatentGraphError, match="NaN or inf"):
+        knn(bad, 2)
+    bad[2, 1] = np.inf
+    with pytest.raises(LatentGraphError, match="NaN or inf"):
+        knn(bad, 2)
+    with pytest.raises(LatentGraphError, match="2-D"):
+        knn(np.zeros(5), 2)
+    with pytest.raises(LatentGraphError, match="unknown metric"):
+        knn(X, 2, metric="cosine")
+    with pytest.raises(LatentGraphError, match="unknown kNN backend"):
+        knn(X, 2, backend="annoy")
+
+
+def test_auto_backend_resolves_without_gpu():
+    assert resolve_backend("auto", n=100) in ("faiss", "faiss-gpu")
+    assert resolve_backend("auto", n=100_000) in ("numba", "faiss-gpu")
+    assert resolve_backend("auto", n=100_000, metric="l2") in ("faiss", "faiss-gpu")
+
+
+def test_undirected_edges_are_the_union_of_knn_edges():
+    # thesis Fig 2.1: A is among the 2 nearest of B and C, but they are not among A's 2 nearest
+    X = np.array([[0.0], [1.0], [1.1], [-1.0], [-1.2]], dtype=np.float32)
+    idx, _ = knn(X, 2, backend="numpy")
+    s, t, _ = edges(idx, directed=False)
+    got = set(zip(s.tolist(), t.tolist(), strict=True))
+    ref = {(min(i, j), max(i, j)) for i in range(5) for j in idx[i]}
+    assert got == ref
+    A = adjacency(idx, directed=False).toarray() != 0
+    assert (A == A.T).all()
+    deg = A.sum(1)
+    assert deg.min() >= 2  # every vertex keeps at least its k neighbours
+    D = adjacency(idx, directed=True)
+    assert (np.diff(D.indptr) == 2).all()
+
+
+def test_knn_graph_and_table_helpers():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4)).astype(np.float32)
+    G = knn_graph(X, 3)
+    assert G.shape == (60, 60) and (G != G.T).nnz == 0
+    labels = rng.integers(0, 3, 60)
+    t = knn_table(X, 6, labels, sample_id=np.arange(100, 160))
+    assert isinstance(t, KnnTable) and t.k == 6 and t.metadata["backend"] in ("faiss", "faiss-gpu")
+    s = t.slice(3)
+    np.testing.assert_array_equal(s.indices, t.indices[:, :3])
+    with pytest.raises(LatentGraphError):
+        t.slice(7)
+    # weights on the graph are the exact distances
+    src, dst, w = t.edges(3)
+    np.testing.assert_allclose(w, np.abs(X[src].astype(np.float64) - X[dst].astype(np.float64)).sum(1))
