@@ -96,3 +96,40 @@ def check_config(config: dict[str, Any]) -> None:
         _fail("knn.k", f"values repeat: {ks}")
     if config["data"]["dataset"] in ("cifar100", "imagefolder") and not config["data"].get("root"):
         _fail("data.root", f"dataset {config['data']['dataset']!r} needs a root folder")
+    check_classgraph(config)
+
+
+#: Number of classes of the datasets whose class count is known before any data is read.
+KNOWN_CLASSES = {"digits": 10, "cifar100": 100}
+
+
+def classgraph_source(config: dict[str, Any]) -> dict[str, Any]:
+    """Where the class graph's latents come from: ``{"kind": "trained", "run", "epoch", "tag"}``
+    or ``{"kind": "pretrained", "weights", "tag"}``; ``tag`` names its result folder."""
+    src = config["classgraph"]["source"]
+    if src.get("pretrained"):
+        return {"kind": "pretrained", "weights": src["pretrained"]["weights"], "tag": "pretrained"}
+    epoch = src.get("epoch")
+    epoch = int(config["train"]["epochs"]) if epoch is None else int(epoch)
+    return {"kind": "trained", "run": src["run"], "epoch": epoch, "tag": f"{src['run']}/epoch_{epoch:03d}"}
+
+
+def check_classgraph(config: dict[str, Any]) -> None:
+    """Cross-key checks of the ``classgraph`` section (called by :func:`check_config`)."""
+    cg = config.get("classgraph")
+    if not cg or not cg.get("enabled", True):
+        return
+    src = classgraph_source(config)
+    if src["kind"] == "trained":
+        runs = config["train"]["runs"]
+        if src["run"] not in runs:
+            _fail("classgraph.source.run", f"run {src['run']!r} is not trained; trained runs: {sorted(runs)}")
+        epochs = int(config["train"]["epochs"])
+        if not 0 <= src["epoch"] <= epochs:
+            _fail("classgraph.source.epoch", f"epoch {src['epoch']} must lie inside the trained epochs 0..{epochs}")
+    data = config["data"]
+    n_classes = KNOWN_CLASSES.get(data["dataset"])
+    if data["dataset"] == "synthetic":
+        n_classes = int((data.get("synthetic") or {}).get("n_classes", 4))
+    if n_classes is not None and cg["class_k"] >= n_classes:
+        _fail("classgraph.class_k", f"{cg['class_k']} must be smaller than the number of classes ({n_classes})")
