@@ -31,6 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .config import CLASSGRAPH_FILES
 from .io import META_KEY, Latents
 from .paths import class_path_sums
 from .utils import LatentGraphError, atomic_path
@@ -403,24 +404,12 @@ def extract_pretrained(
 
 # --------------------------------------------------------------------------- outputs
 
-#: The files a class graph is written to (names inside its output folder).
-OUTPUTS = {
-    "nodes": "nodes.csv",
-    "edges": "edges.csv",
-    "graphml": "class_graph.graphml",
-    "gexf": "class_graph.gexf",
-    "stats": "stats.json",
-    "summary": "summary.md",
-    "degrees": "degree_distribution.csv",
-}
-#: The figures made from those files.
-FIGURES = {
-    "communities_png": "class_graph.png",
-    "communities_svg": "class_graph.svg",
-    "accuracy_png": "class_graph_accuracy.png",
-    "degrees_png": "degree_distribution.png",
-}
-DISTANCES_FILE = "class_distances.parquet"
+#: The files a class graph is written to (names inside its output folder) ...
+OUTPUTS = {k: CLASSGRAPH_FILES[k] for k in ("nodes", "edges", "graphml", "gexf", "stats", "summary", "degrees")}
+#: ... the figures made from them ...
+FIGURES = {k: CLASSGRAPH_FILES[k] for k in ("communities_png", "communities_svg", "accuracy_png", "degrees_png")}
+#: ... and the class distance matrix.
+DISTANCES_FILE = CLASSGRAPH_FILES["distances"]
 
 
 def analyse_class_graph(

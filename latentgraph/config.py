@@ -99,6 +99,22 @@ def check_config(config: dict[str, Any]) -> None:
     check_classgraph(config)
 
 
+#: The files of a class graph's result folder (see :mod:`latentgraph.classgraph`), by role.
+CLASSGRAPH_FILES = {
+    "distances": "class_distances.parquet",
+    "nodes": "nodes.csv",
+    "edges": "edges.csv",
+    "graphml": "class_graph.graphml",
+    "gexf": "class_graph.gexf",
+    "stats": "stats.json",
+    "summary": "summary.md",
+    "degrees": "degree_distribution.csv",
+    "communities_png": "class_graph.png",
+    "communities_svg": "class_graph.svg",
+    "accuracy_png": "class_graph_accuracy.png",
+    "degrees_png": "degree_distribution.png",
+}
+
 #: Number of classes of the datasets whose class count is known before any data is read.
 KNOWN_CLASSES = {"digits": 10, "cifar100": 100}
 

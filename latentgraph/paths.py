@@ -171,6 +171,9 @@ class ClassPathSums:
     weighted: bool
 
 
+#: Graphs with fewer ordered vertex pairs than this run inline (starting processes costs more).
+INLINE_PAIRS = 4_000_000
+
 # Worker state: set once per process by _init_worker (fork: inherited, spawn: pickled once).
 _W: dict[str, Any] = {}
 
@@ -275,7 +278,7 @@ def class_path_sums(
 
     bounds = [(a, min(a + batch_size, n)) for a in range(0, n, batch_size)]
     jobs = min(jobs, len(bounds))
-    if n * n < 4_000_000:  # a second or less: not worth starting processes
+    if n * n < INLINE_PAIRS:  # a second or less: not worth starting processes
         jobs = 1
     log.info("all-pairs shortest paths: %d vertices, %d edges, %d classes, %d component(s), %s, backend %s, "
              "%d block(s) of %d sources, %d job(s)", n, A.nnz // 2, C, n_comp, "weighted" if weighted else "hops",
