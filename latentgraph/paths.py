@@ -169,6 +169,7 @@ class ClassPathSums:
     n_components: int
     backend: str
     weighted: bool
+    n_jobs: int = 1  # processes actually used
 
 
 #: Graphs with fewer ordered vertex pairs than this run inline (starting processes costs more).
@@ -302,7 +303,8 @@ def class_path_sums(
         if bar is not None:
             bar.close()
     return ClassPathSums(sums=sums, pairs=pairs, total=total, classes=classes.astype(np.int64),
-                         sizes=sizes.astype(np.int64), n_components=int(n_comp), backend=backend, weighted=weighted)
+                         sizes=sizes.astype(np.int64), n_components=int(n_comp), backend=backend, weighted=weighted,
+                         n_jobs=jobs)
 
 
 def _consume(results: Iterator[np.ndarray], bounds: list[tuple[int, int]], cls_of_vertex: np.ndarray,

@@ -168,3 +168,23 @@ def test_bad_input():
         class_path_sums(n, src, dst, w, labels, batch_size=0)
     with pytest.raises(LatentGraphError, match="0..7"):
         to_csr(n, src, dst + 5, w)
+
+
+@pytest.mark.slow
+def test_benchmark_script_runs(tmp_path):
+    """benchmarks/bench_apsp.py on a small graph: writes its tables, networkx agrees with us."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_apsp.py"), "--n", "600", "--classes", "6",
+                           "--nx-sources", "4", "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((tmp_path / "bench_apsp.json").read_text())
+    runs = result["graphs"][0]["runs"]
+    assert [r["weights"] for r in runs] == ["l1", "hops"]
+    assert all(r["max_abs_difference"] < 1e-9 for r in runs)
+    assert {o["backend"] for o in runs[0]["ours"]} == {"scipy", "igraph"}
+    assert "speed-up vs networkx" in (tmp_path / "bench_apsp.md").read_text()
