@@ -24,6 +24,7 @@ Writes ``<out>/bench_apsp.json`` and ``<out>/bench_apsp.md``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -63,10 +64,8 @@ class PeakRSS:
         me = psutil.Process()
         total = me.memory_info().rss
         for child in me.children(recursive=True):
-            try:
+            with contextlib.suppress(psutil.Error):
                 total += child.memory_full_info().uss
-            except psutil.Error:
-                pass
         return total
 
     def _run(self) -> None:

@@ -197,6 +197,8 @@ def add_graphstats(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hubs", type=_positive_int, default=10, help="hubs to list (default: 10)")
     p.add_argument("--seed", type=int, default=0, help="seed of Louvain and Leiden (default: 0)")
     p.add_argument("--resolution", type=float, default=1.0, help="modularity resolution (default: 1)")
+    p.add_argument("--compare", metavar="ATTR", help="a vertex attribute (node CSV column) holding another "
+                   "partition, e.g. gephi_modularity_class: report the NMI of the communities with it")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
 
 
@@ -218,7 +220,7 @@ def run_graphstats(args: argparse.Namespace) -> int:
 
         check_distances(g, distance, where=args.graph)
     summary = summarise(g, distance=distance, community_weights=None if args.unweighted_communities else "similarity",
-                        n_hubs=args.hubs, seed=args.seed, resolution=args.resolution)
+                        n_hubs=args.hubs, seed=args.seed, resolution=args.resolution, compare=args.compare)
     if args.json:
         sys.stdout.write(json.dumps(to_json(summary), indent=2, default=float) + "\n")
     else:

@@ -278,6 +278,7 @@ def summarise(
     seed: int = 0,
     resolution: float = 1.0,
     seed_sweep: int = 10,
+    compare: str | None = None,
 ) -> dict[str, Any]:
     """Statistics, hubs, degree distribution and communities of ``g`` as one JSON-able dict.
 
@@ -285,8 +286,15 @@ def summarise(
     min/d for communities). ``community_weights``: ``"similarity"`` (an edge attribute of
     that name, else derived from ``distance``, else unweighted) or None (unweighted).
     ``seed_sweep``: the number of Louvain communities is also reported for seeds
-    0..seed_sweep-1, to show how much it depends on the seed.
+    0..seed_sweep-1, to show how much it depends on the seed. ``compare``: a vertex
+    attribute holding another partition (e.g. Gephi's ``modularity_class``); the normalised
+    mutual information of each partition with it is added.
     """
+    if compare is not None and compare not in g.vs.attributes():
+        raise LatentGraphError(f"no vertex attribute {compare!r} to compare communities with; "
+                               f"vertex attributes: {g.vs.attributes()}")
+    other = None if compare is None else _renumber(np.unique(np.asarray(g.vs[compare]).astype(str),
+                                                             return_inverse=True)[1])
     out: dict[str, Any] = {"measures": measures(g, distance=distance)}
     names = vertex_names(g)
     out["hubs"] = hubs(g, n_hubs).to_dict(orient="records")
@@ -315,15 +323,25 @@ def summarise(
             "resolution": c.resolution,
             "members": c.members(names),
         }
+        if other is not None:
+            comms[method][f"nmi_vs_{compare}"] = _nmi(c.membership, other)
     if seed_sweep:
-        comms["louvain_seed_sweep"] = {
-            "seeds": list(range(seed_sweep)),
-            "counts": [communities(g, "louvain", weights=w, seed=s, resolution=resolution).count
-                       for s in range(seed_sweep)],
-        }
+        sweep = [communities(g, "louvain", weights=w, seed=s, resolution=resolution) for s in range(seed_sweep)]
+        comms["louvain_seed_sweep"] = {"seeds": list(range(seed_sweep)), "counts": [c.count for c in sweep]}
+        if other is not None:
+            comms["louvain_seed_sweep"][f"nmi_vs_{compare}"] = [_nmi(c.membership, other) for c in sweep]
+    if other is not None:
+        comms["compared_with"] = {"attribute": compare, "count": int(other.max()) + 1,
+                                  "modularity": float(g.modularity(other.tolist(), weights=None if w is None else w.tolist()))}
     out["communities"] = comms
     out["_memberships"] = memberships  # arrays for callers; dropped by to_json
     return out
+
+
+def _nmi(a: np.ndarray, b: np.ndarray) -> float:
+    import igraph as ig
+
+    return float(ig.compare_communities(a.tolist(), b.tolist(), method="nmi"))
 
 
 def to_json(summary: dict[str, Any]) -> dict[str, Any]:
@@ -368,6 +386,14 @@ def format_summary(summary: dict[str, Any], title: str = "", max_members: int = 
     if "louvain_seed_sweep" in comms:
         sw = comms["louvain_seed_sweep"]
         lines += ["", f"louvain communities for seeds {sw['seeds'][0]}..{sw['seeds'][-1]}: {sw['counts']}"]
+    if "compared_with" in comms:
+        cw = comms["compared_with"]
+        key = f"nmi_vs_{cw['attribute']}"
+        lines.append(f"compared with {cw['attribute']!r} ({cw['count']} communities, modularity {cw['modularity']:.4f}): "
+                     f"NMI louvain {comms['louvain'][key]:.3f}, leiden {comms['leiden'][key]:.3f}")
+        if key in comms.get("louvain_seed_sweep", {}):
+            vals = comms["louvain_seed_sweep"][key]
+            lines.append(f"  louvain NMI over the seeds: {min(vals):.3f}..{max(vals):.3f}")
     return "\n".join(lines) + "\n"
 
 

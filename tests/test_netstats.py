@@ -188,6 +188,10 @@ def test_thesis_imagenet_class_graph_table_5_6(capsys):
     assert g.degree() == nodes["degree"].tolist()
     # and the CLI prints the same
     assert main(["graphstats", str(REFERENCE / "edges.csv"), "--nodes", str(REFERENCE / "nodes.csv"),
-                 "--unweighted-communities"]) == 0
-    text = capsys.readouterr().out
-    assert "average degree                          6.316" in text and "miniskirt" in text
+                 "--unweighted-communities", "--compare", "gephi_modularity_class", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["measures"]["average_degree"] == 6.316 and out["hubs"][0]["degree"] == 85
+    # our communities largely agree with the thesis's Gephi communities (16 in the file)
+    assert out["communities"]["compared_with"]["count"] == 16
+    assert out["communities"]["louvain"]["nmi_vs_gephi_modularity_class"] > 0.85
+    assert out["communities"]["leiden"]["nmi_vs_gephi_modularity_class"] > 0.85
