@@ -179,9 +179,8 @@ def class_distances_from_latents(
     result records k, the metric, the k-occurrence skewness of the sample graph (hubness)
     and the source file.
     """
-    from scipy.stats import skew
-
-    from .knn import knn
+    from .knn import edges, knn
+    from .netstats import k_occurrence_skewness
 
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise LatentGraphError(f"k must be a positive integer, got {k!r}")
@@ -189,14 +188,11 @@ def class_distances_from_latents(
         raise LatentGraphError(f"k={k} must be smaller than the number of samples ({lat.n})")
     names = class_names if class_names is not None else lat.metadata.get("class_names")
     idx, dist = knn(lat.X, k, metric=metric, backend=knn_backend, threads=threads)
-    from .knn import edges
-
     src, dst, w = edges(idx, k=k, distances=dist)
-    k_occ = np.bincount(idx.reshape(-1), minlength=lat.n)
     meta = {
         "k": int(k),
         "metric": metric,
-        "sample_k_occurrence_skewness": float(skew(k_occ)) if k_occ.std() > 0 else 0.0,
+        "sample_k_occurrence_skewness": k_occurrence_skewness(idx),
         "latents": lat.metadata.get("source"),
     }
     for key in ("dataset", "split", "run", "seed", "epoch", "test_accuracy", "arch", "weights_file"):
@@ -507,7 +503,7 @@ def write_class_graph(
     Nothing is written when the graph cannot be built (bad ``class_k``).
     """
     from .export import edge_table, node_table, write_csv, write_gexf, write_graphml
-    from .netstats import to_json
+    from .netstats import degree_distribution, to_json
     from .utils import write_json_atomic, write_text_atomic
 
     missing = [k for k in OUTPUTS if k not in paths]
@@ -522,8 +518,6 @@ def write_class_graph(
     write_gexf(g, paths["gexf"], positions=pos, color_by="louvain", size_by="degree",
                description=f"{title}: class kNN graph (class_k={class_k}); colour = Louvain community, "
                            "size = degree, edge weight = similarity")
-    from .netstats import degree_distribution
-
     write_csv(degree_distribution(g), paths["degrees"])
     write_json_atomic(paths["stats"], to_json(summary))
     write_text_atomic(paths["summary"], summary_markdown(summary, g, title))
