@@ -21,6 +21,7 @@ include: "rules/train.smk"
 include: "rules/latents.smk"
 include: "rules/knn.smk"
 include: "rules/stability.smk"
+include: "rules/noise.smk"
 include: "rules/classgraph.smk"
 
 

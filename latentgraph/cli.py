@@ -35,7 +35,7 @@ def _positive_int(text: str) -> int:
 
 def _add_knn_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metric", choices=["l1", "l2"], default="l1", help="distance (default: l1, as the thesis)")
-    p.add_argument("--backend", choices=["auto", "numpy", "faiss", "faiss-gpu"], default="auto",
+    p.add_argument("--backend", choices=["auto", "numpy", "numba", "faiss", "faiss-gpu"], default="auto",
                    help="search backend; results are identical (default: auto)")
     p.add_argument("--threads", type=_positive_int, default=None, help="CPU threads for the search")
 

@@ -96,7 +96,51 @@ def check_config(config: dict[str, Any]) -> None:
         _fail("knn.k", f"values repeat: {ks}")
     if config["data"]["dataset"] in ("cifar100", "imagefolder") and not config["data"].get("root"):
         _fail("data.root", f"dataset {config['data']['dataset']!r} needs a root folder")
+    check_noise_config(config)
     check_classgraph(config)
+
+
+def noise_target(config: dict[str, Any]) -> tuple[str, int]:
+    """The (run, epoch) whose latents the noise experiment perturbs, with the null defaults resolved.
+
+    ``noise.run`` null = the first run of ``train.runs``; ``noise.epoch`` null = the last
+    epoch of the stability window when stability is enabled, else ``train.epochs``.
+    """
+    noise = config.get("noise", {})
+    run = noise.get("run")
+    if run is None:
+        run = next(iter(config["train"]["runs"]))
+    epoch = noise.get("epoch")
+    if epoch is None:
+        stab = config.get("stability", {})
+        epoch = int(stab["epochs"][1]) if stab.get("enabled", True) and "epochs" in stab else int(config["train"]["epochs"])
+    return str(run), int(epoch)
+
+
+def check_noise_config(config: dict[str, Any]) -> None:
+    """Cross-key checks of the ``noise`` section (run trained, epoch trained, grid, stats_k)."""
+    from .noise import canonical_grid
+
+    noise = config.get("noise")
+    if not noise or not noise.get("enabled", True):
+        return
+    runs = config["train"]["runs"]
+    epochs = int(config["train"]["epochs"])
+    run, epoch = noise_target(config)
+    if run not in runs:
+        _fail("noise.run", f"run {run!r} is not trained; trained runs: {sorted(runs)}")
+    if not 0 <= epoch <= epochs:
+        _fail("noise.epoch", f"epoch {epoch} is not trained; allowed: 0..{epochs} (train.epochs)")
+    try:
+        canonical_grid(noise.get("grid", []))
+    except LatentGraphError as exc:
+        _fail("noise.grid", str(exc))
+    kmax = max(config["knn"]["k"])
+    stats_k = int(noise.get("stats_k", 4))
+    if stats_k > kmax:
+        _fail("noise.stats_k", f"{stats_k} is larger than the largest knn.k ({kmax}); the clean graph is searched at {kmax}")
+    if int(noise.get("hist_bins", 100)) % 2:
+        _fail("noise.hist_bins", "must be even")
 
 
 #: The files of a class graph's result folder (see :mod:`latentgraph.classgraph`), by role.

@@ -65,16 +65,22 @@ def _torch():
 class TensorSplit:
     """An in-memory split: images (N, 3, H, W) float32, labels and sample ids.
 
-    Small enough to batch by indexing (no DataLoader); used for digits and synthetic data.
+    Batched by indexing, without a DataLoader: digits, synthetic data and CIFAR-100 (614 MB
+    as float32) live here. On a GPU the whole split is copied to the device once
+    (:meth:`on`), so batches never cross the PCIe bus and the GPU is never starved by a
+    CPU pipeline. ``augment=True`` applies random 4-pixel translations and horizontal flips
+    batch-wise on the device (:func:`augment_batch`).
     """
 
-    def __init__(self, images: Any, labels: np.ndarray, sample_ids: np.ndarray) -> None:
+    def __init__(self, images: Any, labels: np.ndarray, sample_ids: np.ndarray, augment: bool = False) -> None:
         torch = _torch()
         self.images = torch.as_tensor(images, dtype=torch.float32).contiguous()
         self.labels = np.asarray(labels, dtype=np.int64)
         self.sample_ids = np.asarray(sample_ids, dtype=np.int64)
+        self.augment = bool(augment)
         self._labels_t = torch.as_tensor(self.labels)
         self._ids_t = torch.as_tensor(self.sample_ids)
+        self._device_copies: dict[str, tuple[Any, Any]] = {}
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
@@ -82,14 +88,41 @@ class TensorSplit:
     def __getitem__(self, i: int) -> tuple[Any, int, int]:
         return self.images[i], int(self.labels[i]), int(self.sample_ids[i])
 
-    def batch(self, index: Any) -> tuple[Any, Any, Any]:
-        """Images, labels and ids of the rows in ``index`` (a LongTensor)."""
+    def on(self, device: Any) -> tuple[Any, Any]:
+        """Images and labels on ``device`` (copied once, then cached)."""
+        key = str(device)
+        if key not in self._device_copies:
+            self._device_copies[key] = (self.images.to(device), self._labels_t.to(device))
+        return self._device_copies[key]
+
+    def batch(self, index: Any, device: Any = None) -> tuple[Any, Any, Any]:
+        """Images, labels and ids of the rows in ``index`` (a LongTensor), on ``device``."""
+        if device is not None and str(device) != "cpu":
+            images, labels = self.on(device)
+            index_d = index.to(device)
+            return images[index_d], labels[index_d], self._ids_t[index]
         return self.images[index], self._labels_t[index], self._ids_t[index]
 
     def subset(self, rows: np.ndarray) -> TensorSplit:
         """A new split holding only ``rows`` (positions, not ids)."""
         rows = np.asarray(rows, dtype=np.int64)
-        return TensorSplit(self.images[rows], self.labels[rows], self.sample_ids[rows])
+        return TensorSplit(self.images[rows], self.labels[rows], self.sample_ids[rows], augment=self.augment)
+
+
+def augment_batch(x: Any, generator: Any, pad: int = 4) -> Any:
+    """Random translations by up to ``pad`` pixels (zero padding) and horizontal flips,
+    drawn per image from ``generator`` and applied to the whole batch at once."""
+    torch = _torch()
+    b, c, h, w = x.shape
+    shifts = torch.randint(0, 2 * pad + 1, (2, b), generator=generator).to(x.device)
+    flips = (torch.rand(b, generator=generator) < 0.5).to(x.device)
+    xp = torch.nn.functional.pad(x, (pad, pad, pad, pad))
+    rows = shifts[0][:, None] + torch.arange(h, device=x.device)[None, :]
+    cols = shifts[1][:, None] + torch.arange(w, device=x.device)[None, :]
+    cols = torch.where(flips[:, None], cols.flip(1), cols)
+    bi = torch.arange(b, device=x.device)[:, None, None, None]
+    ci = torch.arange(c, device=x.device)[None, :, None, None]
+    return xp[bi, ci, rows[:, None, :, None], cols[:, None, None, :]]
 
 
 class IndexedDataset:
@@ -175,26 +208,35 @@ def load_synthetic_bundle(
 
 
 def load_cifar100_bundle(root: str, download: bool = False, augment: bool = False) -> DataBundle:
-    """torchvision's CIFAR-100 (train 50,000 / test 10,000 images, 32 px, 100 classes)."""
-    from torchvision import datasets, transforms
+    """torchvision's CIFAR-100 (train 50,000 / test 10,000 images, 32 px, 100 classes).
+
+    torchvision reads the files; the images are then normalised once and held in memory as
+    :class:`TensorSplit` s (sample id = index in the split), so training batches are cut,
+    augmented and upscaled on the compute device.
+    """
+    from torchvision import datasets
 
     if not Path(root).exists() and not download:
         raise LatentGraphError(
             f"CIFAR-100 root {root!r} does not exist; set data.download: true where downloads are allowed"
         )
-    norm = [transforms.ToTensor(), transforms.Normalize(CIFAR100_MEAN, CIFAR100_STD)]
-    train_tf = transforms.Compose(
-        ([transforms.RandomCrop(32, padding=4), transforms.RandomHorizontalFlip()] if augment else []) + norm
-    )
     try:
-        train = datasets.CIFAR100(root, train=True, download=download, transform=train_tf)
-        test = datasets.CIFAR100(root, train=False, download=download, transform=transforms.Compose(norm))
+        train = datasets.CIFAR100(root, train=True, download=download)
+        test = datasets.CIFAR100(root, train=False, download=download)
     except RuntimeError as exc:
         raise LatentGraphError(f"cannot load CIFAR-100 from {root!r}: {exc}") from exc
+    mean = np.asarray(CIFAR100_MEAN, dtype=np.float32)[None, :, None, None]
+    std = np.asarray(CIFAR100_STD, dtype=np.float32)[None, :, None, None]
+
+    def split(ds: Any, aug: bool) -> TensorSplit:
+        x = (np.asarray(ds.data, dtype=np.float32).transpose(0, 3, 1, 2) / 255.0 - mean) / std
+        y = np.asarray(ds.targets, dtype=np.int64)
+        return TensorSplit(x, y, np.arange(len(y), dtype=np.int64), augment=aug)
+
     return DataBundle(
         name="cifar100",
-        train=IndexedDataset(train, np.asarray(train.targets)),
-        test=IndexedDataset(test, np.asarray(test.targets)),
+        train=split(train, augment),
+        test=split(test, False),
         classes=list(train.classes),
         info={"native_size": 32},
     )

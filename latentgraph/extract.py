@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .data import DataBundle, prepare_batch
+from .head import head_predict  # numpy only; re-exported here for existing callers
 from .io import write_latents
 from .models import capture, model_from_checkpoint
 from .train import iterate, resolve_device
@@ -35,18 +36,6 @@ def head_weights(model_or_state: Any) -> tuple[np.ndarray, np.ndarray]:
     return W, b
 
 
-def head_predict(X: np.ndarray, W: np.ndarray, b: np.ndarray, block: int = 65536) -> np.ndarray:
-    """Class predictions argmax(X W^T + b), computed in float64; ties go to the lower class."""
-    X = np.asarray(X)
-    if X.shape[1] != W.shape[1]:
-        raise LatentGraphError(f"latents have {X.shape[1]} dims but the head expects {W.shape[1]}")
-    out = np.empty(X.shape[0], dtype=np.int64)
-    for s in range(0, X.shape[0], block):
-        logits = X[s : s + block].astype(np.float64) @ W.T + b
-        out[s : s + block] = np.argmax(logits, axis=1)
-    return out
-
-
 def extract(
     model: Any,
     split: Any,
@@ -63,12 +52,13 @@ def extract(
     model = model.to(device).eval()
     feats, labels, ids, preds = [], [], [], []
     with torch.no_grad(), capture(model, layer) as store:
-        for x, y, sid in iterate(split, batch_size, num_workers=num_workers, pin_memory=device.type == "cuda"):
+        for x, y, sid in iterate(split, batch_size, num_workers=num_workers, pin_memory=device.type == "cuda",
+                                 device=device):
             x = prepare_batch(x, input_size, device)
             out = model(x)
             feats.append(store.pop().float().cpu().numpy())
             preds.append(out.argmax(1).cpu().numpy())
-            labels.append(np.asarray(y))
+            labels.append(np.asarray(y.cpu() if hasattr(y, "cpu") else y))
             ids.append(np.asarray(sid))
     X = np.concatenate(feats).astype(np.float32)
     pred = np.concatenate(preds).astype(np.int64)

@@ -76,6 +76,151 @@ def plot_stability(df: pd.DataFrame, path: str | Path) -> Path:
     return save_figure(fig, path)
 
 
+# --------------------------------------------------------------------------- noise (thesis §5.1.1)
+
+_NOISE_MEASURES = {"jaccard": "graph average Jaccard similarity", "cns": "class neighbourhood similarity"}
+_NOISE_X = "relative noise variance p  (Y = X + N(0, p·σ²))"
+
+
+def _noise_lines(ax: Any, summary: pd.DataFrame, measure: str, chance: pd.DataFrame | None,
+                 xmax: float | None = None) -> None:
+    ks = sorted(summary["k"].unique())
+    for i, k in enumerate(ks):
+        part = summary[summary["k"] == k].sort_values("p")
+        if xmax is not None:
+            part = part[part["p"] <= xmax * (1 + 1e-9)]
+        color = f"C{i}"
+        ax.plot(part["p"], part[measure], marker="o", ms=3, color=color, label=f"k = {k}")
+        std = part.get(f"{measure}_std")
+        if std is not None and (std > 0).any():
+            ax.fill_between(part["p"], part[measure] - std, part[measure] + std, color=color, alpha=0.2, lw=0)
+        if chance is not None:
+            row = chance[chance["k"] == k]
+            if len(row):
+                ax.axhline(float(row[measure].iloc[0]), color=color, ls="--", lw=1, label=f"chance, k = {k}")
+    ax.set_xlabel(_NOISE_X)
+    ax.grid(alpha=0.3)
+
+
+def plot_noise_similarity(summary: pd.DataFrame, chance: pd.DataFrame | None, measure: str, path: str | Path,
+                          zoom_max: float | None = None, title: str | None = None) -> Path:
+    """Jaccard or CNS of G(Y) against G(X) per k vs p (thesis Figs 5.2, 5.3), chance levels dashed.
+
+    ``summary`` has columns p, k, <measure> and optionally <measure>_std (drawn as a band);
+    ``chance`` has k and <measure>. With ``zoom_max`` a second panel shows p <= zoom_max
+    (Fig 5.2b) when the grid has at least two points there.
+    """
+    plt = _plt()
+    if measure not in _NOISE_MEASURES:
+        raise ValueError(f"measure must be one of {list(_NOISE_MEASURES)}")
+    zoom = zoom_max is not None and int((summary["p"].drop_duplicates() <= zoom_max * (1 + 1e-9)).sum()) >= 2
+    fig, axes = plt.subplots(1, 2 if zoom else 1, figsize=(11 if zoom else 6, 4.4), squeeze=False,
+                             layout="constrained")
+    ax = axes[0][0]
+    _noise_lines(ax, summary, measure, chance)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel(_NOISE_MEASURES[measure])
+    ax.set_title("full range" if zoom else _NOISE_MEASURES[measure])
+    ax.legend(fontsize=7, loc="best", ncol=2)
+    if zoom:
+        az = axes[0][1]
+        _noise_lines(az, summary, measure, None, xmax=zoom_max)
+        az.set_xlim(0, zoom_max)
+        az.set_title(f"zoom: p ≤ {zoom_max:g} (chance levels in the left panel)")
+        az.set_ylabel(_NOISE_MEASURES[measure])
+        az.legend(fontsize=7, loc="best")
+    what = "Jaccard similarity" if measure == "jaccard" else "class neighbourhood similarity"
+    n_rep = int(summary["repeats"].max()) if "repeats" in summary else 1
+    band = f"; band = ±1 std over {n_rep} draws" if n_rep > 1 else ""
+    fig.suptitle(f"{what} of the kNN graph under noise vs the clean graph{band}" + (f"\n{title}" if title else ""),
+                 fontsize=10)
+    return save_figure(fig, path)
+
+
+def plot_noise_accuracy(summary: pd.DataFrame, path: str | Path, clean_accuracy: float | None = None,
+                        chance_accuracy: float | None = None, title: str | None = None) -> Path:
+    """Accuracy of the fc head on the perturbed latents vs p (thesis Fig 5.4).
+
+    Left: the accuracy on [0, 1] with the clean accuracy and the chance level (majority
+    class); right, when the clean accuracy is given: the drop below it in percentage points.
+    """
+    plt = _plt()
+    k0 = sorted(summary["k"].unique())[0]
+    part = summary[summary["k"] == k0].sort_values("p")  # accuracy does not depend on k
+    std = part.get("accuracy_std")
+    band = std is not None and bool((std > 0).any())
+    ncols = 2 if clean_accuracy is not None else 1
+    fig, axes = plt.subplots(1, ncols, figsize=(5.5 * ncols, 4.2), squeeze=False, layout="constrained")
+    ax = axes[0][0]
+    ax.plot(part["p"], part["accuracy"], marker="o", ms=3, color="C0", label="accuracy on Y")
+    if band:
+        ax.fill_between(part["p"], part["accuracy"] - std, part["accuracy"] + std, color="C0", alpha=0.2, lw=0,
+                        label="±1 std over draws")
+    if clean_accuracy is not None:
+        ax.axhline(clean_accuracy, color="k", ls=":", lw=1, label=f"clean test accuracy {clean_accuracy:.3f}")
+    if chance_accuracy is not None:
+        ax.axhline(chance_accuracy, color="C3", ls="--", lw=1, label=f"chance (majority class) {chance_accuracy:.3f}")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(_NOISE_X)
+    ax.set_ylabel("test accuracy of the fc head")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title("accuracy on the perturbed latents")
+    if clean_accuracy is not None:
+        az = axes[0][1]
+        drop = 100 * (clean_accuracy - part["accuracy"])
+        az.plot(part["p"], drop, marker="o", ms=3, color="C0")
+        if band:
+            az.fill_between(part["p"], drop - 100 * std, drop + 100 * std, color="C0", alpha=0.2, lw=0)
+        az.axhline(0, color="k", ls=":", lw=1)
+        az.set_xlabel(_NOISE_X)
+        az.set_ylabel("accuracy drop vs clean (percentage points)")
+        az.grid(alpha=0.3)
+        az.set_title("drop below the clean accuracy")
+    fig.suptitle("Accuracy of the trained fc head on Y = X + noise" + (f"\n{title}" if title else ""), fontsize=10)
+    return save_figure(fig, path)
+
+
+def plot_path_lengths(stats: Mapping[str, Any], path: str | Path, title: str | None = None) -> Path:
+    """Histogram of weighted shortest-path lengths of the clean graph (thesis Fig 5.5).
+
+    ``stats`` is the JSON of :func:`latentgraph.graphstats.knn_graph_statistics` with a
+    ``noise_l1_norm`` entry; the median path length and the mean L1 norm of one noise
+    vector at p = 1 are drawn as vertical lines.
+    """
+    import numpy as np
+
+    plt = _plt()
+    w = stats["weighted"]
+    edges = np.asarray(w["bin_edges"], dtype=float)
+    counts = np.asarray(w["counts"], dtype=float)
+    last = int(np.flatnonzero(counts)[-1]) + 1 if counts.any() else 1
+    edges, counts = edges[: last + 1], counts[:last]
+    frac = counts / max(1.0, counts.sum())
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.bar(edges[:-1], frac, width=np.diff(edges), align="edge", color="C0", alpha=0.8, label="pairs (i, j)")
+    ax.axvline(w["median"], color="k", lw=1.5, label=f"median {w['median']:.4g}")
+    norm = stats.get("noise_l1_norm")
+    if norm:
+        ax.axvline(norm["mc_mean"], color="C3", ls="--", lw=1.5,
+                   label=f"mean L1 norm of a noise vector at p = 1: {norm['mc_mean']:.4g}")
+    ew = stats.get("edge_weight", {})
+    if ew.get("median") is not None:
+        ax.axvline(ew["median"], color="C2", ls=":", lw=1.5, label=f"median kNN edge length {ew['median']:.4g}")
+    hop = stats["hop"]
+    text = (f"k = {stats.get('k')}, {stats['n_vertices']} vertices, {stats['n_edges']} edges\n"
+            f"hop diameter {hop['diameter']}, mean hop path {hop['average_path_length']:.2f}\n"
+            f"{hop['components']} component(s), {w['unreachable_pairs']} unreachable pairs")
+    ax.text(0.99, 0.97, text, transform=ax.transAxes, ha="right", va="top", fontsize=8,
+            bbox={"boxstyle": "round", "fc": "white", "alpha": 0.8})
+    metric = str(stats.get("metric", "l1")).upper()
+    ax.set_xlabel(f"weighted ({metric}) shortest-path length")
+    ax.set_ylabel("fraction of connected pairs")
+    ax.set_xlim(left=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="center right")
+    ax.set_title("Shortest-path lengths between all pairs of vertices" + (f"\n{title}" if title else ""), fontsize=10)
+
 def plot_class_graph(nodes: pd.DataFrame, edges: pd.DataFrame, path: str | Path, color: str = "louvain",
                      n_labels: int = 10, title: str = "Class graph") -> Path:
     """The class graph laid out (thesis Figs 5.6/5.8/5.11): size = degree, colour = community or accuracy.

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .data import DataBundle, TensorSplit, prepare_batch
+from .data import DataBundle, TensorSplit, augment_batch, prepare_batch
 from .models import build_from_spec, save_checkpoint
 from .utils import LatentGraphError, atomic_path, config_hash, stable_seed
 
@@ -131,8 +131,12 @@ def iterate(
     seed: int = 0,
     num_workers: int = 0,
     pin_memory: bool = False,
+    device: Any = None,
+    augment: bool = False,
 ) -> Iterator[tuple[Any, Any, Any]]:
-    """Batches ``(images, labels, sample_ids)`` of a split; the order is fixed by ``seed``."""
+    """Batches ``(images, labels, sample_ids)`` of a split; order and augmentation are fixed
+    by ``seed``. In-memory splits are batched on ``device``; ``augment`` applies the split's
+    batch augmentation when it has one (training only)."""
     import torch
 
     g = torch.Generator().manual_seed(int(seed) % (2**63))
@@ -140,7 +144,10 @@ def iterate(
         n = len(split)
         order = torch.randperm(n, generator=g) if shuffle else torch.arange(n)
         for s in range(0, n, batch_size):
-            yield split.batch(order[s : s + batch_size])
+            x, y, ids = split.batch(order[s : s + batch_size], device=device)
+            if augment and split.augment:
+                x = augment_batch(x, g)
+            yield x, y, ids
         return
     loader = torch.utils.data.DataLoader(
         split,
@@ -165,7 +172,8 @@ def evaluate(
     model.eval()
     total, correct, loss_sum = 0, 0, 0.0
     with torch.no_grad():
-        for x, y, _ in iterate(split, batch_size, num_workers=num_workers, pin_memory=device.type == "cuda"):
+        for x, y, _ in iterate(split, batch_size, num_workers=num_workers, pin_memory=device.type == "cuda",
+                               device=device):
             x = prepare_batch(x, input_size, device, channels_last=device.type == "cuda")
             y = y.to(device)
             with autocast(device, amp):
@@ -206,6 +214,8 @@ def train_one_epoch(
         seed=stable_seed(seed, "epoch", epoch_index),
         num_workers=settings.num_workers,
         pin_memory=device.type == "cuda",
+        device=device,
+        augment=True,
     )
     n_batches = (len(split) + settings.batch_size - 1) // settings.batch_size
     bar = tqdm(batches, total=n_batches, desc=f"epoch {epoch_index + 1}", leave=False, file=sys.stderr,

@@ -43,6 +43,15 @@ def knn_path(run, epoch):
     return f"{R}/knn/{run}/epoch_{ep(epoch)}.parquet"
 
 
+# kNN jobs on GPU configs run FAISS's GPU build (envs/graph-gpu.yaml) and ask for a GPU
+GRAPH_ENV = "../envs/graph-gpu.yaml" if RES["gpu"] else "../envs/graph.yaml"
+
+
+def head_path(run, epoch):
+    """The fc head (weight, bias) of a checkpoint as .npz (rule head, rules/noise.smk)."""
+    return f"{R}/heads/{run}/epoch_{ep(epoch)}.npz"
+
+
 def gpu_resources():
     """GPU requests for the torch jobs (absent on CPU-only configs)."""
     res = {}
@@ -64,6 +73,8 @@ def all_targets():
             f"{R}/tables/stability.md",
             f"{R}/figures/stability.png",
         ]
+    if config.get("noise", {}).get("enabled", False):
+        targets += NOISE_TARGETS  # rules/noise.smk
     if config.get("classgraph", {}).get("enabled"):
         targets += classgraph_targets()
     return targets

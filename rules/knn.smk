@@ -11,9 +11,10 @@ rule knn:
     benchmark:
         f"{R}/benchmarks/knn/{{run}}/epoch_{{epoch}}.tsv"
     conda:
-        "../envs/graph.yaml"
+        GRAPH_ENV
     threads: RES["graph"]["threads"]
     resources:
+        **gpu_resources(),
         mem_mb=RES["graph"]["mem_mb"],
         runtime=RES["graph"]["runtime"],
     params:

@@ -18,11 +18,11 @@ TINY = REPO / "tests" / "data" / "tiny.yaml"
 def snakemake(workdir: Path, *args: str, configfile: Path | None = TINY, check: bool = True,
               timeout: int = 600) -> subprocess.CompletedProcess:
     """Run the repository's Snakefile with ``workdir`` as working directory."""
+    # targets and options first: --quiet and --configfile take several values
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--cores", "2", "--quiet", "rules"]
+           "--cores", "2", *args, "--quiet", "rules"]
     if configfile is not None:
         cmd += ["--configfile", str(configfile)]
-    cmd += list(args)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     if check and proc.returncode != 0:

@@ -131,3 +131,30 @@ def test_tensor_split_subset_keeps_ids():
     s = TensorSplit(torch.zeros(5, 3, 4, 4), np.arange(5) % 2, np.arange(10, 15))
     sub = s.subset(np.array([1, 3]))
     np.testing.assert_array_equal(sub.sample_ids, [11, 13])
+
+
+def test_augment_batch_translates_and_flips_each_image():
+    from latentgraph.data import augment_batch
+
+    x = torch.arange(2 * 1 * 6 * 6, dtype=torch.float32).reshape(2, 1, 6, 6) + 1
+    g = torch.Generator().manual_seed(0)
+    y = augment_batch(x, g, pad=2)
+    g = torch.Generator().manual_seed(0)
+    shifts = torch.randint(0, 5, (2, 2), generator=g)
+    flips = torch.rand(2, generator=g) < 0.5
+    for b in range(2):
+        ref = torch.nn.functional.pad(x[b], (2, 2, 2, 2))
+        ref = ref[:, shifts[0, b] : shifts[0, b] + 6, shifts[1, b] : shifts[1, b] + 6]
+        if flips[b]:
+            ref = ref.flip(-1)
+        assert torch.equal(y[b], ref)
+    assert tuple(y.shape) == tuple(x.shape)
+    # same generator state, same augmentation
+    assert torch.equal(augment_batch(x, torch.Generator().manual_seed(0), pad=2), y)
+
+
+def test_cifar100_augment_flag_reaches_the_training_split(tmp_path, monkeypatch):
+    _write_cifar100(tmp_path)
+    monkeypatch.setattr(torchvision.datasets.cifar, "check_integrity", lambda path, md5=None: True)
+    b = load_dataset({"dataset": "cifar100", "root": str(tmp_path), "augment": True})
+    assert b.train.augment and not b.test.augment  # (evaluation never augments: see train.iterate)

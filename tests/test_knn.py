@@ -31,8 +31,10 @@ def tied_data(seed: int = 0, n: int = 400, d: int = 12) -> np.ndarray:
     return X.astype(np.float32)
 
 
-@pytest.mark.parametrize("backend", ["numpy", "faiss"])
-@pytest.mark.parametrize("metric", ["l1", "l2"])
+@pytest.mark.parametrize(
+    "backend, metric",
+    [("numpy", "l1"), ("numpy", "l2"), ("faiss", "l1"), ("faiss", "l2"), ("numba", "l1")],
+)
 def test_matches_oracle_with_duplicates_and_ties(backend, metric):
     X = tied_data()
     k = 8
@@ -49,9 +51,22 @@ def test_backends_identical_on_continuous_data():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(1500, 64)).astype(np.float32) * rng.uniform(0.1, 10, size=64).astype(np.float32)
     a = knn(X, 16, backend="numpy")
-    b = knn(X, 16, backend="faiss")
-    np.testing.assert_array_equal(a[0], b[0])
-    np.testing.assert_array_equal(a[1], b[1])  # bit-identical distances
+    for backend in ("faiss", "numba"):
+        b = knn(X, 16, backend=backend)
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])  # bit-identical distances
+
+
+def test_numba_kernel_handles_block_edges():
+    # sizes that are not multiples of the 4-query micro-tile or the cache blocks
+    from latentgraph import _l1kernel
+
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(_l1kernel.QUERY_BLOCK + 7, 33)).astype(np.float32)
+    ref_i, _ = oracle(X, 5)
+    np.testing.assert_array_equal(knn(X, 5, backend="numba")[0], ref_i)
+    with pytest.raises(LatentGraphError, match="supports metric 'l1' only"):
+        knn(X, 5, metric="l2", backend="numba")
 
 
 def test_sorted_rows_and_slicing_equals_smaller_search():
@@ -98,7 +113,9 @@ def test_bad_input_errors():
 
 
 def test_auto_backend_resolves_without_gpu():
-    assert resolve_backend("auto") in ("faiss", "faiss-gpu", "numpy")
+    assert resolve_backend("auto", n=100) in ("faiss", "faiss-gpu")
+    assert resolve_backend("auto", n=100_000) in ("numba", "faiss-gpu")
+    assert resolve_backend("auto", n=100_000, metric="l2") in ("faiss", "faiss-gpu")
 
 
 def test_undirected_edges_are_the_union_of_knn_edges():
@@ -124,7 +141,7 @@ def test_knn_graph_and_table_helpers():
     assert G.shape == (60, 60) and (G != G.T).nnz == 0
     labels = rng.integers(0, 3, 60)
     t = knn_table(X, 6, labels, sample_id=np.arange(100, 160))
-    assert isinstance(t, KnnTable) and t.k == 6 and t.metadata["backend"] in ("faiss", "faiss-gpu", "numpy")
+    assert isinstance(t, KnnTable) and t.k == 6 and t.metadata["backend"] in ("faiss", "faiss-gpu")
     s = t.slice(3)
     np.testing.assert_array_equal(s.indices, t.indices[:, :3])
     with pytest.raises(LatentGraphError):

@@ -1,0 +1,331 @@
+"""Robustness of the kNN graph to Gaussian noise in latent space (thesis §4.1, §5.1.1).
+
+The experiment perturbs one latent representation X (N x d) with zero-mean Gaussian noise
+whose variance in each dimension is a fraction p of that dimension's variance (eq. 4.1)::
+
+    Y = X + N(0, p * sigma^2),     sigma^2 = per-dimension variance of X
+
+and compares the kNN graph of Y with that of X (graph average Jaccard, class
+neighbourhood similarity) and the accuracy of the trained ``fc`` head on Y with that on X.
+
+- Noise draws are seeded from *what* is computed, ``(seed, p, repeat)``, never from a
+  position in a grid (:func:`noise_seed`), so adding grid points or repeats never changes
+  the points already computed. ``p`` is identified by a canonical text form
+  (:func:`p_key`) that also names its files (``p_0.05``: 0.05 and 5e-2 coincide).
+- ``Y`` is rounded to float32, the stored precision of latents; at p = 0 it *is* X, so the
+  kNN graph, Jaccard = CNS = 1 and the head's predictions are reproduced exactly.
+- The chance level (:func:`null_table`, :func:`chance_level`): the clean graph against a
+  graph with the same out-degree whose k neighbours per vertex are distinct random other
+  vertices, built with the same directed/undirected construction as the real graph. For
+  directed graphs the expected Jaccard has a closed form (:func:`expected_null_jaccard`);
+  for the undirected default (union of out-edges, irregular degrees) it is estimated from
+  seeded draws.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .utils import LatentGraphError, stable_seed
+
+if TYPE_CHECKING:  # pandas, scipy and the kNN code load when a function needs them (the
+    import pandas as pd  # Snakefile imports this module for p_key / canonical_grid)
+
+    from .knn import KnnTable
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ["p", "repeat", "k", "jaccard", "cns", "accuracy"]
+SUMMARY_COLUMNS = [
+    "p", "k", "repeats", "jaccard", "jaccard_std", "cns", "cns_std", "accuracy", "accuracy_std",
+]
+CHANCE_COLUMNS = ["k", "draws", "jaccard", "jaccard_std", "cns", "cns_std", "jaccard_closed_form"]
+_KEY_DIGITS = 12  # significant digits of a canonical p (absorbs 0.1 + 0.2 style round-off)
+
+
+# --------------------------------------------------------------------------- noise levels
+
+
+def p_key(p: Any) -> str:
+    """The canonical text of a noise level ``p`` (>= 0): ``0.05``, ``1``, ``0``, ``1e-05``.
+
+    Equal numbers give equal keys whatever their spelling (0.05, 5e-2, 0.05000000000000001),
+    so a key can name files and seed random draws.
+    """
+    try:
+        v = float(p)
+    except (TypeError, ValueError):
+        raise LatentGraphError(f"noise level p must be a number, got {p!r}") from None
+    if not math.isfinite(v) or v < 0:
+        raise LatentGraphError(f"noise level p must be a finite number >= 0, got {p!r}")
+    key = format(v, f".{_KEY_DIGITS}g")
+    return "0" if float(key) == 0 else key
+
+
+def parse_p_key(text: str) -> float:
+    """The value of a canonical key; raises when ``text`` is not the canonical form of its value."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise LatentGraphError(f"{text!r} is not a noise level (expected e.g. 0.05)") from None
+    canon = p_key(v)
+    if canon != text:
+        raise LatentGraphError(f"noise level {text!r} is not in canonical form; use {canon!r}")
+    return float(canon)
+
+
+def canonical_grid(grid: Sequence[Any]) -> list[str]:
+    """The sorted canonical keys of a grid of noise levels; raises on an empty grid or repeats."""
+    if len(grid) == 0:
+        raise LatentGraphError("the noise grid is empty; give at least one p >= 0")
+    keys = [p_key(p) for p in grid]
+    seen: dict[str, Any] = {}
+    for raw, key in zip(grid, keys, strict=True):
+        if key in seen:
+            raise LatentGraphError(f"noise levels {seen[key]!r} and {raw!r} are the same p = {key}")
+        seen[key] = raw
+    return sorted(keys, key=float)
+
+
+def noise_seed(seed: int, p: Any, repeat: int) -> int:
+    """The seed of one noise draw, from (seed, p, repeat) only."""
+    return stable_seed("noise", int(seed), p_key(p), int(repeat))
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def variance_vector(X: np.ndarray) -> np.ndarray:
+    """Per-dimension variance sigma^2 of the latents (float64, population variance, ddof = 0)."""
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[0] < 2:
+        raise LatentGraphError(f"latents must be an (N >= 2, d) array, got shape {X.shape}")
+    return np.var(X.astype(np.float64), axis=0)
+
+
+def variance_summary(var: np.ndarray) -> dict[str, float]:
+    """Table 5.1 of the thesis: max, min and mean of the variance vector (plus median, zero dims)."""
+    var = np.asarray(var, dtype=np.float64)
+    return {
+        "max": float(var.max()),
+        "min": float(var.min()),
+        "mean": float(var.mean()),
+        "median": float(np.median(var)),
+        "zero_dims": int(np.sum(var == 0)),
+    }
+
+
+def noise_l1_norm(var: np.ndarray, p: float = 1.0, samples: int = 10000, seed: int = 0,
+                  block: int = 4096) -> dict[str, float]:
+    """Monte-Carlo mean (and std) of the L1 norm of one noise vector N(0, p * sigma^2).
+
+    The exact mean, ``sqrt(2 p / pi) * sum(sigma)``, is returned beside it as a check.
+    """
+    var = np.asarray(var, dtype=np.float64)
+    if samples < 1:
+        raise LatentGraphError(f"samples must be >= 1, got {samples}")
+    scale = np.sqrt(p * var)
+    rng = np.random.default_rng(stable_seed("noise-norm", int(seed), p_key(p)))
+    norms = np.empty(samples)
+    for s in range(0, samples, block):
+        m = min(block, samples - s)
+        norms[s : s + m] = np.abs(rng.standard_normal((m, var.size)) * scale).sum(axis=1)
+    return {
+        "p": float(p),
+        "samples": int(samples),
+        "mc_mean": float(norms.mean()),
+        "mc_std": float(norms.std(ddof=1)) if samples > 1 else 0.0,
+        "exact_mean": float(math.sqrt(2.0 / math.pi) * scale.sum()),
+    }
+
+
+# --------------------------------------------------------------------------- perturbation
+
+
+def perturb(X: np.ndarray, var: np.ndarray, p: float, rng: np.random.Generator) -> np.ndarray:
+    """Y = X + N(0, p * var) (eq. 4.1), rounded to float32; ``Y is X``-equal at p = 0."""
+    X = np.asarray(X, dtype=np.float32)
+    var = np.asarray(var, dtype=np.float64)
+    if var.shape != (X.shape[1],):
+        raise LatentGraphError(f"variance vector has shape {var.shape}, expected ({X.shape[1]},)")
+    if p < 0 or not math.isfinite(p):
+        raise LatentGraphError(f"noise level p must be a finite number >= 0, got {p!r}")
+    if np.any(var < 0):
+        raise LatentGraphError("variances must be >= 0")
+    noise = rng.standard_normal(X.shape)
+    noise *= np.sqrt(p * var)
+    noise += X
+    return noise.astype(np.float32)
+
+
+def noise_point(
+    X: np.ndarray,
+    labels: np.ndarray,
+    clean: KnnTable,
+    W: np.ndarray,
+    b: np.ndarray,
+    p: Any,
+    repeat: int,
+    seed: int,
+    ks: Sequence[int],
+    *,
+    directed: bool = False,
+    metric: str = "l1",
+    backend: str = "auto",
+    threads: int | None = None,
+    var: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """One point of the sweep: Jaccard and CNS of G(Y) against ``clean`` per k, and the head's accuracy.
+
+    ``X`` (rows in the order of ``clean``) are the clean latents, ``W``/``b`` the ``fc``
+    head. The kNN table of Y is searched once at max(ks) and sliced. Returns the columns
+    :data:`COLUMNS`, one row per k.
+    """
+    from .head import head_predict
+    from .knn import KnnTable, knn
+    from .similarity import compare_tables
+
+    key = p_key(p)
+    pv = float(key)
+    X = np.asarray(X, dtype=np.float32)
+    labels = np.asarray(labels, dtype=np.int64)
+    if X.shape[0] != clean.n or not np.array_equal(labels, clean.labels):
+        raise LatentGraphError("the latents and the clean kNN table do not describe the same samples in the same order")
+    ks = sorted(set(int(k) for k in ks))
+    if not ks:
+        raise LatentGraphError("no k given")
+    if var is None:
+        var = variance_vector(X)
+    rng = np.random.default_rng(noise_seed(seed, key, repeat))
+    Y = perturb(X, var, pv, rng)
+    idx, dist = knn(Y, max(ks), metric=metric, backend=backend, threads=threads)
+    noisy = KnnTable(idx, dist, clean.sample_id, clean.labels, metric, {"source": f"noise p={key} repeat={repeat}"})
+    df = compare_tables(clean, noisy, ks, directed=directed)
+    acc = float(np.mean(head_predict(Y, W, b) == labels))
+    df.insert(0, "p", pv)
+    df.insert(1, "repeat", int(repeat))
+    df["accuracy"] = acc
+    log.info("p=%s repeat=%d: accuracy %.4f, jaccard %s", key, repeat, acc,
+             ", ".join(f"k={k}: {j:.4f}" for k, j in zip(df["k"], df["jaccard"], strict=True)))
+    return df[COLUMNS]
+
+
+def check_clean_accuracy(X: np.ndarray, labels: np.ndarray, prediction: np.ndarray | None, W: np.ndarray,
+                         b: np.ndarray, test_accuracy: float | None = None, where: str = "latents") -> float:
+    """Check that the head on the clean latents reproduces the stored predictions; return the accuracy.
+
+    This is the p = 0 guarantee of the experiment: a mismatch means the head does not belong
+    to the latents (another checkpoint or layer) and every accuracy in the sweep would be wrong.
+    """
+    from .head import head_predict
+
+    pred = head_predict(np.asarray(X, dtype=np.float32), W, b)
+    acc = float(np.mean(pred == labels))
+    if prediction is not None and not np.array_equal(pred, prediction):
+        bad = int(np.sum(pred != prediction))
+        raise LatentGraphError(f"{where}: the fc head does not reproduce {bad} of the stored predictions; "
+                               "head and latents come from different checkpoints or layers")
+    if test_accuracy is not None and acc != float(test_accuracy):
+        raise LatentGraphError(f"{where}: accuracy of the head on the clean latents ({acc}) differs from the "
+                               f"model's recorded test accuracy ({test_accuracy})")
+    return acc
+
+
+def summarise(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std over repeats per (p, k) (std is 0 with one repeat); columns :data:`SUMMARY_COLUMNS`."""
+    g = df.groupby(["p", "k"], sort=True)
+    out = g.agg(
+        repeats=("repeat", "nunique"),
+        jaccard=("jaccard", "mean"),
+        jaccard_std=("jaccard", "std"),
+        cns=("cns", "mean"),
+        cns_std=("cns", "std"),
+        accuracy=("accuracy", "mean"),
+        accuracy_std=("accuracy", "std"),
+    ).reset_index()
+    return out.fillna({"jaccard_std": 0.0, "cns_std": 0.0, "accuracy_std": 0.0})[SUMMARY_COLUMNS]
+
+
+# --------------------------------------------------------------------------- chance level
+
+
+def random_neighbours(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    """(n, k) table: row i holds k distinct vertices other than i, a uniform random k-subset in random order.
+
+    Robert Floyd's sampling algorithm, vectorised over rows (a loop over the k columns only).
+    """
+    if k < 1 or k >= n:
+        raise LatentGraphError(f"need 1 <= k < N for a random graph, got k={k}, N={n}")
+    m = n - 1  # candidates: the other vertices, numbered 0..n-2
+    out = np.empty((n, k), dtype=np.int64)
+    for c, j in enumerate(range(m - k, m)):
+        t = rng.integers(0, j + 1, size=n)
+        taken = (out[:, :c] == t[:, None]).any(axis=1) if c else np.zeros(n, dtype=bool)
+        out[:, c] = np.where(taken, j, t)
+    # Floyd's set is uniform but its order is not: shuffle each row
+    order = np.argsort(rng.random((n, k)), axis=1)
+    out = np.take_along_axis(out, order, axis=1)
+    rows = np.arange(n)[:, None]
+    return out + (out >= rows)  # skip the vertex itself
+
+
+def null_table(clean: KnnTable, k: int, rng: np.random.Generator) -> KnnTable:
+    """A random graph on the vertices of ``clean`` with out-degree ``k`` (distances are 0: unweighted)."""
+    from .knn import KnnTable
+
+    idx = random_neighbours(clean.n, k, rng)
+    return KnnTable(idx, np.zeros(idx.shape), clean.sample_id, clean.labels, clean.metric, {"source": "null graph"})
+
+
+def chance_level(clean: KnnTable, ks: Sequence[int], draws: int = 5, seed: int = 0,
+                 directed: bool = False) -> pd.DataFrame:
+    """Jaccard and CNS of ``clean`` against random graphs of the same out-degree, per k.
+
+    Each draw is one random table at max(ks), sliced for smaller k (the first k of a random
+    ordering of a uniform subset are a uniform k-subset); draw ``i`` is seeded from
+    (seed, i) only. Returns the columns :data:`CHANCE_COLUMNS` (mean, std over draws, and
+    the closed-form expectation for directed graphs; NaN for undirected ones).
+    """
+    import pandas as pd
+
+    from .similarity import compare_tables
+
+    ks = sorted(set(int(k) for k in ks))
+    if draws < 1:
+        raise LatentGraphError(f"draws must be >= 1, got {draws}")
+    frames = []
+    for i in range(draws):
+        rng = np.random.default_rng(stable_seed("noise-chance", int(seed), i))
+        frames.append(compare_tables(clean, null_table(clean, max(ks), rng), ks, directed=directed))
+    df = pd.concat(frames, ignore_index=True)
+    g = df.groupby("k", sort=True)
+    out = g.agg(jaccard=("jaccard", "mean"), jaccard_std=("jaccard", "std"), cns=("cns", "mean"),
+                cns_std=("cns", "std")).reset_index()
+    out = out.fillna({"jaccard_std": 0.0, "cns_std": 0.0})
+    out.insert(1, "draws", draws)
+    out["jaccard_closed_form"] = [expected_null_jaccard(clean.n, k) if directed else np.nan for k in out["k"]]
+    return out[CHANCE_COLUMNS]
+
+
+def expected_null_jaccard(n: int, k: int) -> float:
+    """E[J] between a k-out-regular directed graph and the random null graph of the same out-degree.
+
+    The overlap X of two k-subsets of the n - 1 other vertices, one fixed and one uniform,
+    is Hypergeometric(n - 1, k, k), and each vertex's Jaccard is X / (2k - X).
+    """
+    from scipy.stats import hypergeom
+
+    x = np.arange(0, k + 1)
+    pmf = hypergeom.pmf(x, n - 1, k, k)
+    return float(np.sum(pmf * x / (2 * k - x)))
+
+
+def majority_share(labels: np.ndarray) -> float:
+    """Accuracy of always predicting the most frequent class (the chance level of accuracy)."""
+    labels = np.asarray(labels)
+    return float(np.bincount(labels).max() / labels.size)

@@ -1,0 +1,202 @@
+# Stage: robustness of one latent representation to Gaussian noise (thesis 4.1, 5.1.1).
+# One job per (p, repeat): extending the grid or the repeats computes only the new points.
+# The noise jobs search a kNN table each, so on GPU configs they run where the knn jobs run.
+
+from latentgraph.config import noise_target  # noqa: E402
+from latentgraph.noise import canonical_grid  # noqa: E402
+
+NOISE = config["noise"]
+NOISE_RUN, NOISE_EPOCH = noise_target(config)
+NOISE_KEYS = canonical_grid(NOISE["grid"]) if NOISE["enabled"] else []
+NOISE_DIR = f"{R}/noise/{{run}}/epoch_{{epoch}}"
+
+
+# every (p, repeat) result file of the configured run and epoch, and the stage's final outputs
+NOISE_POINTS = [
+    f"{R}/noise/{NOISE_RUN}/epoch_{ep(NOISE_EPOCH)}/p_{key}/repeat_{r}.csv"
+    for key in NOISE_KEYS
+    for r in range(int(NOISE["repeats"]))
+]
+NOISE_TARGETS = [
+    f"{R}/tables/latent_variance.csv",
+    f"{R}/tables/noise.csv",
+    f"{R}/tables/noise_summary.csv",
+    f"{R}/tables/noise_chance.csv",
+    f"{R}/tables/latent_graph_stats.json",
+    f"{R}/figures/noise_jaccard.png",
+    f"{R}/figures/noise_cns.png",
+    f"{R}/figures/noise_accuracy.png",
+    f"{R}/figures/path_lengths.png",
+]
+
+
+rule head:
+    input:
+        f"{R}/train/{{run}}/epoch_{{epoch}}.pt",
+    output:
+        f"{R}/heads/{{run}}/epoch_{{epoch}}.npz",
+    log:
+        f"{R}/logs/head/{{run}}/epoch_{{epoch}}.log",
+    conda:
+        "../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=RES["latents"]["mem_mb"],
+        runtime=RES["latents"]["runtime"],
+    script:
+        "../workflow_scripts/head.py"
+
+
+rule noise_point:
+    input:
+        latents=lambda wc: latents_path(wc.run, wc.epoch),
+        knn=lambda wc: knn_path(wc.run, wc.epoch),
+        head=lambda wc: head_path(wc.run, wc.epoch),
+    output:
+        f"{NOISE_DIR}/p_{{p}}/repeat_{{repeat}}.csv",
+    log:
+        f"{R}/logs/noise/{{run}}/epoch_{{epoch}}/p_{{p}}/repeat_{{repeat}}.log",
+    benchmark:
+        f"{R}/benchmarks/noise/{{run}}/epoch_{{epoch}}/p_{{p}}/repeat_{{repeat}}.tsv"
+    wildcard_constraints:
+        p=r"[0-9][0-9.e+-]*",
+        repeat=r"\d+",
+    conda:
+        GRAPH_ENV
+    threads: RES["graph"]["threads"]
+    resources:
+        **gpu_resources(),
+        mem_mb=RES["graph"]["mem_mb"],
+        runtime=RES["graph"]["runtime"],
+    params:
+        p=lambda wc: wc.p,
+        repeat=lambda wc: int(wc.repeat),
+        seed=NOISE["seed"],
+        ks=KS,
+        directed=config["knn"]["directed"],
+        metric=config["knn"]["metric"],
+    script:
+        "../workflow_scripts/noise_point.py"
+
+
+rule noise_table:
+    input:
+        NOISE_POINTS,
+    output:
+        table=f"{R}/tables/noise.csv",
+        summary=f"{R}/tables/noise_summary.csv",
+    log:
+        f"{R}/logs/noise_table.log",
+    conda:
+        "../envs/graph.yaml"
+    threads: 1
+    resources:
+        mem_mb=RES["graph"]["mem_mb"],
+        runtime=RES["graph"]["runtime"],
+    script:
+        "../workflow_scripts/noise_table.py"
+
+
+rule noise_chance:
+    input:
+        knn_path(NOISE_RUN, NOISE_EPOCH),
+    output:
+        f"{R}/tables/noise_chance.csv",
+    log:
+        f"{R}/logs/noise_chance.log",
+    conda:
+        "../envs/graph.yaml"
+    threads: 1
+    resources:
+        mem_mb=RES["graph"]["mem_mb"],
+        runtime=RES["graph"]["runtime"],
+    params:
+        ks=KS,
+        directed=config["knn"]["directed"],
+        draws=NOISE["chance_repeats"],
+        seed=NOISE["seed"],
+    script:
+        "../workflow_scripts/noise_chance.py"
+
+
+rule latent_variance:
+    input:
+        latents_path(NOISE_RUN, NOISE_EPOCH),
+    output:
+        f"{R}/tables/latent_variance.csv",
+    log:
+        f"{R}/logs/latent_variance.log",
+    conda:
+        "../envs/graph.yaml"
+    threads: 1
+    resources:
+        mem_mb=RES["graph"]["mem_mb"],
+        runtime=RES["graph"]["runtime"],
+    params:
+        run=NOISE_RUN,
+        epoch=NOISE_EPOCH,
+    script:
+        "../workflow_scripts/latent_variance.py"
+
+
+rule latent_graph_stats:
+    input:
+        latents=latents_path(NOISE_RUN, NOISE_EPOCH),
+        knn=knn_path(NOISE_RUN, NOISE_EPOCH),
+    output:
+        f"{R}/tables/latent_graph_stats.json",
+    log:
+        f"{R}/logs/latent_graph_stats.log",
+    benchmark:
+        f"{R}/benchmarks/latent_graph_stats.tsv"
+    conda:
+        "../envs/graph.yaml"
+    threads: 1
+    resources:
+        mem_mb=RES["graph"]["mem_mb"],
+        runtime=RES["graph"]["runtime"],
+    params:
+        run=NOISE_RUN,
+        epoch=NOISE_EPOCH,
+        k=NOISE["stats_k"],
+        directed=config["knn"]["directed"],
+        bins=NOISE["hist_bins"],
+        mc_samples=NOISE["mc_samples"],
+        seed=NOISE["seed"],
+    script:
+        "../workflow_scripts/latent_graph_stats.py"
+
+
+rule plot_noise:
+    input:
+        summary=f"{R}/tables/noise_summary.csv",
+        chance=f"{R}/tables/noise_chance.csv",
+        latents=latents_path(NOISE_RUN, NOISE_EPOCH),
+    output:
+        jaccard=f"{R}/figures/noise_jaccard.png",
+        cns=f"{R}/figures/noise_cns.png",
+        accuracy=f"{R}/figures/noise_accuracy.png",
+    log:
+        f"{R}/logs/plot_noise.log",
+    conda:
+        "../envs/graph.yaml"
+    params:
+        zoom_max=NOISE["zoom_max"],
+        title=f"{config['name']}: run {NOISE_RUN}, epoch {NOISE_EPOCH}",
+    script:
+        "../workflow_scripts/plot_noise.py"
+
+
+rule plot_path_lengths:
+    input:
+        f"{R}/tables/latent_graph_stats.json",
+    output:
+        f"{R}/figures/path_lengths.png",
+    log:
+        f"{R}/logs/plot_path_lengths.log",
+    conda:
+        "../envs/graph.yaml"
+    params:
+        title=f"{config['name']}: run {NOISE_RUN}, epoch {NOISE_EPOCH}",
+    script:
+        "../workflow_scripts/plot_path_lengths.py"

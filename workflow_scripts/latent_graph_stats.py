@@ -1,0 +1,35 @@
+"""Rule latent_graph_stats: path statistics of the clean kNN graph and the L1 norm of a noise vector."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+
+import logging
+
+from latentgraph.graphstats import knn_graph_statistics
+from latentgraph.io import read_knn, read_latents
+from latentgraph.noise import noise_l1_norm, variance_vector
+from latentgraph.utils import setup_logging, write_json_atomic
+
+setup_logging(snakemake.log[0])
+log = logging.getLogger("latentgraph.graphstats")
+
+p = snakemake.params
+lat = read_latents(snakemake.input.latents)
+table = read_knn(snakemake.input.knn)
+stats = knn_graph_statistics(table, int(p.k), directed=p.directed, bins=int(p.bins),
+                             batch_size=int(snakemake.config["noise"]["path_batch_size"]))
+norm = noise_l1_norm(variance_vector(lat.X), p=1.0, samples=int(p.mc_samples), seed=int(p.seed))
+median = stats["weighted"]["median"]
+stats.update({
+    "run": p.run,
+    "epoch": int(p.epoch),
+    "latent_dim": lat.dim,
+    "noise_l1_norm": norm,
+    "median_path_over_noise_norm": median / norm["mc_mean"] if norm["mc_mean"] > 0 else None,
+})
+log.info("median weighted (%s) shortest-path length %.4g; mean L1 norm of one noise vector at p = 1: %.4g "
+         "(Monte Carlo, %d draws; exact %.4g); ratio %.3g", table.metric, median, norm["mc_mean"], norm["samples"],
+         norm["exact_mean"], stats["median_path_over_noise_norm"] or float("nan"))
+write_json_atomic(snakemake.output[0], stats)

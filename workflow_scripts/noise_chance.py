@@ -1,0 +1,17 @@
+"""Rule noise_chance: Jaccard and CNS of the clean graph against random graphs of the same out-degree."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+
+from latentgraph.io import read_knn
+from latentgraph.noise import chance_level
+from latentgraph.utils import atomic_path, setup_logging
+
+setup_logging(snakemake.log[0])
+
+p = snakemake.params
+df = chance_level(read_knn(snakemake.input[0]), p.ks, draws=p.draws, seed=p.seed, directed=p.directed)
+with atomic_path(snakemake.output[0]) as tmp:
+    df.to_csv(tmp, index=False, float_format="%.8g")

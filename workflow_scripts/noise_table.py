@@ -1,0 +1,20 @@
+"""Rule noise_table: all (p, repeat) points as one table, and their mean and std over repeats."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+
+import pandas as pd
+
+from latentgraph.noise import COLUMNS, summarise
+from latentgraph.utils import atomic_path, setup_logging
+
+setup_logging(snakemake.log[0])
+
+df = pd.concat([pd.read_csv(f) for f in snakemake.input], ignore_index=True)[COLUMNS]
+df = df.sort_values(["p", "repeat", "k"], kind="stable").reset_index(drop=True)
+with atomic_path(snakemake.output.table) as tmp:
+    df.to_csv(tmp, index=False, float_format="%.8g")
+with atomic_path(snakemake.output.summary) as tmp:
+    summarise(df).to_csv(tmp, index=False, float_format="%.8g")

@@ -1,0 +1,25 @@
+"""Rule plot_noise: Jaccard (full and zoomed), CNS and accuracy against the noise level (Figs 5.2-5.4)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+
+import pandas as pd
+
+from latentgraph.io import read_latents
+from latentgraph.noise import majority_share
+from latentgraph.plotting import plot_noise_accuracy, plot_noise_similarity
+from latentgraph.utils import setup_logging
+
+setup_logging(snakemake.log[0])
+
+summary = pd.read_csv(snakemake.input.summary)
+chance = pd.read_csv(snakemake.input.chance)
+lat = read_latents(snakemake.input.latents)
+title = snakemake.params.title
+plot_noise_similarity(summary, chance, "jaccard", snakemake.output.jaccard, zoom_max=snakemake.params.zoom_max,
+                      title=title)
+plot_noise_similarity(summary, chance, "cns", snakemake.output.cns, title=title)
+plot_noise_accuracy(summary, snakemake.output.accuracy, clean_accuracy=lat.accuracy,
+                    chance_accuracy=majority_share(lat.labels), title=title)
