@@ -31,7 +31,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .config import CLASSGRAPH_FILES
 from .io import META_KEY, Latents
 from .paths import class_path_sums
 from .utils import LatentGraphError, atomic_path
@@ -339,73 +338,29 @@ def class_knn_graph(cd: ClassDistances, class_k: int = 4) -> Any:
     return g
 
 
-# --------------------------------------------------------------------------- pretrained
-
-
-def extract_pretrained(
-    weights: str | os.PathLike,
-    data_cfg: dict[str, Any],
-    model_cfg: dict[str, Any],
-    out: str | os.PathLike,
-    *,
-    split: str = "test",
-    layer: str = "avgpool",
-    device: str = "auto",
-    batch_size: int = 256,
-    num_workers: int = 0,
-    metadata: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Latents of a pretrained network given as a plain state-dict file (no training).
-
-    The network is ``models.build_model`` for ``model_cfg`` with as many outputs as the
-    data has classes, its weights loaded with ``models.load_state_dict_file`` (e.g.
-    torchvision's ``resnet18-f37072fd.pth`` with an ImageNet ``imagefolder`` val split).
-    Writes ``out`` with :func:`latentgraph.io.write_latents`; returns its metadata.
-    """
-    from .data import load_dataset
-    from .extract import extract
-    from .io import write_latents
-    from .models import build_model, load_state_dict_file
-    from .train import resolve_device
-
-    if not Path(weights).exists():
-        raise LatentGraphError(f"{weights}: pretrained weights file does not exist (classgraph.source.pretrained.weights)")
-    input_size = int(model_cfg.get("input_size", 224))
-    data = load_dataset(data_cfg, input_size=input_size)
-    subset = getattr(data, split, None)
-    if subset is None:
-        raise LatentGraphError(f"dataset {data.name!r} has no {split!r} split")
-    model = build_model(model_cfg.get("arch", "resnet18"), data.num_classes, model_cfg.get("stem", "imagenet"),
-                        int(model_cfg.get("width", 64)))
-    load_state_dict_file(model, weights)
-    dev = resolve_device(device)
-    X, labels, ids, pred = extract(model, subset, input_size, dev, layer=layer, batch_size=batch_size,
-                                   num_workers=num_workers)
-    acc = float(np.mean(pred == labels))
-    meta = {
-        "dataset": data.name,
-        "split": split,
-        "layer": layer,
-        "arch": model_cfg.get("arch", "resnet18"),
-        "model": {k: model_cfg.get(k) for k in ("arch", "stem", "width", "input_size")},
-        "weights_file": str(weights),
-        "test_accuracy": acc,
-        "class_names": list(data.classes),
-    }
-    meta.update(metadata or {})
-    write_latents(out, X, labels, ids, prediction=pred, metadata=meta)
-    log.info("%s: %d latents of dim %d from %s, accuracy %.4f", out, X.shape[0], X.shape[1], weights, acc)
-    return meta
-
-
 # --------------------------------------------------------------------------- outputs
 
-#: The files a class graph is written to (names inside its output folder) ...
-OUTPUTS = {k: CLASSGRAPH_FILES[k] for k in ("nodes", "edges", "graphml", "gexf", "stats", "summary", "degrees")}
-#: ... the figures made from them ...
-FIGURES = {k: CLASSGRAPH_FILES[k] for k in ("communities_png", "communities_svg", "accuracy_png", "degrees_png")}
-#: ... and the class distance matrix.
-DISTANCES_FILE = CLASSGRAPH_FILES["distances"]
+#: The files a class graph is written to (names inside its output folder); the same names
+#: are listed for the workflow in :data:`latentgraph.config.CLASSGRAPH_FILES` (a test keeps
+#: the two equal; config.py stays free of heavy imports).
+OUTPUTS = {
+    "nodes": "nodes.csv",
+    "edges": "edges.csv",
+    "graphml": "class_graph.graphml",
+    "gexf": "class_graph.gexf",
+    "stats": "stats.json",
+    "summary": "summary.md",
+    "degrees": "degree_distribution.csv",
+}
+#: The figures made from them.
+FIGURES = {
+    "communities_png": "class_graph.png",
+    "communities_svg": "class_graph.svg",
+    "accuracy_png": "class_graph_accuracy.png",
+    "degrees_png": "degree_distribution.png",
+}
+#: The class distance matrix.
+DISTANCES_FILE = "class_distances.parquet"
 
 
 def analyse_class_graph(

@@ -220,6 +220,8 @@ def plot_path_lengths(stats: Mapping[str, Any], path: str | Path, title: str | N
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="center right")
     ax.set_title("Shortest-path lengths between all pairs of vertices" + (f"\n{title}" if title else ""), fontsize=10)
+    return save_figure(fig, path)
+
 
 def plot_class_graph(nodes: pd.DataFrame, edges: pd.DataFrame, path: str | Path, color: str = "louvain",
                      n_labels: int = 10, title: str = "Class graph") -> Path:

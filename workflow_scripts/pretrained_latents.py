@@ -7,7 +7,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 
 import torch
 
-from latentgraph.classgraph import extract_pretrained
+from latentgraph.pretrained import extract_pretrained
 from latentgraph.utils import setup_logging
 
 setup_logging(snakemake.log[0])
