@@ -6,13 +6,15 @@ latent kNN graph):
 
 - networkx: ``single_source_dijkstra_path_length`` per source, each row folded into the
   C x C class sums with numpy; timed on a random subset of sources and scaled to all N;
-- latentgraph.paths.class_path_sums with the scipy (``csgraph.dijkstra``) and igraph
-  (``Graph.distances``) routines, one process and all cores, weighted (L1 edge lengths)
-  and in hops; every source, the real thing.
+- latentgraph.paths.class_path_sums with each routine - numba (compiled Dijkstra / BFS,
+  threads), scipy (``csgraph.dijkstra``, processes) and igraph (``Graph.distances``,
+  processes) - on one core and on all cores, weighted (L1 edge lengths) and in hops; every
+  source, the real thing.
 
 It checks that the rows networkx computed equal ours, prints the speed-up, and records the
 peak resident memory of the process tree (psutil: RSS of this process + unique memory of the workers, sampled every 50 ms) to show that memory
-stays O(jobs * batch * N + C^2): no N x N matrix. ``--large N`` adds one run at N vertices
+stays O(jobs * batch * N + C^2): no N x N matrix. numba's kernels are loaded (compiled the
+first time, then cached) before the timings. ``--large N`` adds one run at N vertices
 (e.g. 50,000 = the ImageNet validation set) with the routine ``auto`` picks.
 
 Writes ``<out>/bench_apsp.json`` and ``<out>/bench_apsp.md``.
@@ -37,6 +39,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from latentgraph._pathkernel import HAVE_NUMBA  # noqa: E402
 from latentgraph.knn import edges, knn  # noqa: E402
 from latentgraph.paths import class_path_sums, default_jobs, distance_blocks, to_csr  # noqa: E402
 
@@ -74,7 +77,7 @@ class PeakRSS:
             time.sleep(self.interval)
 
     def __enter__(self) -> PeakRSS:
-        self.peak = self._sample()
+        self.start = self.peak = self._sample()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self
@@ -177,7 +180,7 @@ def timed_run(n, s, t, w, labels, *, backend, jobs, weighted, batch_size):
         r = class_path_sums(n, s, t, w, labels, weighted=weighted, backend=backend, n_jobs=jobs,
                             batch_size=batch_size)
         seconds, cpu = time.perf_counter() - t0, cpu_seconds() - c0
-    return seconds, cpu, mem.peak, r
+    return seconds, cpu, mem.peak, mem.peak - mem.start, r
 
 
 def bench(n, n_classes, args, large=False) -> dict:
@@ -189,6 +192,10 @@ def bench(n, n_classes, args, large=False) -> dict:
     n_comp = int(csgraph.connected_components(to_csr(n, s, t, w), directed=False)[0])
     print(f"   kNN graph: {s.size} edges, {n_comp} component(s) ({time.perf_counter() - t0:.1f} s)", flush=True)
     out: dict = {"n": n, "classes": n_classes, "edges": int(s.size), "components": n_comp, "runs": []}
+    if HAVE_NUMBA:  # load (or compile, the first time) the cached kernels outside the timings
+        for weighted in (True, False):
+            class_path_sums(3, np.array([0, 1]), np.array([1, 2]), np.ones(2), np.zeros(3, dtype=np.int64),
+                            weighted=weighted, backend="numba")
     rng = np.random.default_rng(args.seed + 1)
     jobs_all = args.jobs or default_jobs()
     modes = [True] if large else [True, False]
@@ -208,17 +215,19 @@ def bench(n, n_classes, args, large=False) -> dict:
         if large:
             configs = [("auto", jobs_all)]
         else:
-            configs = [(b, j) for b in ("scipy", "igraph") for j in sorted({1, jobs_all})]
+            backends = ("numba", "scipy", "igraph") if HAVE_NUMBA else ("scipy", "igraph")
+            configs = [(b, j) for b in backends for j in sorted({1, jobs_all})]
         for backend, jobs in configs:
-            sec, cpu, peak, r = timed_run(n, s, t, w, labels, backend=backend, jobs=jobs, weighted=weighted,
+            sec, cpu, peak, grew, r = timed_run(n, s, t, w, labels, backend=backend, jobs=jobs, weighted=weighted,
                                      batch_size=args.batch_size)
             ratio = nx_total / sec
             cpu_ratio = per_cpu * n / cpu
             print(f"   ours {mode} backend={r.backend} jobs={r.n_jobs}: {sec:.1f} s ({1e3 * sec / n:.3f} ms/source), "
-                  f"CPU {cpu:.1f} s, peak memory {peak / 2**20:.0f} MiB, {ratio:.1f}x networkx (CPU time: "
+                  f"CPU {cpu:.1f} s, peak memory {peak / 2**20:.0f} MiB (+{grew / 2**20:.0f}), {ratio:.1f}x networkx (CPU time: "
                   f"{cpu_ratio:.1f}x)", flush=True)
             entry["ours"].append({"backend": r.backend, "jobs": r.n_jobs, "seconds": sec, "ms_per_source": 1e3 * sec / n,
-                                  "cpu_seconds": cpu, "peak_rss_mib": peak / 2**20, "speedup_vs_networkx": ratio,
+                                  "cpu_seconds": cpu, "peak_rss_mib": peak / 2**20,
+                                  "peak_increase_mib": grew / 2**20, "speedup_vs_networkx": ratio,
                                   "cpu_speedup_vs_networkx": cpu_ratio})
         out["runs"].append(entry)
     out["dense_matrix_gib"] = n * n * 8 / 2**30
@@ -236,17 +245,18 @@ def markdown(result: dict) -> str:
     for g in result["graphs"]:
         lines += [f"## {g['n']:,} vertices, {g['classes']} classes ({g['edges']:,} undirected edges, "
                   f"{g['components']} component(s))", "",
-                  "| weights | routine | jobs | time (s) | ms / source | CPU (s) | peak memory (MiB) | speed-up vs networkx "
-                  "| CPU-time ratio |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+                  "| weights | routine | jobs | time (s) | ms / source | CPU (s) | peak memory (MiB) | of which the run (MiB) "
+                  "| speed-up vs networkx | CPU-time ratio |",
+                  "|---|---|---|---|---|---|---|---|---|---|"]
         for run in g["runs"]:
             nx_cpu = run["networkx_cpu_ms_per_source"] * g["n"] / 1e3
             lines.append(f"| {run['weights']} | networkx (estimate from {run['networkx_sources_timed']} sources) | 1 | "
                          f"{run['networkx_total_s_estimate']:.0f} | {run['networkx_ms_per_source']:.2f} | {nx_cpu:.0f} "
-                         "| | 1 | 1 |")
+                         "| | | 1 | 1 |")
             for o in run["ours"]:
                 lines.append(f"| {run['weights']} | {o['backend']} | {o['jobs']} | {o['seconds']:.1f} | "
                              f"{o['ms_per_source']:.3f} | {o['cpu_seconds']:.1f} | {o['peak_rss_mib']:.0f} | "
+                             f"{o['peak_increase_mib']:.0f} | "
                              f"{o['speedup_vs_networkx']:.1f}x | {o['cpu_speedup_vs_networkx']:.1f}x |")
         lines += ["", f"A dense N x N float64 matrix would take {g['dense_matrix_gib']:.2f} GiB; one block of "
                       f"{result['batch_size']} sources takes {g['block_mib_per_job']:.0f} MiB per job.", ""]

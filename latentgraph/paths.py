@@ -8,14 +8,20 @@ whole computation needs O(jobs * batch * N + C^2) memory for N vertices and C cl
 
 Routines (chosen by ``benchmarks/bench_apsp.py``, see the README's class-graph section):
 
-- weighted shortest paths (edge length = the kNN distance): ``scipy.sparse.csgraph.dijkstra``
-  is about twice as fast as igraph's ``Graph.distances`` (which also returns Python lists);
-- hop counts: igraph's breadth-first search is the faster one.
+- ``numba`` (:mod:`latentgraph._pathkernel`): Dijkstra with a 4-ary heap, or a
+  breadth-first search for hop counts, compiled, run in threads without the GIL, each
+  source's distances added to its class sums as they are settled (no distance row is
+  stored); the fastest for both kinds of path length;
+- ``scipy``: ``scipy.sparse.csgraph.dijkstra`` on blocks of sources, folded with one
+  ``np.add.reduceat`` per block;
+- ``igraph``: ``Graph.distances`` (the project's graph library), folded the same way; it
+  returns Python lists, which costs time on weighted graphs.
 
-``backend="auto"`` picks accordingly; both give the same distances (tests check it). Neither
-routine releases the GIL, so blocks run in parallel in worker processes (``n_jobs``); the
-graph is handed to each worker once, and the blocks' class sums are added up in source order
-in the parent, so the result does not depend on ``batch_size`` or ``n_jobs``.
+``backend="auto"`` picks numba when it is installed, else scipy for lengths and igraph for
+hops. All give the same sums up to floating-point rounding (tests compare them). scipy and
+igraph hold the GIL, so their blocks run in worker processes (``n_jobs``); numba uses
+``n_jobs`` threads. The blocks' class sums are added in source order in the caller, so
+for a given routine the result does not depend on ``batch_size`` or ``n_jobs``.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from .utils import LatentGraphError
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("auto", "scipy", "igraph")
+BACKENDS = ("auto", "numba", "scipy", "igraph")
 
 
 def to_igraph(n: int, src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None, directed: bool = False) -> Any:
@@ -132,10 +138,16 @@ def _scipy_rows(A: sp.csr_array, rows: np.ndarray, weighted: bool) -> np.ndarray
 
 
 def resolve_backend(backend: str, weighted: bool) -> str:
-    """``auto`` -> the faster routine for the kind of path lengths (see the module docstring)."""
+    """``auto`` -> the fastest routine available for the kind of path lengths (see the module docstring)."""
+    from ._pathkernel import HAVE_NUMBA
+
     if backend not in BACKENDS:
         raise LatentGraphError(f"unknown shortest-path backend {backend!r}; allowed: {list(BACKENDS)}")
+    if backend == "numba" and not HAVE_NUMBA:
+        raise LatentGraphError("shortest-path backend 'numba' needs numba (pip install numba)")
     if backend == "auto":
+        if HAVE_NUMBA:
+            return "numba"
         return "scipy" if weighted else "igraph"
     return backend
 
@@ -169,7 +181,7 @@ class ClassPathSums:
     n_components: int
     backend: str
     weighted: bool
-    n_jobs: int = 1  # processes actually used
+    n_jobs: int = 1  # threads or processes actually used
 
 
 #: Graphs with fewer ordered vertex pairs than this run inline (starting processes costs more).
@@ -234,10 +246,11 @@ def class_path_sums(
     batch_size
         Source vertices per block; memory is about ``8 * batch_size * n`` bytes per job.
     n_jobs
-        Worker processes (None = all cores this process may use). Small graphs run inline.
+        Threads (numba) or worker processes (scipy, igraph); None = all cores this process
+        may use. Small graphs run in this process.
     backend
-        ``auto``, ``scipy`` or ``igraph`` (see the module docstring); the sums agree to
-        rounding.
+        ``auto``, ``numba``, ``scipy`` or ``igraph`` (see the module docstring); the sums
+        agree to rounding.
 
     Every ordered pair (s, t), s != t, is visited once (d(s, t) and d(t, s) both count, as in
     eq. 4.2). Pairs in different connected components are unreachable: they are left out of
@@ -278,9 +291,10 @@ def class_path_sums(
     total[np.diag_indices(C)] -= sizes
 
     bounds = [(a, min(a + batch_size, n)) for a in range(0, n, batch_size)]
-    jobs = min(jobs, len(bounds))
-    if n * n < INLINE_PAIRS:  # a second or less: not worth starting processes
-        jobs = 1
+    if backend != "numba":
+        jobs = min(jobs, len(bounds))
+        if n * n < INLINE_PAIRS:  # a second or less: not worth starting processes
+            jobs = 1
     log.info("all-pairs shortest paths: %d vertices, %d edges, %d classes, %d component(s), %s, backend %s, "
              "%d block(s) of %d sources, %d job(s)", n, A.nnz // 2, C, n_comp, "weighted" if weighted else "hops",
              backend, len(bounds), batch_size, jobs)
@@ -288,7 +302,13 @@ def class_path_sums(
     init_args = (A.indptr, A.indices, A.data, n, starts.astype(np.int64), backend, weighted)
     bar = _progress(len(bounds), progress)
     try:
-        if jobs == 1:
+        if backend == "numba":
+            from ._pathkernel import class_rows
+
+            results = (class_rows(np.arange(a, b, dtype=np.int64), A.indptr, A.indices, A.data, cls_of_vertex, C,
+                                  weighted, jobs) for a, b in bounds)
+            _consume(results, bounds, cls_of_vertex, sums, bar)
+        elif jobs == 1:
             _init_worker(*init_args)
             results: Iterator[np.ndarray] = map(_fold_rows, bounds)
             _consume(results, bounds, cls_of_vertex, sums, bar)

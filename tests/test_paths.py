@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from latentgraph import paths
+from latentgraph._pathkernel import HAVE_NUMBA
 from latentgraph.knn import edges, knn
 from latentgraph.paths import class_path_sums, distance_blocks, to_csr, to_igraph
 from latentgraph.utils import LatentGraphError
@@ -69,7 +70,10 @@ def disconnected_graph():
     return 8, src, dst, w, labels
 
 
-@pytest.mark.parametrize("backend", ["scipy", "igraph"])
+BACKENDS = ["numba", "scipy", "igraph"] if HAVE_NUMBA else ["scipy", "igraph"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("weighted", [True, False])
 def test_class_sums_equal_networkx_on_knn_graph(backend, weighted):
     labels, s, t, w = knn_graph()
@@ -82,7 +86,7 @@ def test_class_sums_equal_networkx_on_knn_graph(backend, weighted):
     assert r.backend == backend and r.weighted == weighted
 
 
-@pytest.mark.parametrize("backend", ["scipy", "igraph"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_class_sums_disconnected_graph(backend):
     n, src, dst, w, labels = disconnected_graph()
     D = nx_distances(n, src, dst, w)
@@ -95,13 +99,14 @@ def test_class_sums_disconnected_graph(backend):
     assert (r.pairs < r.total).any()  # some pairs are unreachable
 
 
-def test_zero_length_edges_and_repeats():
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_zero_length_edges_and_repeats(backend):
     # duplicate latents give edges of length 0; repeated edges keep the shortest length
     src = np.array([0, 1, 1, 2, 2])
     dst = np.array([1, 2, 2, 3, 2])
     w = np.array([0.0, 2.0, 1.0, 0.0, 5.0])
     labels = np.array([0, 0, 1, 1])
-    r = class_path_sums(4, src, dst, w, labels, backend="scipy")
+    r = class_path_sums(4, src, dst, w, labels, backend=backend)
     S, P, _ = brute_class_sums(nx_distances(4, src, dst, w), labels)
     np.testing.assert_allclose(r.sums, S)
     np.testing.assert_array_equal(r.pairs, P)
@@ -109,23 +114,31 @@ def test_zero_length_edges_and_repeats():
     assert A.nnz == 6 and A[1, 2] == 1.0 and A[0, 1] == 0.0  # explicit zero kept, self-loop dropped
 
 
-def test_result_does_not_depend_on_batches_or_jobs(monkeypatch):
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_result_does_not_depend_on_batches_or_jobs(monkeypatch, backend):
     labels, s, t, w = knn_graph(n=300, C=5, seed=3)
-    ref = class_path_sums(labels.size, s, t, w, labels, batch_size=300, n_jobs=1)
+    ref = class_path_sums(labels.size, s, t, w, labels, batch_size=300, n_jobs=1, backend=backend)
     monkeypatch.setattr(paths, "INLINE_PAIRS", 0)  # use worker processes even for a small graph
-    for batch, jobs in [(1, 1), (17, 2), (64, 2)]:
-        r = class_path_sums(labels.size, s, t, w, labels, batch_size=batch, n_jobs=jobs)
+    for batch, jobs in [(1, 1), (17, 2), (64, 3)]:
+        r = class_path_sums(labels.size, s, t, w, labels, batch_size=batch, n_jobs=jobs, backend=backend)
+        assert r.n_jobs == jobs
         np.testing.assert_array_equal(r.sums, ref.sums)  # bit-identical: same additions, same order
         np.testing.assert_array_equal(r.pairs, ref.pairs)
 
 
-def test_backends_agree_and_auto_choice():
+def test_backends_agree_and_auto_choice(monkeypatch):
     labels, s, t, w = knn_graph(n=200, seed=5)
-    a = class_path_sums(labels.size, s, t, w, labels, backend="scipy")
-    b = class_path_sums(labels.size, s, t, w, labels, backend="igraph")
-    np.testing.assert_allclose(a.sums, b.sums, rtol=1e-12)
+    sums = [class_path_sums(labels.size, s, t, w, labels, backend=b).sums for b in BACKENDS]
+    for other in sums[1:]:
+        np.testing.assert_allclose(other, sums[0], rtol=1e-12)
+    from latentgraph import _pathkernel
+
+    assert paths.resolve_backend("auto", True) == ("numba" if HAVE_NUMBA else "scipy")
+    monkeypatch.setattr(_pathkernel, "HAVE_NUMBA", False)
     assert paths.resolve_backend("auto", True) == "scipy"
     assert paths.resolve_backend("auto", False) == "igraph"
+    with pytest.raises(LatentGraphError, match="needs numba"):
+        paths.resolve_backend("numba", True)
 
 
 def test_non_contiguous_labels():
@@ -186,5 +199,5 @@ def test_benchmark_script_runs(tmp_path):
     runs = result["graphs"][0]["runs"]
     assert [r["weights"] for r in runs] == ["l1", "hops"]
     assert all(r["max_abs_difference"] < 1e-9 for r in runs)
-    assert {o["backend"] for o in runs[0]["ours"]} == {"scipy", "igraph"}
+    assert {o["backend"] for o in runs[0]["ours"]} == set(BACKENDS)
     assert "speed-up vs networkx" in (tmp_path / "bench_apsp.md").read_text()
