@@ -259,7 +259,8 @@ def markdown(result: dict) -> str:
                              f"{o['peak_increase_mib']:.0f} | "
                              f"{o['speedup_vs_networkx']:.1f}x | {o['cpu_speedup_vs_networkx']:.1f}x |")
         lines += ["", f"A dense N x N float64 matrix would take {g['dense_matrix_gib']:.2f} GiB; one block of "
-                      f"{result['batch_size']} sources takes {g['block_mib_per_job']:.0f} MiB per job.", ""]
+                      f"{result['batch_size']} sources takes {g['block_mib_per_job']:.0f} MiB per scipy/igraph job (numba stores no "
+                      "distance row: O(N) scratch per thread).", ""]
     return "\n".join(lines) + "\n"
 
 

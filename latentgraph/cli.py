@@ -132,10 +132,10 @@ def add_classgraph(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resolution", type=float, default=1.0, help="modularity resolution (default: 1)")
     p.add_argument("--hubs", type=_positive_int, default=10, help="hubs to list (default: 10)")
     p.add_argument("--batch-size", type=_positive_int, default=256, help="source vertices per block (default: 256)")
-    p.add_argument("--jobs", type=_positive_int, default=None, help="worker processes (default: all cores)")
-    p.add_argument("--backend", choices=["auto", "scipy", "igraph"], default="auto",
-                   help="shortest-path routine; results agree (default: auto = the faster one)")
-    p.add_argument("--knn-backend", choices=["auto", "numpy", "faiss", "faiss-gpu"], default="auto",
+    p.add_argument("--jobs", type=_positive_int, default=None, help="threads or processes (default: all cores)")
+    p.add_argument("--backend", choices=["auto", "numba", "scipy", "igraph"], default="auto",
+                   help="shortest-path routine; results agree (default: auto = the fastest available)")
+    p.add_argument("--knn-backend", choices=["auto", "numpy", "numba", "faiss", "faiss-gpu"], default="auto",
                    help="kNN search backend; results are identical (default: auto)")
     p.add_argument("--no-figures", action="store_true", help="skip the PNG/SVG figures")
     p.add_argument("-o", "--output", required=True, help="output folder")
