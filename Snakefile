@@ -22,6 +22,7 @@ include: "rules/latents.smk"
 include: "rules/knn.smk"
 include: "rules/stability.smk"
 include: "rules/noise.smk"
+include: "rules/prune.smk"
 include: "rules/classgraph.smk"
 
 

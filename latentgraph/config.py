@@ -97,6 +97,7 @@ def check_config(config: dict[str, Any]) -> None:
     if config["data"]["dataset"] in ("cifar100", "imagefolder") and not config["data"].get("root"):
         _fail("data.root", f"dataset {config['data']['dataset']!r} needs a root folder")
     check_noise_config(config)
+    _check_pruning(config)
     check_classgraph(config)
 
 
@@ -141,6 +142,27 @@ def check_noise_config(config: dict[str, Any]) -> None:
         _fail("noise.stats_k", f"{stats_k} is larger than the largest knn.k ({kmax}); the clean graph is searched at {kmax}")
     if int(noise.get("hist_bins", 100)) % 2:
         _fail("noise.hist_bins", "must be even")
+
+
+def _check_pruning(config: dict[str, Any]) -> None:
+    """Cross-key checks of the ``pruning`` section (lottery tickets, thesis §4.3)."""
+    pr = config.get("pruning")
+    if not pr or not pr.get("enabled", True):
+        return
+    runs = config["train"]["runs"]
+    if pr.get("run", "A") not in runs:
+        _fail("pruning.run", f"run {pr.get('run')!r} is not trained; trained runs: {sorted(runs)}")
+    rates = [float(p) for p in pr.get("rates", [])]
+    for p in rates:
+        if not 0.0 < p < 1.0:
+            _fail("pruning.rates", f"every rate must lie in the open interval (0, 1), got {p}")
+    if len(set(rates)) != len(rates):
+        _fail("pruning.rates", f"values repeat: {pr.get('rates')}")
+    es = pr.get("early_stopping", {}) or {}
+    if pr.get("reset", "init") == "rewind":
+        j, max_epochs = int(pr.get("rewind_epoch", 1)), int(es.get("max_epochs", 30))
+        if not 1 <= j < max_epochs:
+            _fail("pruning.rewind_epoch", f"{j} must lie in 1..early_stopping.max_epochs-1 = 1..{max_epochs - 1}")
 
 
 #: The files of a class graph's result folder (see :mod:`latentgraph.classgraph`), by role.

@@ -223,6 +223,52 @@ def plot_path_lengths(stats: Mapping[str, Any], path: str | Path, title: str | N
     return save_figure(fig, path)
 
 
+def plot_pruning(df: pd.DataFrame, path: str | Path, measure: str = "cns", reference: pd.DataFrame | None = None,
+                 title: str | None = None) -> Path:
+    """Similarity of each pruning round's graph to round 0's against the round (thesis Figs 5.13/5.14).
+
+    ``df`` is the pruning table (``latentgraph.prune.TABLE_COLUMNS``); ``measure`` is
+    ``"cns"`` or ``"jaccard"``. One panel per rate, one line per k. ``reference`` (columns
+    ``k, jaccard, cns``: the mean seed-to-seed similarity of the stability experiment) is
+    drawn as a dashed horizontal line per k; without it the figure says that it is absent.
+    """
+    import math
+
+    plt = _plt()
+    col = {"cns": "cns_vs_round0", "jaccard": "jaccard_vs_round0"}[measure]
+    name = {"cns": "class neighbourhood similarity", "jaccard": "graph average Jaccard similarity"}[measure]
+    rates = sorted(df["rate"].unique(), reverse=True)
+    ks = sorted(df["k"].unique())
+    colors = {k: f"C{i}" for i, k in enumerate(ks)}
+    fig, axes = plt.subplots(1, len(rates), figsize=(5.2 * len(rates), 4.2), sharey=True, squeeze=False,
+                             layout="constrained")
+    levels = list(df[col])
+    for ax, rate in zip(axes[0], rates, strict=True):
+        part = df[df["rate"] == rate]
+        for k in ks:
+            line = part[part["k"] == k].sort_values("round")
+            ax.plot(line["round"], line[col], marker="o", ms=3, color=colors[k], label=f"k={k}")
+            if reference is not None and k in set(reference["k"]):
+                level = float(reference.loc[reference["k"] == k, measure].iloc[0])
+                ax.axhline(level, ls="--", lw=1, color=colors[k], alpha=0.8, label=f"seed to seed, k={k}")
+                levels.append(level)
+        rounds = part.drop_duplicates("round").sort_values("round")
+        ax.set_xticks(rounds["round"])
+        ax.set_xticklabels([f"{int(t)}\n{100 * f:.0f}%" for t, f in zip(rounds["round"], rounds["pruned_fraction"],
+                                                                         strict=True)], fontsize=7)
+        ax.set_xlabel("pruning iteration t (pruned conv weights)")
+        ax.set_title(f"p = {rate:g}")
+        ax.grid(alpha=0.3)
+    # from 0.1 below the lowest value (in steps of 0.1) to 1: the thesis's range of interest
+    axes[0][0].set_ylim(max(0.0, math.floor(10 * min(levels) - 1) / 10), 1.02)
+    axes[0][0].set_ylabel(f"{name}, G_0 vs G_t")
+    axes[0][-1].legend(fontsize=7, loc="lower left", ncol=2)
+    ref = ("dashed: mean seed-to-seed similarity (stability experiment)" if reference is not None
+           else "no seed-to-seed reference (no stability table with seed pairs)")
+    fig.suptitle(f"{title + ': ' if title else ''}{name} to the unpruned network\n{ref}", fontsize=10)
+    return save_figure(fig, path)
+
+
 def plot_class_graph(nodes: pd.DataFrame, edges: pd.DataFrame, path: str | Path, color: str = "louvain",
                      n_labels: int = 10, title: str = "Class graph") -> Path:
     """The class graph laid out (thesis Figs 5.6/5.8/5.11): size = degree, colour = community or accuracy.

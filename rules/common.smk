@@ -75,9 +75,69 @@ def all_targets():
         ]
     if config.get("noise", {}).get("enabled", False):
         targets += NOISE_TARGETS  # rules/noise.smk
+    if config.get("pruning", {}).get("enabled", False):
+        targets += prune_targets()  # defined below
     if config.get("classgraph", {}).get("enabled"):
         targets += classgraph_targets()
     return targets
+
+
+# ---- pruning (rules/prune.smk): round folders, reset weights and targets
+import re
+
+from latentgraph.prune import rate_label
+
+PRUNE = config["pruning"]
+PRUNE_RATES = [rate_label(p) for p in PRUNE["rates"]]
+PRUNE_ROUNDS = int(PRUNE["rounds"])
+# what determines a round's result besides its rate and index (not `rates`, `rounds`)
+PRUNE_PARAMS = {
+    k: v for k, v in PRUNE.items() if k not in ("enabled", "rates", "rounds", "run")
+}
+# round 0 prunes nothing: scope does not matter, and reset only when it saves a rewind point
+PRUNE_ROUND0_PARAMS = {
+    k: v
+    for k, v in PRUNE_PARAMS.items()
+    if k not in ("scope", "reset", "rewind_epoch") or PRUNE["reset"] == "rewind"
+}
+
+
+def prune_dir(rate, rnd):
+    """Folder of one pruning round (round 0 is shared by every rate)."""
+    rnd = int(rnd)
+    if rnd == 0:
+        return f"{R}/prune/round_00"
+    return f"{R}/prune/rate_{rate}/round_{rnd:02d}"
+
+
+def prune_reset_checkpoint():
+    """The weights survivors are reset to: theta0, or round 0's rewind point."""
+    if PRUNE["reset"] == "rewind":
+        return f"{R}/prune/round_00/rewind.pt"
+    return checkpoint_path(PRUNE["run"], 0)
+
+
+def prune_states():
+    """Folders of every round of every configured rate (round 0 once)."""
+    return [prune_dir(None, 0)] + [
+        prune_dir(r, i) for r in PRUNE_RATES for i in range(1, PRUNE_ROUNDS + 1)
+    ]
+
+
+def prune_targets():
+    return [
+        f"{R}/tables/pruning.csv",
+        f"{R}/tables/pruning.md",
+        f"{R}/figures/pruning_cns.png",
+        f"{R}/figures/pruning_jaccard.png",
+    ]
+
+
+def prune_plot_inputs(wildcards):
+    inputs = {"table": f"{R}/tables/pruning.csv"}
+    if config["stability"]["enabled"]:
+        inputs["stability"] = f"{R}/tables/stability.csv"
+    return inputs
 
 
 def classgraph_dir():

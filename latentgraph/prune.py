@@ -1,0 +1,597 @@
+"""Iterative magnitude pruning (lottery tickets, thesis §2.6, §4.3) with early stopping (§3.6.2).
+
+The experiment (Frankle & Carbin 2019, as the thesis ran it):
+
+1. start from the initial weights θ0 of a run;
+2. round 0: train the unpruned network with early stopping;
+3. round i > 0: prune the fraction p of the *remaining* convolution weights of round
+   i-1's trained network by magnitude, reset the surviving weights to θ0 (or rewind them
+   to the weights after epoch j of round 0, as later lottery-ticket work does), and train
+   again with early stopping under the new mask.
+
+Only convolution weights are ever pruned (every ``nn.Conv*`` module's ``weight``, the 1x1
+shortcut convolutions included); the ``fc`` layer, biases and BatchNorm are never pruned
+(they are reset with everything else). Masks are dicts ``{state-dict name: bool tensor}``
+with True = the weight survives. Pruned weights are held at exactly zero during training:
+after every optimiser step they are set to zero again and their momentum buffers cleared.
+
+Magnitude ties are broken by position (a stable sort over the conv weights in the model's
+order), so pruning is reproducible; each round prunes ``floor(p * remaining + 1/2)``
+weights (globally, or per layer with ``scope="layerwise"``).
+
+The early stopper follows §3.6.2 literally: after each epoch the validation loss (on a
+split carved from the training set, never the test set) is compared with the lowest seen
+so far; a new lowest saves the parameters and resets the patience count, anything else
+increments it; when the count reaches ``patience`` (or ``max_epochs`` epochs are done)
+training stops and the saved parameters are restored.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .prune_tables import TABLE_COLUMNS, pruning_markdown, pruning_table, read_summary, seed_reference  # noqa: F401
+from .utils import LatentGraphError, atomic_path
+
+log = logging.getLogger(__name__)
+
+SCOPES = ("global", "layerwise")
+RESETS = ("init", "rewind")
+MASK_FORMAT = "latentgraph-mask/1"
+HISTORY_COLUMNS = ["epoch", "schedule_epoch", "lr", "train_loss", "train_accuracy", "val_loss", "val_accuracy",
+                   "improved", "seconds"]
+
+Mask = dict[str, Any]  # name -> bool tensor (True = kept)
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def rate_label(rate: float) -> str:
+    """The canonical text of a pruning rate in paths: 0.2 -> ``0.2``, 0.01 -> ``0.01``."""
+    check_rate(rate)
+    return np.format_float_positional(float(rate), trim="-")
+
+
+def check_rate(rate: Any) -> float:
+    """``rate`` as a float in the open interval (0, 1), else :class:`LatentGraphError`."""
+    try:
+        p = float(rate)
+    except (TypeError, ValueError):
+        raise LatentGraphError(f"pruning rate must be a number in (0, 1), got {rate!r}") from None
+    if not (0.0 < p < 1.0) or isinstance(rate, bool):
+        raise LatentGraphError(f"pruning rate must lie in the open interval (0, 1), got {rate!r}")
+    return p
+
+
+@dataclass
+class PruneSettings:
+    """How one pruning experiment prunes, resets and stops (config section ``pruning``)."""
+
+    scope: str = "global"
+    reset: str = "init"
+    rewind_epoch: int = 1
+    patience: int = 3
+    max_epochs: int = 30
+    min_delta: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.scope not in SCOPES:
+            raise LatentGraphError(f"pruning.scope must be one of {list(SCOPES)}, got {self.scope!r}")
+        if self.reset not in RESETS:
+            raise LatentGraphError(f"pruning.reset must be one of {list(RESETS)}, got {self.reset!r}")
+        if int(self.patience) < 1:
+            raise LatentGraphError(f"pruning.early_stopping.patience must be >= 1, got {self.patience}")
+        if int(self.max_epochs) < 1:
+            raise LatentGraphError(f"pruning.early_stopping.max_epochs must be >= 1, got {self.max_epochs}")
+        if float(self.min_delta) < 0:
+            raise LatentGraphError(f"pruning.early_stopping.min_delta must be >= 0, got {self.min_delta}")
+        if self.reset == "rewind" and not 1 <= int(self.rewind_epoch) < int(self.max_epochs):
+            raise LatentGraphError(f"pruning.rewind_epoch must lie in 1..max_epochs-1 = 1..{int(self.max_epochs) - 1}, "
+                                   f"got {self.rewind_epoch}")
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> PruneSettings:
+        """Settings from a config's ``pruning`` section."""
+        es = cfg.get("early_stopping", {}) or {}
+        return cls(
+            scope=str(cfg.get("scope", "global")),
+            reset=str(cfg.get("reset", "init")),
+            rewind_epoch=int(cfg.get("rewind_epoch", 1)),
+            patience=int(es.get("patience", 3)),
+            max_epochs=int(es.get("max_epochs", 30)),
+            min_delta=float(es.get("min_delta", 0.0)),
+        )
+
+    @property
+    def start_epoch(self) -> int:
+        """The learning-rate schedule's epoch at which pruned rounds start (j when rewinding)."""
+        return int(self.rewind_epoch) if self.reset == "rewind" else 0
+
+
+def train_settings(pruning_cfg: Mapping[str, Any], train_cfg: Mapping[str, Any], **override: Any) -> Any:
+    """:class:`latentgraph.train.TrainSettings` of the pruning rounds.
+
+    Batch size, optimiser and schedule come from the ``pruning`` section; where and how fast
+    it runs (device, amp, channels_last, workers, eval batch size) from ``train``.
+    """
+    from .train import TrainSettings
+
+    merged = {k: train_cfg[k] for k in ("device", "amp", "channels_last", "num_workers", "eval_batch_size")
+              if k in train_cfg}
+    merged.update({k: pruning_cfg[k] for k in ("batch_size", "optimizer", "scheduler") if k in pruning_cfg})
+    merged["epochs"] = int((pruning_cfg.get("early_stopping") or {}).get("max_epochs", 30))
+    return TrainSettings.from_config(merged, **override)
+
+
+def round_data_config(data_cfg: Mapping[str, Any], pruning_cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``data`` config of the pruning rounds: the validation split is ``pruning.val_fraction``.
+
+    Only the rounds hold out this split (for early stopping); the runs of the train stage
+    keep their own ``data.val_fraction`` (0 by default: the whole training split).
+    """
+    frac = float(pruning_cfg.get("val_fraction", 0.1))
+    if not 0.0 < frac < 1.0:
+        raise LatentGraphError(f"pruning.val_fraction must lie in the open interval (0, 1), got {frac}")
+    return {**dict(data_cfg), "val_fraction": frac}
+
+
+# --------------------------------------------------------------------------- masks
+
+
+def conv_weight_names(model: Any) -> list[str]:
+    """State-dict names of every convolution weight, in module order (the prunable tensors)."""
+    import torch.nn as nn
+
+    return [f"{name}.weight" for name, m in model.named_modules() if isinstance(m, nn.modules.conv._ConvNd)]
+
+
+def full_mask(model: Any) -> Mask:
+    """The all-ones mask over the model's convolution weights (round 0: nothing pruned)."""
+    import torch
+
+    state = model.state_dict()
+    return {n: torch.ones(state[n].shape, dtype=torch.bool) for n in conv_weight_names(model)}
+
+
+def _check_mask(weights: Mapping[str, Any], mask: Mapping[str, Any]) -> None:
+    for n, m in mask.items():
+        if n not in weights:
+            raise LatentGraphError(f"mask entry {n!r} is not a weight of the model")
+        if tuple(m.shape) != tuple(weights[n].shape):
+            raise LatentGraphError(f"mask entry {n!r} has shape {tuple(m.shape)}, the weight {tuple(weights[n].shape)}")
+        if m.dtype != _bool_dtype():
+            raise LatentGraphError(f"mask entry {n!r} must be a bool tensor, got {m.dtype}")
+
+
+def _bool_dtype() -> Any:
+    import torch
+
+    return torch.bool
+
+
+def _state(model_or_state: Any) -> Mapping[str, Any]:
+    return model_or_state.state_dict() if hasattr(model_or_state, "state_dict") else model_or_state
+
+
+def _n_to_prune(rate: float, remaining: int) -> int:
+    """floor(rate * remaining + 1/2): round half up, independent of Python's banker's rounding."""
+    return int(math.floor(rate * remaining + 0.5))
+
+
+def _smallest_alive(weights: Mapping[str, Any], mask: Mapping[str, Any], names: Sequence[str], rate: float) -> Mask:
+    """Prune the ``rate`` share of the surviving weights of ``names`` with the smallest |w|.
+
+    Ties in magnitude are broken by flat position (stable sort), so the result is unique.
+    """
+    import torch
+
+    mags = torch.cat([weights[n].detach().reshape(-1).float().abs().cpu() for n in names])
+    alive = torch.cat([mask[n].reshape(-1).cpu() for n in names])
+    alive_idx = torch.nonzero(alive).reshape(-1)
+    vals = mags[alive_idx]
+    if not bool(torch.isfinite(vals).all()):
+        raise LatentGraphError(f"cannot prune by magnitude: non-finite weights among {names[:3]}...")
+    count = _n_to_prune(rate, int(alive_idx.numel()))
+    order = torch.sort(vals, stable=True).indices[:count]
+    keep = alive.clone()
+    keep[alive_idx[order]] = False
+    out: Mask = {}
+    start = 0
+    for n in names:
+        size = mask[n].numel()
+        out[n] = keep[start : start + size].reshape(mask[n].shape).clone()
+        start += size
+    return out
+
+
+def global_magnitude_prune(weights: Any, mask: Mapping[str, Any], rate: float) -> Mask:
+    """A new mask: ``mask`` minus the ``rate`` share of its surviving weights with the smallest |w|.
+
+    ``weights`` is a model or a state dict (the trained weights of the previous round);
+    ``mask`` decides which tensors are prunable and which of their entries still survive.
+    The ranking is global across all masked tensors (Frankle & Carbin's choice for ResNets).
+    """
+    p = check_rate(rate)
+    w = _state(weights)
+    _check_mask(w, mask)
+    return _smallest_alive(w, mask, list(mask), p)
+
+
+def layerwise_magnitude_prune(weights: Any, mask: Mapping[str, Any], rate: float) -> Mask:
+    """Like :func:`global_magnitude_prune`, but each tensor loses the ``rate`` share of its own survivors."""
+    p = check_rate(rate)
+    w = _state(weights)
+    _check_mask(w, mask)
+    out: Mask = {}
+    for n in mask:
+        out.update(_smallest_alive(w, mask, [n], p))
+    return out
+
+
+def prune_mask(weights: Any, mask: Mapping[str, Any], rate: float, scope: str = "global") -> Mask:
+    """Dispatch to :func:`global_magnitude_prune` or :func:`layerwise_magnitude_prune`."""
+    if scope == "global":
+        return global_magnitude_prune(weights, mask, rate)
+    if scope == "layerwise":
+        return layerwise_magnitude_prune(weights, mask, rate)
+    raise LatentGraphError(f"pruning scope must be one of {list(SCOPES)}, got {scope!r}")
+
+
+def pruned_counts(mask: Mapping[str, Any]) -> tuple[int, int]:
+    """(pruned, total) number of entries over all tensors of the mask."""
+    total = sum(int(m.numel()) for m in mask.values())
+    kept = sum(int(m.sum()) for m in mask.values())
+    return total - kept, total
+
+
+def pruned_fraction(mask: Mapping[str, Any]) -> float:
+    """Share of masked-out entries over all tensors of the mask (the conv weights)."""
+    pruned, total = pruned_counts(mask)
+    return pruned / total if total else 0.0
+
+
+def layer_fractions(mask: Mapping[str, Any]) -> dict[str, float]:
+    """Pruned share of each tensor."""
+    return {n: 1.0 - float(m.sum()) / max(int(m.numel()), 1) for n, m in mask.items()}
+
+
+class MaskEnforcer:
+    """Keeps the masked weights of a model at exactly zero.
+
+    Called after every optimiser step (``train_one_epoch(after_step=...)``): zeroes the
+    pruned weights and, when an optimiser is given, their momentum buffers (so nothing
+    accumulates for them). The masks live on the parameters' device.
+    """
+
+    def __init__(self, model: Any, mask: Mapping[str, Any], optimizer: Any = None) -> None:
+        params = dict(model.named_parameters())
+        _check_mask(params, mask)
+        self.pairs = [(params[n], (~mask[n]).to(params[n].device)) for n in mask]
+        self.optimizer = optimizer
+
+    def __call__(self) -> None:
+        import torch
+
+        with torch.no_grad():
+            for p, pruned in self.pairs:
+                p.masked_fill_(pruned, 0.0)
+                if self.optimizer is not None:
+                    buf = self.optimizer.state.get(p, {}).get("momentum_buffer")
+                    if buf is not None:
+                        buf.masked_fill_(pruned, 0.0)
+
+
+def apply_mask(model: Any, mask: Mapping[str, Any], optimizer: Any = None) -> None:
+    """Set the masked-out weights (and their momentum buffers) of ``model`` to exactly zero."""
+    MaskEnforcer(model, mask, optimizer)()
+
+
+def reset_to(model: Any, state: Mapping[str, Any], mask: Mapping[str, Any]) -> Any:
+    """Load ``state`` (θ0 or a rewind point) into ``model`` entirely, then zero the masked weights.
+
+    Afterwards every surviving weight, and every tensor outside the mask (fc, biases,
+    BatchNorm parameters and statistics), equals ``state`` exactly: θ0 ⊙ m.
+    """
+    try:
+        model.load_state_dict(dict(state))
+    except RuntimeError as exc:
+        raise LatentGraphError(f"reset weights do not fit the model: {str(exc).splitlines()[0]}") from exc
+    apply_mask(model, mask)
+    return model
+
+
+def save_mask(path: str | Path, mask: Mapping[str, Any], **meta: Any) -> Path:
+    """Write a mask (bool tensors on the CPU) plus builtin metadata atomically."""
+    import torch
+
+    payload = {"format": MASK_FORMAT, "masks": {n: m.detach().cpu().to(torch.bool).clone() for n, m in mask.items()},
+               "meta": dict(meta)}
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
+
+
+def load_mask(path: str | Path) -> tuple[Mask, dict[str, Any]]:
+    """Read a mask written by :func:`save_mask` (``weights_only=True``); returns (mask, meta)."""
+    import torch
+
+    p = Path(path)
+    if not p.exists():
+        raise LatentGraphError(f"{p}: mask file does not exist")
+    try:
+        obj = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise LatentGraphError(f"{p}: cannot load mask ({type(exc).__name__}: {str(exc).splitlines()[0]})") from exc
+    if not isinstance(obj, dict) or obj.get("format") != MASK_FORMAT:
+        raise LatentGraphError(f"{p}: not a latentgraph mask file (expected format {MASK_FORMAT})")
+    return dict(obj["masks"]), dict(obj.get("meta", {}))
+
+
+# --------------------------------------------------------------------------- early stopping
+
+
+class EarlyStopping:
+    """The early stopper of thesis §3.6.2, as a small state machine over validation losses.
+
+    Call :meth:`step` once per finished epoch with its validation loss. It returns True when
+    the loss is a new lowest (by more than ``min_delta``): the caller then saves the
+    parameters. Otherwise the patience count grows; :attr:`should_stop` turns True when it
+    reaches ``patience``. NaN/inf losses never count as improvements.
+    """
+
+    def __init__(self, patience: int, min_delta: float = 0.0) -> None:
+        if isinstance(patience, bool) or int(patience) != patience or patience < 1:
+            raise LatentGraphError(f"early-stopping patience must be an integer >= 1, got {patience!r}")
+        if not min_delta >= 0:
+            raise LatentGraphError(f"early-stopping min_delta must be >= 0, got {min_delta!r}")
+        self.patience = int(patience)
+        self.min_delta = float(min_delta)
+        self.best_loss = math.inf
+        self.best_epoch: int | None = None
+        self.count = 0
+        self.epoch = 0
+
+    def step(self, loss: float) -> bool:
+        """Record one epoch's validation loss; True when it is the new best."""
+        self.epoch += 1
+        loss = float(loss)
+        if math.isfinite(loss) and loss < self.best_loss - self.min_delta:
+            self.best_loss, self.best_epoch, self.count = loss, self.epoch, 0
+            return True
+        self.count += 1
+        return False
+
+    @property
+    def should_stop(self) -> bool:
+        """True once ``patience`` epochs in a row brought no new lowest loss."""
+        return self.count >= self.patience
+
+
+def stopping_point(losses: Sequence[float], patience: int, max_epochs: int | None = None,
+                   min_delta: float = 0.0) -> tuple[int | None, int]:
+    """(best epoch, epochs trained) that :class:`EarlyStopping` gives for a loss sequence.
+
+    Epochs are 1-based; training stops at the first of: patience exhausted, ``max_epochs``
+    reached, losses exhausted.
+    """
+    stopper = EarlyStopping(patience, min_delta)
+    limit = len(losses) if max_epochs is None else min(len(losses), int(max_epochs))
+    for loss in losses[:limit]:
+        stopper.step(loss)
+        if stopper.should_stop:
+            break
+    return stopper.best_epoch, stopper.epoch
+
+
+@dataclass
+class StoppingResult:
+    """What :func:`train_early_stopping` did."""
+
+    history: pd.DataFrame
+    best_epoch: int
+    epochs_trained: int
+    best_val_loss: float
+    stopped_early: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _snapshot(model: Any) -> dict[str, Any]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
+def train_early_stopping(
+    model: Any,
+    train_split: Any,
+    settings: Any,
+    input_size: int,
+    device: Any,
+    seed: int,
+    *,
+    validate: Callable[[Any], tuple[float, float]],
+    patience: int,
+    max_epochs: int,
+    min_delta: float = 0.0,
+    mask: Mapping[str, Any] | None = None,
+    start_epoch: int = 0,
+    on_epoch_end: Callable[[int, Any], None] | None = None,
+    progress: bool = True,
+) -> StoppingResult:
+    """Train ``model`` (already on ``device``) with the early-stopping scheme of §3.6.2.
+
+    ``validate(model)`` returns (validation loss, validation accuracy) and must not look at
+    the test split. Each epoch uses ``train.train_one_epoch`` with a fresh SGD optimiser made
+    from ``settings``; the learning rate of epoch e is ``settings.lr_at(start_epoch + e)``
+    and its data order is seeded by (seed, start_epoch + e). With a ``mask`` the pruned
+    weights stay exactly zero. ``on_epoch_end(epoch, model)`` runs after each epoch
+    (1-based). On return ``model`` holds the parameters of the best epoch.
+    """
+    import torch
+    from tqdm import tqdm
+
+    from .train import make_optimizer, train_one_epoch
+
+    stopper = EarlyStopping(patience, min_delta)
+    optimizer = make_optimizer(model, settings)
+    enforce = MaskEnforcer(model, mask, optimizer) if mask is not None else None
+    if enforce is not None:
+        enforce()
+    best_state: dict[str, Any] | None = None
+    rows: list[dict[str, Any]] = []
+    bar = tqdm(range(int(max_epochs)), desc="early stopping", file=sys.stderr, ascii=True, mininterval=5,
+               disable=not progress)
+    for e in bar:
+        t0 = time.perf_counter()
+        sched_epoch = int(start_epoch) + e
+        train_loss, train_acc = train_one_epoch(model, optimizer, train_split, settings, input_size, device, seed,
+                                                sched_epoch, after_step=enforce, progress=progress)
+        val_loss, val_acc = validate(model)
+        improved = stopper.step(val_loss)
+        if improved:
+            best_state = _snapshot(model)
+        rows.append({"epoch": e + 1, "schedule_epoch": sched_epoch + 1, "lr": settings.lr_at(sched_epoch),
+                     "train_loss": train_loss, "train_accuracy": train_acc, "val_loss": float(val_loss),
+                     "val_accuracy": float(val_acc), "improved": bool(improved),
+                     "seconds": time.perf_counter() - t0})
+        log.info("epoch %d lr %.4g loss %.4f train %.4f val loss %.4f val %.4f%s (%.1f s)", e + 1,
+                 rows[-1]["lr"], train_loss, train_acc, val_loss, val_acc, " *" if improved else "",
+                 rows[-1]["seconds"])
+        bar.set_postfix(val_loss=f"{float(val_loss):.3f}", patience=stopper.count)
+        if on_epoch_end is not None:
+            on_epoch_end(e + 1, model)
+        if stopper.should_stop:
+            break
+    bar.close()
+    if best_state is None:
+        raise LatentGraphError("early stopping saw no finite validation loss; the training diverged")
+    with torch.no_grad():
+        model.load_state_dict(best_state)
+    stopped = stopper.should_stop
+    log.info("best epoch %d of %d (val loss %.4f)%s", stopper.best_epoch, stopper.epoch, stopper.best_loss,
+             ", patience exhausted" if stopped else ", max epochs reached")
+    return StoppingResult(history=pd.DataFrame(rows, columns=HISTORY_COLUMNS), best_epoch=int(stopper.best_epoch),
+                          epochs_trained=stopper.epoch, best_val_loss=stopper.best_loss, stopped_early=stopped)
+
+
+# --------------------------------------------------------------------------- one round
+
+
+def run_round(
+    theta0_path: str | Path,
+    data: Any,
+    train_settings: Any,
+    prune_settings: PruneSettings,
+    seed: int,
+    *,
+    out_model: str | Path,
+    out_mask: str | Path,
+    out_history: str | Path,
+    out_summary: str | Path,
+    round_index: int = 0,
+    rate: float | None = None,
+    previous_model: str | Path | None = None,
+    previous_mask: str | Path | None = None,
+    reset_path: str | Path | None = None,
+    out_rewind: str | Path | None = None,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """One pruning round from files to files; returns the summary it writes.
+
+    Round 0 (``round_index == 0``): θ0 from ``theta0_path``, no pruning; with
+    ``reset="rewind"`` the weights after epoch j are also written to ``out_rewind``.
+    Round i > 0: prune ``rate`` of the surviving conv weights of ``previous_model`` (under
+    ``previous_mask``), reset to ``reset_path`` (θ0, or the rewind point), train. Writes
+    the best-epoch checkpoint, the mask, the epoch history (CSV) and a JSON summary.
+    """
+    import torch
+
+    from .models import load_checkpoint, model_from_checkpoint, save_checkpoint
+    from .train import configure_torch, evaluate, resolve_device
+
+    device = resolve_device(train_settings.device)
+    configure_torch(device, train_settings.threads)
+    model, ckpt0 = model_from_checkpoint(theta0_path)
+    spec = ckpt0["spec"]
+    input_size = int(spec["input_size"])
+    if data.val is None or len(data.val) == 0:
+        raise LatentGraphError("pruning needs a validation split for early stopping (pruning.val_fraction > 0)")
+
+    if round_index == 0:
+        mask = full_mask(model)
+        start_epoch = 0
+    else:
+        if previous_model is None or previous_mask is None or reset_path is None or rate is None:
+            raise LatentGraphError(f"round {round_index} needs the previous round's model and mask, a reset "
+                                   "checkpoint and a rate")
+        prev, _ = model_from_checkpoint(previous_model)
+        prev_mask, _ = load_mask(previous_mask)
+        mask = prune_mask(prev, prev_mask, rate, prune_settings.scope)
+        reset_to(model, load_checkpoint(reset_path)["state_dict"], mask)
+        start_epoch = prune_settings.start_epoch
+    frac = pruned_fraction(mask)
+    log.info("round %d (rate %s, %s): %.4f of %d conv weights pruned", round_index, rate, prune_settings.scope,
+             frac, pruned_counts(mask)[1])
+
+    model = model.to(device)
+    if device.type == "cuda" and train_settings.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+
+    def validate(m: Any) -> tuple[float, float]:
+        return evaluate(m, data.val, input_size, device, batch_size=train_settings.eval_batch_size,
+                        amp=train_settings.amp, num_workers=train_settings.num_workers)
+
+    rewound: list[int] = []
+
+    def on_epoch_end(epoch: int, m: Any) -> None:
+        if round_index == 0 and out_rewind is not None and epoch == prune_settings.rewind_epoch:
+            save_checkpoint(out_rewind, m, spec, epoch=epoch, seed=seed, rewind_point=True)
+            rewound.append(epoch)
+
+    result = train_early_stopping(model, data.train, train_settings, input_size, device, seed, validate=validate,
+                                  patience=prune_settings.patience, max_epochs=prune_settings.max_epochs,
+                                  min_delta=prune_settings.min_delta, mask=mask, start_epoch=start_epoch,
+                                  on_epoch_end=on_epoch_end, progress=progress)
+    if round_index == 0 and out_rewind is not None and not rewound:
+        raise LatentGraphError(f"round 0 stopped after {result.epochs_trained} epochs, before the rewind epoch "
+                               f"{prune_settings.rewind_epoch}; lower pruning.rewind_epoch or raise the patience")
+    state = model.state_dict()
+    leaked = [n for n in mask if bool(state[n][~mask[n].to(state[n].device)].any())]
+    if leaked:  # cannot happen with the enforcer in place; a guard against future edits
+        raise LatentGraphError(f"pruned weights became non-zero in {leaked[:3]}")
+    summary = {
+        "round": int(round_index),
+        "rate": None if rate is None else float(rate),
+        "scope": None if round_index == 0 else prune_settings.scope,  # round 0 prunes nothing
+        "reset": None if round_index == 0 else prune_settings.reset,
+        "start_epoch": int(start_epoch),
+        "seed": int(seed),
+        "pruned_fraction": frac,
+        "pruned_weights": pruned_counts(mask)[0],
+        "conv_weights": pruned_counts(mask)[1],
+        "epochs_trained": int(result.epochs_trained),
+        "best_epoch": int(result.best_epoch),
+        "best_val_loss": float(result.best_val_loss),
+        "best_val_accuracy": float(result.history.loc[result.best_epoch - 1, "val_accuracy"]),
+        "stopped_early": bool(result.stopped_early),
+        "layer_pruned_fraction": layer_fractions(mask),
+    }
+    meta = {k: summary[k] for k in ("round", "rate", "pruned_fraction", "epochs_trained", "best_epoch")}
+    save_checkpoint(out_model, model, spec, epoch=int(result.best_epoch), seed=int(seed),
+                    val_accuracy=summary["best_val_accuracy"], **meta)
+    save_mask(out_mask, mask, **meta)
+    with atomic_path(out_history) as tmp:
+        result.history.to_csv(tmp, index=False)
+    with atomic_path(out_summary) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    return summary

@@ -1,0 +1,104 @@
+"""The pruning experiment's results as tables (thesis Tables 5.8-5.11), without PyTorch.
+
+Round summaries (JSON, written by :func:`latentgraph.prune.run_round`) and kNN tables of
+each round's latents become one long table of similarities to round 0, its thesis-style
+Markdown, and the seed-to-seed reference level of the stability experiment. Graph jobs
+import this module; :mod:`latentgraph.prune` (which needs torch) re-exports it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .utils import LatentGraphError
+
+TABLE_COLUMNS = ["rate", "round", "pruned_fraction", "accuracy", "epochs_trained", "best_epoch", "k",
+                 "jaccard_vs_round0", "cns_vs_round0"]
+
+def read_summary(path: str | Path) -> dict[str, Any]:
+    """A round's JSON summary (written by :func:`run_round`)."""
+    p = Path(path)
+    try:
+        return json.loads(p.read_text())
+    except FileNotFoundError:
+        raise LatentGraphError(f"{p}: round summary does not exist") from None
+    except json.JSONDecodeError as exc:
+        raise LatentGraphError(f"{p}: round summary is not valid JSON: {exc}") from exc
+
+
+def pruning_table(
+    round0: tuple[Any, Mapping[str, Any]],
+    rounds: Mapping[tuple[str, int], tuple[Any, Mapping[str, Any]]],
+    ks: Sequence[int],
+    directed: bool = False,
+) -> pd.DataFrame:
+    """Tables 5.8-5.11 as one long frame (columns :data:`TABLE_COLUMNS`).
+
+    ``round0`` is (kNN table, summary) of the unpruned round; ``rounds`` maps (rate label,
+    round) to the same pair for every pruned round. Every round, round 0 included (where
+    the similarities are 1 by definition), is compared with round 0 for each k; the CNS
+    uses round 0's graph as G_A. ``accuracy`` is the latents' test accuracy.
+    """
+    from .similarity import compare_tables
+
+    g0, s0 = round0
+    rates = sorted({r for r, _ in rounds}, key=lambda r: -float(r))
+    frames = []
+    for rate in rates:
+        items = [(0, g0, s0)] + sorted(((i, g, s) for (r, i), (g, s) in rounds.items() if r == rate),
+                                       key=lambda t: t[0])
+        for i, g, s in items:
+            df = compare_tables(g0, g, ks, directed=directed).rename(
+                columns={"jaccard": "jaccard_vs_round0", "cns": "cns_vs_round0"})
+            acc = g.metadata.get("test_accuracy")
+            df.insert(0, "rate", float(rate))
+            df.insert(1, "round", int(i))
+            df.insert(2, "pruned_fraction", float(s["pruned_fraction"]))
+            df.insert(3, "accuracy", float("nan") if acc is None else float(acc))
+            df.insert(4, "epochs_trained", int(s["epochs_trained"]))
+            df.insert(5, "best_epoch", int(s["best_epoch"]))
+            frames.append(df)
+    return pd.concat(frames, ignore_index=True)[TABLE_COLUMNS]
+
+
+def pruning_markdown(df: pd.DataFrame, digits: int = 3, title: str | None = None) -> str:
+    """Thesis-style tables per rate: pruned share and accuracy (Tables 5.8/5.10), then
+    Jaccard (5.9/5.11) and CNS (Figs 5.13/5.14) of each round against round 0."""
+    lines: list[str] = [f"# {title}", ""] if title else []
+    for rate in sorted(df["rate"].unique(), reverse=True):
+        part = df[df["rate"] == rate]
+        per_round = part.drop_duplicates("round").sort_values("round")
+        lines += [f"## Pruning rate p = {rate:g}: pruned conv weights and test accuracy", "",
+                  "| iteration | ratio of pruned weights | accuracy | epochs trained | best epoch |",
+                  "|---|---|---|---|---|"]
+        for _, r in per_round.iterrows():
+            lines.append(f"| {int(r['round'])} | {100 * r['pruned_fraction']:.1f}% | {100 * r['accuracy']:.1f}% "
+                         f"| {int(r['epochs_trained'])} | {int(r['best_epoch'])} |")
+        lines.append("")
+        for col, name in (("jaccard_vs_round0", "Graph average Jaccard similarity"),
+                          ("cns_vs_round0", "Class neighbourhood similarity")):
+            wide = part.pivot_table(index="round", columns="k", values=col, sort=True)
+            lines += [f"## {name}, p = {rate:g}: G_0 vs G_t", "",
+                      "| iteration | " + " | ".join(f"k = {k}" for k in wide.columns) + " |",
+                      "|---" * (len(wide.columns) + 1) + "|"]
+            for i, vals in wide.iterrows():
+                if i == 0:
+                    continue
+                lines.append(f"| 0, {i} | " + " | ".join(f"{v:.{digits}f}" for v in vals) + " |")
+            lines.append("")
+    return "\n".join(lines)
+
+
+def seed_reference(stability: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Mean seed-to-seed Jaccard and CNS per k from a stability table (rows comparison == "seed")."""
+    if stability is None:
+        return None
+    seed = stability[stability["comparison"] == "seed"]
+    if seed.empty:
+        return None
+    return seed.groupby("k", as_index=False)[["jaccard", "cns"]].mean()

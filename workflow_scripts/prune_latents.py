@@ -1,0 +1,40 @@
+"""Rule prune_latents: a pruning round's latents of the configured split (spine schema)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+
+import torch
+
+from latentgraph.data import load_dataset
+from latentgraph.extract import extract_checkpoint
+from latentgraph.models import load_checkpoint
+from latentgraph.prune import read_summary
+from latentgraph.utils import setup_logging
+
+setup_logging(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+
+p = snakemake.params
+train_cfg = snakemake.config["train"]  # speed knobs: changing them must not re-run the job
+ckpt = load_checkpoint(snakemake.input.model)
+data = load_dataset(p.data, input_size=ckpt["spec"]["input_size"])
+summary = read_summary(snakemake.input.summary)
+extract_checkpoint(
+    snakemake.input.model,
+    data,
+    snakemake.output[0],
+    split=p.split,
+    layer=p.layer,
+    device=train_cfg["device"],
+    batch_size=snakemake.config["latents"]["batch_size"],
+    num_workers=train_cfg["num_workers"],
+    metadata={
+        "run": p.run,
+        "rate": summary["rate"],
+        "round": summary["round"],
+        "pruned_fraction": summary["pruned_fraction"],
+        "epochs_trained": summary["epochs_trained"],
+    },
+)

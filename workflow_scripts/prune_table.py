@@ -1,0 +1,21 @@
+"""Rule prune_table: every pruning round compared with round 0 (Tables 5.8-5.11), CSV and Markdown."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+
+from latentgraph.io import read_knn
+from latentgraph.prune_tables import pruning_markdown, pruning_table, read_summary
+from latentgraph.utils import atomic_path, setup_logging, write_text_atomic
+
+setup_logging(snakemake.log[0])
+
+p = snakemake.params
+pairs = [(read_knn(g), read_summary(s)) for g, s in zip(snakemake.input.graphs, snakemake.input.summaries, strict=True)]
+# inputs are round 0, then every (rate, round >= 1) in the order of rules/prune.smk's prune_states()
+keys = [(r, i) for r in p.rates for i in range(1, int(p.rounds) + 1)]
+df = pruning_table(pairs[0], dict(zip(keys, pairs[1:], strict=True)), p.ks, directed=p.directed)
+with atomic_path(snakemake.output.table) as tmp:
+    df.to_csv(tmp, index=False, float_format="%.10g")
+write_text_atomic(snakemake.output.markdown, pruning_markdown(df, title=p.title))
