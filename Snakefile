@@ -23,6 +23,7 @@ include: "rules/knn.smk"
 include: "rules/stability.smk"
 include: "rules/noise.smk"
 include: "rules/prune.smk"
+include: "rules/classgraph.smk"
 
 
 rule all:

@@ -2,6 +2,8 @@
 
     latentgraph knn LATENTS.parquet --k 16 -o GRAPH.parquet
     latentgraph compare A.parquet B.parquet --k 4 8 16 [--directed] [-o table.csv]
+    latentgraph classgraph LATENTS.parquet [--k 4] [--class-k 4] [--class-names FILE] -o DIR
+    latentgraph graphstats GRAPH [--nodes NODES.csv] [--json]
 
 Inputs are latents Parquet files (see :mod:`latentgraph.io`); ``compare`` also accepts
 kNN graph files written by ``knn``. Errors in the input are reported in one line and
@@ -116,11 +118,125 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_classgraph(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``latentgraph classgraph``."""
+    p.add_argument("latents", help="latents Parquet file (sample_id, label, latent[, prediction])")
+    p.add_argument("--k", type=_positive_int, default=4, help="neighbours of the sample kNN graph (default: 4)")
+    p.add_argument("--class-k", type=_positive_int, default=4, help="neighbours of the class kNN graph (default: 4)")
+    p.add_argument("--class-names", help="class names: a text file (one per line, in label order) or a CSV with "
+                   "id and name columns (default: the latents' metadata)")
+    p.add_argument("--weights", choices=["l1", "hops"], default="l1",
+                   help="path length: sum of L1 edge lengths (default) or number of hops")
+    p.add_argument("--metric", choices=["l1", "l2"], default="l1", help="kNN distance (default: l1, as the thesis)")
+    p.add_argument("--seed", type=int, default=0, help="seed of Louvain, Leiden and the layout (default: 0)")
+    p.add_argument("--resolution", type=float, default=1.0, help="modularity resolution (default: 1)")
+    p.add_argument("--hubs", type=_positive_int, default=10, help="hubs to list (default: 10)")
+    p.add_argument("--batch-size", type=_positive_int, default=256, help="source vertices per block (default: 256)")
+    p.add_argument("--jobs", type=_positive_int, default=None, help="threads or processes (default: all cores)")
+    p.add_argument("--backend", choices=["auto", "numba", "scipy", "igraph"], default="auto",
+                   help="shortest-path routine; results agree (default: auto = the fastest available)")
+    p.add_argument("--knn-backend", choices=["auto", "numpy", "numba", "faiss", "faiss-gpu"], default="auto",
+                   help="kNN search backend; results are identical (default: auto)")
+    p.add_argument("--no-figures", action="store_true", help="skip the PNG/SVG figures")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+
+
+def run_classgraph(args: argparse.Namespace) -> int:
+    """Class distance matrix, class graph, statistics, communities, exports and figures."""
+    import numpy as np
+
+    from .classgraph import (
+        DISTANCES_FILE,
+        FIGURES,
+        OUTPUTS,
+        class_distances_from_latents,
+        plot_class_graph_files,
+        write_class_distances,
+        write_class_graph,
+    )
+    from .data import read_class_names
+    from .io import read_latents
+
+    lat = read_latents(args.latents)
+    n_classes = int(np.unique(lat.labels).size)
+    if args.class_k >= n_classes:  # checked before the expensive part, so nothing is written
+        raise LatentGraphError(f"--class-k {args.class_k} must be smaller than the number of classes ({n_classes})")
+    if args.k >= lat.n:
+        raise LatentGraphError(f"--k {args.k} must be smaller than the number of samples ({lat.n})")
+    names = read_class_names(args.class_names) if args.class_names else None
+    if names is not None and int(lat.labels.max()) >= len(names):
+        raise LatentGraphError(f"{args.class_names}: {len(names)} names, but labels go up to {int(lat.labels.max())}")
+    cd = class_distances_from_latents(lat, args.k, weights=args.weights, metric=args.metric, class_names=names,
+                                      knn_backend=args.knn_backend, batch_size=args.batch_size, n_jobs=args.jobs,
+                                      backend=args.backend, progress=args.verbose)
+    out = Path(args.output)
+    write_class_distances(out / DISTANCES_FILE, cd)
+    paths = {key: out / name for key, name in OUTPUTS.items()}
+    title = f"Class graph of {Path(args.latents).name}"
+    summary = write_class_graph(cd, paths, args.class_k, seed=args.seed, n_hubs=args.hubs,
+                                resolution=args.resolution, title=title)
+    if not args.no_figures:
+        plot_class_graph_files(paths["nodes"], paths["edges"], paths["degrees"],
+                               {key: out / name for key, name in FIGURES.items()}, title=title)
+    m = summary["measures"]
+    print(f"wrote {out}: {cd.n_classes} classes, {m['edges']} edges, average degree {m['average_degree']:.3f}, "
+          f"diameter {m['diameter']}, average path length {m['average_path_length']:.3f}, "
+          f"clustering {m['clustering']:.3f}, {summary['communities']['louvain']['count']} Louvain communities")
+    return 0
+
+
+def add_graphstats(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``latentgraph graphstats``."""
+    p.add_argument("graph", help="GraphML, GEXF or CSV edge list (source,target[,weight])")
+    p.add_argument("--nodes", help="node CSV for a CSV edge list: an id column and a name column")
+    p.add_argument("--name-column", help="the node CSV's name column (default: class_name, name or label)")
+    p.add_argument("--distance", default="auto",
+                   help="edge attribute holding distances, used for weighted path lengths and (as min/d) for "
+                        "community weights; 'auto' = distance, else weight; 'none' = unweighted")
+    p.add_argument("--unweighted-communities", action="store_true", help="ignore edge weights in Louvain/Leiden")
+    p.add_argument("--hubs", type=_positive_int, default=10, help="hubs to list (default: 10)")
+    p.add_argument("--seed", type=int, default=0, help="seed of Louvain and Leiden (default: 0)")
+    p.add_argument("--resolution", type=float, default=1.0, help="modularity resolution (default: 1)")
+    p.add_argument("--compare", metavar="ATTR", help="a vertex attribute (node CSV column) holding another "
+                   "partition, e.g. gephi_modularity_class: report the NMI of the communities with it")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def run_graphstats(args: argparse.Namespace) -> int:
+    """Print a graph's statistics, hubs and communities."""
+    import json
+
+    from .netstats import default_distance_attribute, format_summary, load_graph, summarise, to_json
+
+    g = load_graph(args.graph, nodes=args.nodes, name_column=args.name_column)
+    if args.distance == "auto":
+        distance = default_distance_attribute(g)
+    elif args.distance == "none":
+        distance = None
+    else:
+        distance = args.distance
+    if distance is not None:
+        from .netstats import check_distances
+
+        check_distances(g, distance, where=args.graph)
+    summary = summarise(g, distance=distance, community_weights=None if args.unweighted_communities else "similarity",
+                        n_hubs=args.hubs, seed=args.seed, resolution=args.resolution, compare=args.compare)
+    if args.json:
+        sys.stdout.write(json.dumps(to_json(summary), indent=2, default=float) + "\n")
+    else:
+        sys.stdout.write(format_summary(summary, title=f"graph: {args.graph}"))
+    return 0
+
+
 #: Every subcommand as (name, help, add_arguments, run), in the order ``--help`` lists them.
 COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = [
     ("knn", "exact kNN graph of a latents file, written as Parquet", add_knn, run_knn),
     ("compare", "Jaccard and class neighbourhood similarity between two latents (or graph) files",
      add_compare, run_compare),
+    ("classgraph", "class graph of a latents file: class distances, statistics, communities, GraphML/GEXF, figures",
+     add_classgraph, run_classgraph),
+    ("graphstats", "statistics, hubs and communities of a graph file (GraphML, GEXF or CSV edge list)",
+     add_graphstats, run_graphstats),
 ]
 
 

@@ -98,6 +98,7 @@ def check_config(config: dict[str, Any]) -> None:
         _fail("data.root", f"dataset {config['data']['dataset']!r} needs a root folder")
     check_noise_config(config)
     _check_pruning(config)
+    check_classgraph(config)
 
 
 def noise_target(config: dict[str, Any]) -> tuple[str, int]:
@@ -162,3 +163,55 @@ def _check_pruning(config: dict[str, Any]) -> None:
         j, max_epochs = int(pr.get("rewind_epoch", 1)), int(es.get("max_epochs", 30))
         if not 1 <= j < max_epochs:
             _fail("pruning.rewind_epoch", f"{j} must lie in 1..early_stopping.max_epochs-1 = 1..{max_epochs - 1}")
+
+
+#: The files of a class graph's result folder (see :mod:`latentgraph.classgraph`), by role.
+CLASSGRAPH_FILES = {
+    "distances": "class_distances.parquet",
+    "nodes": "nodes.csv",
+    "edges": "edges.csv",
+    "graphml": "class_graph.graphml",
+    "gexf": "class_graph.gexf",
+    "stats": "stats.json",
+    "summary": "summary.md",
+    "degrees": "degree_distribution.csv",
+    "communities_png": "class_graph.png",
+    "communities_svg": "class_graph.svg",
+    "accuracy_png": "class_graph_accuracy.png",
+    "degrees_png": "degree_distribution.png",
+}
+
+#: Number of classes of the datasets whose class count is known before any data is read.
+KNOWN_CLASSES = {"digits": 10, "cifar100": 100}
+
+
+def classgraph_source(config: dict[str, Any]) -> dict[str, Any]:
+    """Where the class graph's latents come from: ``{"kind": "trained", "run", "epoch", "tag"}``
+    or ``{"kind": "pretrained", "weights", "tag"}``; ``tag`` names its result folder."""
+    src = config["classgraph"]["source"]
+    if src.get("pretrained"):
+        return {"kind": "pretrained", "weights": src["pretrained"]["weights"], "tag": "pretrained"}
+    epoch = src.get("epoch")
+    epoch = int(config["train"]["epochs"]) if epoch is None else int(epoch)
+    return {"kind": "trained", "run": src["run"], "epoch": epoch, "tag": f"{src['run']}/epoch_{epoch:03d}"}
+
+
+def check_classgraph(config: dict[str, Any]) -> None:
+    """Cross-key checks of the ``classgraph`` section (called by :func:`check_config`)."""
+    cg = config.get("classgraph")
+    if not cg or not cg.get("enabled", True):
+        return
+    src = classgraph_source(config)
+    if src["kind"] == "trained":
+        runs = config["train"]["runs"]
+        if src["run"] not in runs:
+            _fail("classgraph.source.run", f"run {src['run']!r} is not trained; trained runs: {sorted(runs)}")
+        epochs = int(config["train"]["epochs"])
+        if not 0 <= src["epoch"] <= epochs:
+            _fail("classgraph.source.epoch", f"epoch {src['epoch']} must lie inside the trained epochs 0..{epochs}")
+    data = config["data"]
+    n_classes = KNOWN_CLASSES.get(data["dataset"])
+    if data["dataset"] == "synthetic":
+        n_classes = int((data.get("synthetic") or {}).get("n_classes", 4))
+    if n_classes is not None and cg["class_k"] >= n_classes:
+        _fail("classgraph.class_k", f"{cg['class_k']} must be smaller than the number of classes ({n_classes})")

@@ -2,18 +2,45 @@
 
 A dense N x N distance matrix is never built: :func:`distance_blocks` yields one
 (batch, N) block of shortest-path distances at a time, and callers fold each block into
-what they need (class sums, histograms) before the next one is computed. Memory is
-O(batch * N) for the block plus the graph itself.
+what they need before the next one is computed. :func:`class_path_sums` is that fold for
+the class graph (thesis eq. 4.2): every block is reduced at once to per-class sums, so the
+whole computation needs O(jobs * batch * N + C^2) memory for N vertices and C classes.
+
+Routines (chosen by ``benchmarks/bench_apsp.py``, see the README's class-graph section):
+
+- ``numba`` (:mod:`latentgraph._pathkernel`): Dijkstra with a 4-ary heap, or a
+  breadth-first search for hop counts, compiled, run in threads without the GIL, each
+  source's distances added to its class sums as they are settled (no distance row is
+  stored); the fastest for both kinds of path length;
+- ``scipy``: ``scipy.sparse.csgraph.dijkstra`` on blocks of sources, folded with one
+  ``np.add.reduceat`` per block;
+- ``igraph``: ``Graph.distances`` (the project's graph library), folded the same way; it
+  returns Python lists, which costs time on weighted graphs.
+
+``backend="auto"`` picks numba when it is installed, else scipy for lengths and igraph for
+hops. All give the same sums up to floating-point rounding (tests compare them). scipy and
+igraph hold the GIL, so their blocks run in worker processes (``n_jobs``); numba uses
+``n_jobs`` threads. The blocks' class sums are added in source order in the caller, so
+for a given routine the result does not depend on ``batch_size`` or ``n_jobs``.
 """
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from .utils import LatentGraphError
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("auto", "numba", "scipy", "igraph")
 
 
 def to_igraph(n: int, src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None, directed: bool = False) -> Any:
@@ -22,11 +49,50 @@ def to_igraph(n: int, src: np.ndarray, dst: np.ndarray, weights: np.ndarray | No
 
     g = ig.Graph(n=int(n), edges=np.column_stack([src, dst]).astype(np.int64).tolist(), directed=directed)
     if weights is not None:
-        w = np.asarray(weights, dtype=np.float64)
-        if w.size and (not np.all(np.isfinite(w)) or w.min() < 0):
-            raise LatentGraphError("edge weights must be finite and non-negative for shortest paths")
+        w = _check_lengths(weights, np.asarray(src).size)
         g.es["weight"] = w.tolist()
     return g
+
+
+def to_csr(n: int, src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None) -> sp.csr_array:
+    """The symmetric sparse adjacency (data = edge length, 1 without weights) of an undirected graph.
+
+    Each edge ``{src[i], dst[i]}`` is given once; zero lengths are kept as explicit entries
+    (``scipy.sparse.csgraph`` treats them as edges of length 0). Repeated edges keep their
+    shortest length.
+    """
+    src = np.asarray(src, dtype=np.int64)
+    dst = np.asarray(dst, dtype=np.int64)
+    if src.shape != dst.shape or src.ndim != 1:
+        raise LatentGraphError(f"edge lists must be 1-D and of equal length, got {src.shape} and {dst.shape}")
+    if src.size and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
+        raise LatentGraphError(f"edge endpoints must lie in 0..{n - 1}")
+    w = np.ones(src.size) if weights is None else _check_lengths(weights, src.size)
+    keep = src != dst  # self-loops never shorten a path
+    s = np.concatenate([src[keep], dst[keep]])
+    d = np.concatenate([dst[keep], src[keep]])
+    ww = np.concatenate([w[keep], w[keep]])
+    # one entry per (s, d): the shortest of repeated edges
+    order = np.lexsort((ww, d, s))
+    s, d, ww = s[order], d[order], ww[order]
+    first = np.ones(s.size, dtype=bool)
+    first[1:] = (s[1:] != s[:-1]) | (d[1:] != d[:-1])
+    s, d, ww = s[first], d[first], ww[first]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(s, minlength=n), out=indptr[1:])
+    A = sp.csr_array((ww, d.astype(np.int32 if n < 2**31 else np.int64), indptr.astype(np.int32 if s.size < 2**31 else np.int64)),
+                     shape=(n, n))
+    A.has_sorted_indices = True
+    return A
+
+
+def _check_lengths(weights: Any, n_edges: int) -> np.ndarray:
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n_edges,):
+        raise LatentGraphError(f"need one edge length per edge ({n_edges}), got shape {w.shape}")
+    if w.size and (not np.all(np.isfinite(w)) or w.min() < 0):
+        raise LatentGraphError("edge weights must be finite and non-negative for shortest paths")
+    return w
 
 
 def distance_blocks(
@@ -37,9 +103,21 @@ def distance_blocks(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(sources, D)`` with D[i, j] the shortest-path distance from ``sources[i]`` to j.
 
-    ``weights`` names the edge attribute holding lengths (None = hop counts). Unreachable
-    vertices get ``inf``. Sources default to all vertices, in order.
+    ``graph`` is an igraph ``Graph`` (``weights`` names the edge attribute holding lengths,
+    None = hop counts) or a symmetric scipy sparse adjacency from :func:`to_csr` (lengths
+    are its data; ``weights=None`` = hop counts). Unreachable vertices get ``inf``. Sources
+    default to all vertices, in order.
     """
+    if batch_size < 1:
+        raise LatentGraphError(f"batch_size must be >= 1, got {batch_size}")
+    if sp.issparse(graph):
+        n = graph.shape[0]
+        if sources is None:
+            sources = np.arange(n, dtype=np.int64)
+        for s in range(0, len(sources), batch_size):
+            batch = np.asarray(sources[s : s + batch_size], dtype=np.int64)
+            yield batch, _scipy_rows(graph, batch, weights is not None)
+        return
     n = graph.vcount()
     if sources is None:
         sources = np.arange(n, dtype=np.int64)
@@ -49,3 +127,219 @@ def distance_blocks(
         batch = np.asarray(sources[s : s + batch_size], dtype=np.int64)
         D = np.asarray(graph.distances(source=batch.tolist(), weights=weights), dtype=np.float64)
         yield batch, D
+
+
+def _scipy_rows(A: sp.csr_array, rows: np.ndarray, weighted: bool) -> np.ndarray:
+    from scipy.sparse import csgraph
+
+    # the adjacency is symmetric, so the directed search gives the undirected distances
+    # without scipy building A + A.T on every call
+    return csgraph.dijkstra(A, directed=True, indices=rows, unweighted=not weighted)
+
+
+def resolve_backend(backend: str, weighted: bool) -> str:
+    """``auto`` -> the fastest routine available for the kind of path lengths (see the module docstring)."""
+    from ._pathkernel import HAVE_NUMBA
+
+    if backend not in BACKENDS:
+        raise LatentGraphError(f"unknown shortest-path backend {backend!r}; allowed: {list(BACKENDS)}")
+    if backend == "numba" and not HAVE_NUMBA:
+        raise LatentGraphError("shortest-path backend 'numba' needs numba (pip install numba)")
+    if backend == "auto":
+        if HAVE_NUMBA:
+            return "numba"
+        return "scipy" if weighted else "igraph"
+    return backend
+
+
+def default_jobs() -> int:
+    """The CPU cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# --------------------------------------------------------------------------- class fold
+
+
+@dataclass
+class ClassPathSums:
+    """Shortest-path distances between all ordered pairs of vertices, summed per class pair.
+
+    ``sums[i, j]`` adds d(s, t) over the reachable ordered pairs (s, t), s != t, with s in
+    class ``classes[i]`` and t in class ``classes[j]``; ``pairs[i, j]`` counts those pairs
+    and ``total[i, j]`` counts all of them, reachable or not (|S_i| |S_j|, or
+    |S_i| (|S_i| - 1) on the diagonal).
+    """
+
+    sums: np.ndarray  # (C, C) float64
+    pairs: np.ndarray  # (C, C) int64
+    total: np.ndarray  # (C, C) int64
+    classes: np.ndarray  # (C,) int64 label values, sorted
+    sizes: np.ndarray  # (C,) int64 samples per class
+    n_components: int
+    backend: str
+    weighted: bool
+    n_jobs: int = 1  # threads or processes actually used
+
+
+#: Graphs with fewer ordered vertex pairs than this run inline (starting processes costs more).
+INLINE_PAIRS = 4_000_000
+
+# Worker state: set once per process by _init_worker (fork: inherited, spawn: pickled once).
+_W: dict[str, Any] = {}
+
+
+def _init_worker(indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n: int, starts: np.ndarray,
+                 backend: str, weighted: bool) -> None:
+    A = sp.csr_array((data, indices, indptr), shape=(n, n))
+    _W.clear()
+    _W.update(starts=starts, backend=backend, weighted=weighted, A=A)
+    if backend == "igraph":
+        import igraph as ig
+
+        coo = sp.triu(A, k=1, format="coo")
+        g = ig.Graph(n=n, edges=np.column_stack([coo.row, coo.col]).tolist(), directed=False)
+        if weighted:
+            g.es["weight"] = coo.data.tolist()
+        _W["g"] = g
+
+
+def _fold_rows(bounds: tuple[int, int]) -> np.ndarray:
+    """Class sums of the shortest-path rows of sources ``a..b-1`` (vertices sorted by class)."""
+    a, b = bounds
+    rows = np.arange(a, b, dtype=np.int64)
+    if _W["backend"] == "igraph":
+        D = np.asarray(_W["g"].distances(source=rows.tolist(), weights="weight" if _W["weighted"] else None),
+                       dtype=np.float64)
+    else:
+        D = _scipy_rows(_W["A"], rows, _W["weighted"])
+    D[np.isinf(D)] = 0.0  # unreachable pairs: left out of the sums, counted apart
+    return np.add.reduceat(D, _W["starts"], axis=1)  # (b - a, C): columns summed per class
+
+
+def class_path_sums(
+    n: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    lengths: np.ndarray | None,
+    labels: np.ndarray,
+    *,
+    weighted: bool = True,
+    batch_size: int = 256,
+    n_jobs: int | None = 1,
+    backend: str = "auto",
+    progress: bool = False,
+) -> ClassPathSums:
+    """Sum all-pairs shortest-path distances of an undirected graph per pair of classes.
+
+    Parameters
+    ----------
+    n, src, dst, lengths
+        The graph: ``n`` vertices and undirected edges ``{src[i], dst[i]}`` of length
+        ``lengths[i]`` (finite, >= 0; ignored when ``weighted`` is False).
+    labels
+        (n,) class label of every vertex (integers >= 0).
+    weighted
+        True: path length = sum of edge lengths; False: number of hops.
+    batch_size
+        Source vertices per block; memory is about ``8 * batch_size * n`` bytes per job.
+    n_jobs
+        Threads (numba) or worker processes (scipy, igraph); None = all cores this process
+        may use. Small graphs run in this process.
+    backend
+        ``auto``, ``numba``, ``scipy`` or ``igraph`` (see the module docstring); the sums
+        agree to rounding.
+
+    Every ordered pair (s, t), s != t, is visited once (d(s, t) and d(t, s) both count, as in
+    eq. 4.2). Pairs in different connected components are unreachable: they are left out of
+    ``sums`` and ``pairs`` and counted exactly from the components.
+    """
+    from scipy.sparse import csgraph
+
+    labels = np.asarray(labels)
+    if labels.shape != (n,):
+        raise LatentGraphError(f"need one label per vertex ({n}), got shape {labels.shape}")
+    if labels.dtype.kind not in "iu":
+        raise LatentGraphError(f"labels must be integers, got dtype {labels.dtype}")
+    if isinstance(batch_size, bool) or int(batch_size) < 1:
+        raise LatentGraphError(f"batch_size must be >= 1, got {batch_size!r}")
+    backend = resolve_backend(backend, weighted)
+    jobs = default_jobs() if n_jobs is None else int(n_jobs)
+    if jobs < 1:
+        raise LatentGraphError(f"n_jobs must be >= 1, got {n_jobs!r}")
+
+    # vertices renumbered class by class: each block's columns then reduce per class in
+    # one contiguous np.add.reduceat, and a class's sources follow each other
+    order = np.argsort(labels, kind="stable")
+    inv = np.empty(n, dtype=np.int64)
+    inv[order] = np.arange(n)
+    sorted_labels = labels[order]
+    classes, starts, sizes = np.unique(sorted_labels, return_index=True, return_counts=True)
+    C = classes.size
+    cls_of_vertex = np.repeat(np.arange(C), sizes)  # class position of each renumbered vertex
+    A = to_csr(n, inv[np.asarray(src, dtype=np.int64)], inv[np.asarray(dst, dtype=np.int64)],
+               lengths if weighted else None)
+
+    # reachable pairs, exactly: same connected component
+    n_comp, comp = csgraph.connected_components(A, directed=False)
+    M = sp.csr_array((np.ones(n, dtype=np.int64), (comp, cls_of_vertex)), shape=(n_comp, C))
+    pairs = (M.T @ M).toarray().astype(np.int64)
+    pairs[np.diag_indices(C)] -= sizes  # no self-pairs
+    total = np.outer(sizes, sizes).astype(np.int64)
+    total[np.diag_indices(C)] -= sizes
+
+    bounds = [(a, min(a + batch_size, n)) for a in range(0, n, batch_size)]
+    if backend != "numba":
+        jobs = min(jobs, len(bounds))
+        if n * n < INLINE_PAIRS:  # a second or less: not worth starting processes
+            jobs = 1
+    log.info("all-pairs shortest paths: %d vertices, %d edges, %d classes, %d component(s), %s, backend %s, "
+             "%d block(s) of %d sources, %d job(s)", n, A.nnz // 2, C, n_comp, "weighted" if weighted else "hops",
+             backend, len(bounds), batch_size, jobs)
+    sums = np.zeros((C, C), dtype=np.float64)
+    init_args = (A.indptr, A.indices, A.data, n, starts.astype(np.int64), backend, weighted)
+    bar = _progress(len(bounds), progress)
+    try:
+        if backend == "numba":
+            from ._pathkernel import class_rows
+
+            results = (class_rows(np.arange(a, b, dtype=np.int64), A.indptr, A.indices, A.data, cls_of_vertex, C,
+                                  weighted, jobs) for a, b in bounds)
+            _consume(results, bounds, cls_of_vertex, sums, bar)
+        elif jobs == 1:
+            _init_worker(*init_args)
+            results: Iterator[np.ndarray] = map(_fold_rows, bounds)
+            _consume(results, bounds, cls_of_vertex, sums, bar)
+        else:
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            ctx = multiprocessing.get_context(method)
+            with ctx.Pool(jobs, initializer=_init_worker, initargs=init_args) as pool:
+                # imap keeps the blocks in source order: the sums do not depend on scheduling
+                _consume(pool.imap(_fold_rows, bounds, chunksize=1), bounds, cls_of_vertex, sums, bar)
+    finally:
+        _W.clear()
+        if bar is not None:
+            bar.close()
+    return ClassPathSums(sums=sums, pairs=pairs, total=total, classes=classes.astype(np.int64),
+                         sizes=sizes.astype(np.int64), n_components=int(n_comp), backend=backend, weighted=weighted,
+                         n_jobs=jobs)
+
+
+def _consume(results: Iterator[np.ndarray], bounds: list[tuple[int, int]], cls_of_vertex: np.ndarray,
+             sums: np.ndarray, bar: Any) -> None:
+    for (a, b), R in zip(bounds, results, strict=True):
+        # row by row in source order (np.add.at is sequential): the same additions in the
+        # same order whatever the block size or the number of jobs
+        np.add.at(sums, cls_of_vertex[a:b], R)
+        if bar is not None:
+            bar.update(1)
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="shortest paths", unit="block", mininterval=5.0)

@@ -77,6 +77,8 @@ def all_targets():
         targets += NOISE_TARGETS  # rules/noise.smk
     if config.get("pruning", {}).get("enabled", False):
         targets += prune_targets()  # defined below
+    if config.get("classgraph", {}).get("enabled"):
+        targets += classgraph_targets()
     return targets
 
 
@@ -136,3 +138,35 @@ def prune_plot_inputs(wildcards):
     if config["stability"]["enabled"]:
         inputs["stability"] = f"{R}/tables/stability.csv"
     return inputs
+
+
+def classgraph_dir():
+    """results/<name>/classgraph/<run>/epoch_NNN, or .../classgraph/pretrained."""
+    from latentgraph.config import classgraph_source
+
+    return f"{R}/classgraph/{classgraph_source(config)['tag']}"
+
+
+def classgraph_latents():
+    """The latents the class graph is built from (trained run at an epoch, or pretrained)."""
+    from latentgraph.config import classgraph_source
+
+    src = classgraph_source(config)
+    if src["kind"] == "pretrained":
+        return f"{R}/latents/pretrained/{config['latents']['split']}.parquet"
+    return latents_path(src["run"], src["epoch"])
+
+
+def classgraph_targets():
+    from latentgraph.config import CLASSGRAPH_FILES
+
+    return [f"{classgraph_dir()}/{n}" for n in CLASSGRAPH_FILES.values()]
+
+
+def classgraph_weights(wildcards):
+    """A pretrained source's state-dict file, as an input once it exists (dry runs work without it)."""
+    from pathlib import Path
+
+    src = config["classgraph"]["source"].get("pretrained") or {}
+    w = src.get("weights")
+    return [w] if w and Path(w).exists() else []

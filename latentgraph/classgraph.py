@@ -1,0 +1,498 @@
+"""The class graph (thesis §4.2, §5.2): classes linked by their mean shortest-path distance.
+
+1. The sample kNN graph G (undirected, k = 4 in the thesis, edge length = the L1 distance
+   or one hop) is searched for all-pairs shortest paths, streamed and folded per class pair
+   (:func:`latentgraph.paths.class_path_sums`); no N x N matrix is built.
+2. :func:`class_distances` turns the sums into the C x C matrix of eq. 4.2: the mean
+   shortest-path distance between the samples of two classes. The diagonal (within-class
+   distance) leaves out the pairs (s, s). Pairs in different connected components of G are
+   left out of the mean; their share is kept per class pair (``unreachable_fraction``).
+3. :func:`class_knn_graph` links every class to its ``class_k`` nearest classes (undirected
+   union). Edges carry ``distance`` (the mean distance) and ``similarity`` = the smallest edge
+   distance divided by the edge's distance, in (0, 1]: distances are not similarities, and
+   community detection and force layouts need the latter.
+
+Files: :func:`write_class_distances` stores the matrix as a long Parquet table (one row per
+ordered class pair) with per-class information in the file metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .io import META_KEY, Latents
+from .paths import class_path_sums
+from .utils import LatentGraphError, atomic_path
+
+log = logging.getLogger(__name__)
+
+WEIGHTS = ("l1", "hops")
+
+
+class ClassGraphWarning(UserWarning):
+    """Something in the data makes part of the class graph undefined (e.g. a one-sample class)."""
+
+
+@dataclass
+class ClassDistances:
+    """The class distance matrix (eq. 4.2) with its pair counts and per-class information.
+
+    ``mean[i, j]`` is the mean shortest-path distance from the samples of class
+    ``classes[i]`` to those of ``classes[j]`` over the reachable pairs (NaN when there is
+    none); ``pairs`` counts the reachable ordered pairs and ``total`` all of them.
+    """
+
+    mean: np.ndarray  # (C, C) float64
+    pairs: np.ndarray  # (C, C) int64
+    total: np.ndarray  # (C, C) int64
+    classes: np.ndarray  # (C,) int64 label values
+    names: list[str]
+    sizes: np.ndarray  # (C,) int64
+    accuracy: np.ndarray  # (C,) float64, NaN without predictions
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes C."""
+        return int(self.classes.size)
+
+    @property
+    def unreachable_fraction(self) -> np.ndarray:
+        """Share of the ordered pairs of each class pair that no path connects (NaN: no pairs)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.total > 0, 1.0 - self.pairs / np.maximum(self.total, 1), np.nan)
+
+    @property
+    def within(self) -> np.ndarray:
+        """Within-class mean distance (the diagonal)."""
+        return np.diag(self.mean).copy()
+
+
+def _class_names(classes: np.ndarray, names: list[str] | None) -> list[str]:
+    if names is None:
+        return [str(int(c)) for c in classes]
+    if classes.size and int(classes.max()) >= len(names):
+        raise LatentGraphError(
+            f"labels go up to {int(classes.max())} but only {len(names)} class names are given"
+        )
+    return [str(names[int(c)]) for c in classes]
+
+
+def class_distances(
+    labels: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    lengths: np.ndarray | None,
+    *,
+    weights: str = "l1",
+    class_names: list[str] | None = None,
+    prediction: np.ndarray | None = None,
+    batch_size: int = 256,
+    n_jobs: int | None = 1,
+    backend: str = "auto",
+    progress: bool = False,
+    metadata: dict[str, Any] | None = None,
+) -> ClassDistances:
+    """The class distance matrix of the undirected graph with edges ``{src[i], dst[i]}``.
+
+    ``weights="l1"`` measures a path by the sum of its edge ``lengths`` (the kNN distances),
+    ``"hops"`` by its number of edges. ``class_names`` is indexed by label value.
+    ``prediction`` (optional) gives the per-class accuracy. See
+    :func:`latentgraph.paths.class_path_sums` for ``batch_size``, ``n_jobs``, ``backend``.
+    """
+    if weights not in WEIGHTS:
+        raise LatentGraphError(f"unknown path weights {weights!r}; allowed: {list(WEIGHTS)}")
+    labels = np.asarray(labels)
+    n = labels.size
+    if weights == "l1" and lengths is None:
+        raise LatentGraphError("weights 'l1' needs edge lengths")
+    sums = class_path_sums(n, src, dst, lengths, labels, weighted=weights == "l1", batch_size=batch_size,
+                           n_jobs=n_jobs, backend=backend, progress=progress)
+    pairs_sym = sums.pairs + sums.pairs.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # d(s, t) = d(t, s): both orders are summed; averaging the two sums removes rounding asymmetry
+        mean = np.where(pairs_sym > 0, (sums.sums + sums.sums.T) / np.maximum(pairs_sym, 1), np.nan)
+    names = _class_names(sums.classes, class_names)
+    acc = np.full(sums.classes.size, np.nan)
+    if prediction is not None:
+        prediction = np.asarray(prediction)
+        pos = np.searchsorted(sums.classes, labels)
+        correct = np.bincount(pos, weights=(prediction == labels).astype(np.float64), minlength=sums.classes.size)
+        acc = correct / sums.sizes
+    meta = dict(metadata or {})
+    meta.update({
+        "weights": weights,
+        "n_samples": int(n),
+        "n_edges": int(np.asarray(src).size),
+        "n_components": sums.n_components,
+        "backend": sums.backend,
+    })
+    cd = ClassDistances(mean=mean, pairs=sums.pairs, total=sums.total, classes=sums.classes, names=names,
+                        sizes=sums.sizes, accuracy=acc, metadata=meta)
+    _warn_undefined(cd)
+    return cd
+
+
+def _warn_undefined(cd: ClassDistances) -> None:
+    single = np.flatnonzero(cd.sizes < 2)
+    if single.size:
+        listed = ", ".join(f"{cd.names[i]!r}" for i in single[:5])
+        warnings.warn(f"{single.size} class(es) have a single sample ({listed}{', ...' if single.size > 5 else ''}): "
+                      "their within-class distance is undefined (NaN)", ClassGraphWarning, stacklevel=3)
+    unreach = int((cd.total - cd.pairs).sum())
+    if unreach:
+        frac = unreach / max(int(cd.total.sum()), 1)
+        log.warning("the sample graph has %d connected components: %.2f%% of the ordered sample pairs are "
+                    "unreachable and left out of the class means (see unreachable_fraction)",
+                    cd.metadata.get("n_components", 0), 100 * frac)
+
+
+def class_distances_from_latents(
+    lat: Latents,
+    k: int = 4,
+    *,
+    weights: str = "l1",
+    metric: str = "l1",
+    class_names: list[str] | None = None,
+    knn_backend: str = "auto",
+    threads: int | None = None,
+    batch_size: int = 256,
+    n_jobs: int | None = 1,
+    backend: str = "auto",
+    progress: bool = False,
+) -> ClassDistances:
+    """Build the undirected kNN graph of ``lat`` at ``k`` and return its class distances.
+
+    Class names default to the latents' ``class_names`` metadata. The metadata of the
+    result records k, the metric, the k-occurrence skewness of the sample graph (hubness)
+    and the source file.
+    """
+    from .knn import edges, knn
+    from .netstats import k_occurrence_skewness
+
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise LatentGraphError(f"k must be a positive integer, got {k!r}")
+    if k >= lat.n:
+        raise LatentGraphError(f"k={k} must be smaller than the number of samples ({lat.n})")
+    names = class_names if class_names is not None else lat.metadata.get("class_names")
+    idx, dist = knn(lat.X, k, metric=metric, backend=knn_backend, threads=threads)
+    src, dst, w = edges(idx, k=k, distances=dist)
+    meta = {
+        "k": int(k),
+        "metric": metric,
+        "sample_k_occurrence_skewness": k_occurrence_skewness(idx),
+        "latents": lat.metadata.get("source"),
+    }
+    for key in ("dataset", "split", "run", "seed", "epoch", "test_accuracy", "arch", "weights_file"):
+        if lat.metadata.get(key) is not None:
+            meta[key] = lat.metadata[key]
+    return class_distances(lat.labels, src, dst, w, weights=weights, class_names=names, prediction=lat.prediction,
+                           batch_size=batch_size, n_jobs=n_jobs, backend=backend, progress=progress, metadata=meta)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def write_class_distances(path: str | os.PathLike, cd: ClassDistances) -> Path:
+    """Write the matrix as Parquet, one row per ordered class pair (atomically).
+
+    Columns: ``class_a``, ``class_b`` (label values), ``mean_distance`` (NaN: no reachable
+    pair), ``pairs`` (reachable ordered pairs), ``total_pairs``, ``unreachable_fraction``.
+    The metadata key ``latentgraph`` holds the per-class table (label, name, n_samples,
+    accuracy) and how the matrix was made.
+    """
+    C = cd.n_classes
+    a = np.repeat(cd.classes, C)
+    b = np.tile(cd.classes, C)
+    table = pa.table({
+        "class_a": pa.array(a, type=pa.int64()),
+        "class_b": pa.array(b, type=pa.int64()),
+        "mean_distance": pa.array(cd.mean.reshape(-1), type=pa.float64()),
+        "pairs": pa.array(cd.pairs.reshape(-1), type=pa.int64()),
+        "total_pairs": pa.array(cd.total.reshape(-1), type=pa.int64()),
+        "unreachable_fraction": pa.array(cd.unreachable_fraction.reshape(-1), type=pa.float64()),
+    })
+    meta = dict(cd.metadata)
+    meta["classes"] = [
+        {"label": int(c), "name": nm, "n_samples": int(s), "accuracy": None if math.isnan(acc) else float(acc)}
+        for c, nm, s, acc in zip(cd.classes, cd.names, cd.sizes, cd.accuracy, strict=True)
+    ]
+    table = table.replace_schema_metadata({META_KEY: json.dumps(meta, sort_keys=True)})
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
+    return Path(path)
+
+
+def read_class_distances(path: str | os.PathLike) -> ClassDistances:
+    """Read a file written by :func:`write_class_distances`."""
+    p = Path(path)
+    if not p.exists():
+        raise LatentGraphError(f"{p}: class distance file does not exist")
+    try:
+        table = pq.read_table(p)
+    except Exception as exc:
+        raise LatentGraphError(f"{p}: cannot read as Parquet ({type(exc).__name__}: {exc})") from exc
+    need = ["class_a", "class_b", "mean_distance", "pairs", "total_pairs"]
+    missing = [c for c in need if c not in table.column_names]
+    raw = (table.schema.metadata or {}).get(META_KEY)
+    if missing or not raw:
+        raise LatentGraphError(f"{p}: not a class distance file (missing columns {missing} or metadata)")
+    meta = json.loads(raw)
+    info = meta.pop("classes")
+    classes = np.array([c["label"] for c in info], dtype=np.int64)
+    C = classes.size
+    if table.num_rows != C * C:
+        raise LatentGraphError(f"{p}: expected {C * C} rows for {C} classes, found {table.num_rows}")
+    a = table.column("class_a").to_numpy()
+    b = table.column("class_b").to_numpy()
+    if not (np.array_equal(a, np.repeat(classes, C)) and np.array_equal(b, np.tile(classes, C))):
+        raise LatentGraphError(f"{p}: rows are not the ordered class pairs of its metadata")
+    meta["source"] = str(p)
+    return ClassDistances(
+        mean=table.column("mean_distance").to_numpy().reshape(C, C).copy(),
+        pairs=table.column("pairs").to_numpy().reshape(C, C).astype(np.int64),
+        total=table.column("total_pairs").to_numpy().reshape(C, C).astype(np.int64),
+        classes=classes,
+        names=[str(c["name"]) for c in info],
+        sizes=np.array([c["n_samples"] for c in info], dtype=np.int64),
+        accuracy=np.array([np.nan if c["accuracy"] is None else c["accuracy"] for c in info], dtype=np.float64),
+        metadata=meta,
+    )
+
+
+# --------------------------------------------------------------------------- class graph
+
+
+def class_neighbors(mean: np.ndarray, class_k: int) -> np.ndarray:
+    """The ``class_k`` nearest other classes of each class, by (mean distance, index).
+
+    Classes with no reachable pair (NaN) are never neighbours; a row with fewer candidates
+    is padded with -1.
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    C = mean.shape[0]
+    if isinstance(class_k, bool) or not isinstance(class_k, (int, np.integer)) or class_k < 1:
+        raise LatentGraphError(f"class_k must be a positive integer, got {class_k!r}")
+    if class_k >= C:
+        raise LatentGraphError(f"class_k={class_k} must be smaller than the number of classes ({C})")
+    M = np.where(np.isnan(mean), np.inf, mean)
+    np.fill_diagonal(M, np.inf)
+    order = np.argsort(M, axis=1, kind="stable")[:, :class_k]  # stable: ties go to the lower index
+    nb = np.where(np.isfinite(np.take_along_axis(M, order, axis=1)), order, -1)
+    short = int((nb < 0).any(axis=1).sum())
+    if short:
+        warnings.warn(f"{short} class(es) reach fewer than class_k={class_k} other classes (the sample graph is "
+                      "disconnected); they get fewer class-graph neighbours", ClassGraphWarning, stacklevel=2)
+    return nb
+
+
+def class_knn_graph(cd: ClassDistances, class_k: int = 4) -> Any:
+    """The undirected class kNN graph as an igraph ``Graph``.
+
+    Vertex attributes: ``class_index`` (the label value), ``class_name``, ``n_samples``, ``class_accuracy``,
+    ``within_class_distance``, ``k_occurrence`` (how many classes list this one among their
+    ``class_k`` nearest) and ``degree``. Edge attributes: ``distance`` (mean shortest-path
+    distance) and ``similarity`` (smallest edge distance / distance).
+    """
+    import igraph as ig
+
+    nb = class_neighbors(cd.mean, class_k)
+    C = cd.n_classes
+    i = np.repeat(np.arange(C), nb.shape[1])
+    j = nb.reshape(-1)
+    keep = j >= 0
+    i, j = i[keep], j[keep]
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    key = np.unique(lo * C + hi)
+    lo, hi = key // C, key % C
+    dist = cd.mean[lo, hi]
+    if dist.size and not np.all(dist > 0):
+        bad = int(np.flatnonzero(~(dist > 0))[0])
+        raise LatentGraphError(
+            f"classes {cd.names[lo[bad]]!r} and {cd.names[hi[bad]]!r} have mean distance {dist[bad]}: "
+            "edge distances must be > 0 to define a similarity"
+        )
+    sim = dist.min() / dist if dist.size else dist
+    g = ig.Graph(n=C, edges=np.column_stack([lo, hi]).tolist(), directed=False)
+    g.vs["class_index"] = [int(c) for c in cd.classes]
+    g.vs["class_name"] = list(cd.names)
+    g.vs["n_samples"] = [int(s) for s in cd.sizes]
+    g.vs["class_accuracy"] = [float(a) for a in cd.accuracy]
+    g.vs["within_class_distance"] = [float(x) for x in cd.within]
+    g.vs["k_occurrence"] = np.bincount(nb[nb >= 0], minlength=C).astype(int).tolist()
+    g.vs["degree"] = g.degree()
+    g.es["distance"] = dist.tolist()
+    g.es["similarity"] = sim.tolist()
+    g["class_k"] = int(class_k)
+    return g
+
+
+# --------------------------------------------------------------------------- outputs
+
+#: The files a class graph is written to (names inside its output folder); the same names
+#: are listed for the workflow in :data:`latentgraph.config.CLASSGRAPH_FILES` (a test keeps
+#: the two equal; config.py stays free of heavy imports).
+OUTPUTS = {
+    "nodes": "nodes.csv",
+    "edges": "edges.csv",
+    "graphml": "class_graph.graphml",
+    "gexf": "class_graph.gexf",
+    "stats": "stats.json",
+    "summary": "summary.md",
+    "degrees": "degree_distribution.csv",
+}
+#: The figures made from them.
+FIGURES = {
+    "communities_png": "class_graph.png",
+    "communities_svg": "class_graph.svg",
+    "accuracy_png": "class_graph_accuracy.png",
+    "degrees_png": "degree_distribution.png",
+}
+#: The class distance matrix.
+DISTANCES_FILE = "class_distances.parquet"
+
+
+def analyse_class_graph(
+    cd: ClassDistances,
+    class_k: int = 4,
+    *,
+    seed: int = 0,
+    n_hubs: int = 10,
+    resolution: float = 1.0,
+) -> tuple[Any, dict[str, Any]]:
+    """The class kNN graph with communities and layout attached, and its summary.
+
+    Vertex attributes added to :func:`class_knn_graph`'s: ``louvain`` and ``leiden``
+    (community ids, 0 = largest; similarity-weighted, seeded) and ``x``, ``y`` (the
+    seeded layout). The summary holds :func:`latentgraph.netstats.summarise`'s measures,
+    hubs, degree distribution and communities plus how the matrix was made.
+    """
+    from .export import layout
+    from .netstats import summarise
+
+    g = class_knn_graph(cd, class_k)
+    summary = summarise(g, distance="distance", community_weights="similarity", n_hubs=n_hubs, seed=seed,
+                        resolution=resolution)
+    for method, membership in summary.pop("_memberships").items():
+        g.vs[method] = membership.astype(int).tolist()
+    pos = layout(g, seed=seed, weights="similarity")
+    g.vs["x"] = pos[:, 0].tolist()
+    g.vs["y"] = pos[:, 1].tolist()
+    unreach = cd.total - cd.pairs
+    summary["class_graph"] = {"class_k": int(class_k), "seed": int(seed), "resolution": float(resolution),
+                              "similarity": "min(edge distance) / edge distance"}
+    summary["sample_graph"] = {
+        **{k: v for k, v in cd.metadata.items() if k not in ("source",)},
+        "classes": cd.n_classes,
+        "unreachable_pair_fraction": float(unreach.sum() / max(int(cd.total.sum()), 1)),
+        "single_sample_classes": [cd.names[i] for i in np.flatnonzero(cd.sizes < 2)],
+    }
+    return g, summary
+
+
+def summary_markdown(summary: dict[str, Any], g: Any, title: str = "Class graph") -> str:
+    """The summary as Markdown: how it was made, Table 5.6-style measures, hubs, communities."""
+    from .netstats import measures_markdown
+
+    sg = summary["sample_graph"]
+    m = summary["measures"]
+    lines = [f"# {title}", ""]
+    src = sg.get("latents") or "?"
+    lines.append(f"Sample graph: {sg.get('n_samples')} samples of {sg['classes']} classes from `{src}`, "
+                 f"undirected k={sg.get('k')} ({sg.get('metric')}), path lengths by "
+                 f"{'L1 edge length' if sg.get('weights') == 'l1' else 'hops'}; {sg.get('n_components')} connected "
+                 f"component(s), {100 * sg['unreachable_pair_fraction']:.3f}% of the ordered pairs unreachable.")
+    lines.append(f"Class graph: undirected class kNN with class_k={summary['class_graph']['class_k']}; "
+                 f"{m['vertices']} vertices, {m['edges']} edges.")
+    lines += ["", measures_markdown(summary)]
+    extra = [("transitivity (global)", f"{m['transitivity']:.4f}"), ("degree skewness", f"{m['degree_skewness']:.3f}")]
+    if "k_occurrence_skewness" in m:
+        extra.append(("k-occurrence skewness (class graph)", f"{m['k_occurrence_skewness']:.3f}"))
+    if sg.get("sample_k_occurrence_skewness") is not None:
+        extra.append(("k-occurrence skewness (sample graph)", f"{sg['sample_k_occurrence_skewness']:.3f}"))
+    if "weighted_diameter" in m:
+        extra.append(("weighted diameter (mean distance)", f"{m['weighted_diameter']:.4g}"))
+        extra.append(("weighted average path length", f"{m['weighted_average_path_length']:.4g}"))
+    lines += ["| more | value |", "|---|---|"] + [f"| {a} | {b} |" for a, b in extra] + [""]
+    lines += ["## Hubs", "", "| rank | class | degree | k-occurrence |", "|---|---|---|---|"]
+    for h in summary["hubs"]:
+        lines.append(f"| {h['rank']} | {h['name']} | {h['degree']} | {h.get('k_occurrence', '')} |")
+    comms = summary["communities"]
+    for method in ("louvain", "leiden"):
+        c = comms[method]
+        lines += ["", f"## {method.capitalize()} communities", "",
+                  f"{c['count']} communities, modularity {c['modularity']:.4f} (seed {c['seed']}, weights: "
+                  f"{comms['weights']}).", ""]
+        for i, members in enumerate(c["members"]):
+            lines.append(f"- **{i}** ({len(members)}): " + "; ".join(members))
+    if "louvain_seed_sweep" in comms:
+        sw = comms["louvain_seed_sweep"]
+        lines += ["", f"Louvain community counts for seeds {sw['seeds'][0]}..{sw['seeds'][-1]}: {sw['counts']}"]
+    return "\n".join(lines) + "\n"
+
+
+def write_class_graph(
+    cd: ClassDistances,
+    paths: dict[str, str | os.PathLike],
+    class_k: int = 4,
+    *,
+    seed: int = 0,
+    n_hubs: int = 10,
+    resolution: float = 1.0,
+    title: str = "Class graph",
+) -> dict[str, Any]:
+    """Build the class graph of ``cd`` and write every file of :data:`OUTPUTS` to ``paths``.
+
+    ``paths`` maps the keys of :data:`OUTPUTS` to file names. Returns the summary.
+    Nothing is written when the graph cannot be built (bad ``class_k``).
+    """
+    from .export import edge_table, node_table, write_csv, write_gexf, write_graphml
+    from .netstats import degree_distribution, to_json
+    from .utils import write_json_atomic, write_text_atomic
+
+    missing = [k for k in OUTPUTS if k not in paths]
+    if missing:
+        raise LatentGraphError(f"no output path for {missing}")
+    g, summary = analyse_class_graph(cd, class_k, seed=seed, n_hubs=n_hubs, resolution=resolution)
+    nodes = node_table(g)
+    write_csv(nodes, paths["nodes"])
+    write_csv(edge_table(g), paths["edges"])
+    write_graphml(g, paths["graphml"])
+    pos = nodes[["x", "y"]].to_numpy()
+    write_gexf(g, paths["gexf"], positions=pos, color_by="louvain", size_by="degree",
+               description=f"{title}: class kNN graph (class_k={class_k}); colour = Louvain community, "
+                           "size = degree, edge weight = similarity")
+    write_csv(degree_distribution(g), paths["degrees"])
+    write_json_atomic(paths["stats"], to_json(summary))
+    write_text_atomic(paths["summary"], summary_markdown(summary, g, title))
+    return summary
+
+
+def plot_class_graph_files(nodes_csv: str | os.PathLike, edges_csv: str | os.PathLike,
+                           degrees_csv: str | os.PathLike, paths: dict[str, str | os.PathLike],
+                           title: str = "Class graph", n_labels: int = 10) -> None:
+    """The figures of :data:`FIGURES` from the written node, edge and degree tables."""
+    import pandas as pd
+
+    from .plotting import plot_class_graph, plot_degree_distribution
+
+    nodes = pd.read_csv(nodes_csv)
+    edges = pd.read_csv(edges_csv)
+    plot_class_graph(nodes, edges, paths["communities_png"], color="louvain", n_labels=n_labels,
+                     title=f"{title}: Louvain communities (size = degree)")
+    plot_class_graph(nodes, edges, paths["communities_svg"], color="louvain", n_labels=n_labels,
+                     title=f"{title}: Louvain communities (size = degree)")
+    plot_class_graph(nodes, edges, paths["accuracy_png"], color="class_accuracy", n_labels=n_labels,
+                     title=f"{title}: class accuracy (size = degree)")
+    plot_degree_distribution(pd.read_csv(degrees_csv), paths["degrees_png"], title=f"{title}: degree distribution")
