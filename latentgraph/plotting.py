@@ -55,24 +55,34 @@ def plot_training(histories: Mapping[str, pd.DataFrame], path: str | Path, windo
 
 
 def plot_stability(df: pd.DataFrame, path: str | Path) -> Path:
-    """Jaccard and CNS against epoch, one line per (comparison, run, k)."""
+    """Jaccard (top) and CNS (bottom) against epoch t: epoch to epoch (left, one line style per
+    run) and seed to seed (right, one line style per pair of runs); one colour per k."""
     plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.4), sharex=True, sharey="row", squeeze=False)
     ks = sorted(df["k"].unique())
     colors = {k: f"C{i}" for i, k in enumerate(ks)}
-    styles = {"epoch": "-", "seed": "--"}
-    for ax, measure, name in zip(axes, ("jaccard", "cns"), ("graph average Jaccard", "class neighbourhood sim."),
-                                 strict=True):
-        for (comparison, run, k), part in df.groupby(["comparison", "run", "k"], sort=True):
-            label = f"{'t vs t+1' if comparison == 'epoch' else 'seed'} {run}, k={k}"
-            ax.plot(part["epoch_a"], part[measure], styles[comparison], color=colors[k], marker="o", ms=3, label=label)
-        ax.set_title(name)
-        ax.set_xlabel("epoch t")
-        ax.set_ylim(0, 1.02)
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel("similarity")
-    axes[1].legend(fontsize=7, loc="lower right", ncol=2)
-    fig.suptitle("kNN-graph stability: epoch to epoch (solid) and seed to seed (dashed)")
+    styles = ["-", "--", ":", "-."]
+    titles = {"epoch": "epoch to epoch: G_t vs G_t+1", "seed": "seed to seed: G_A,t vs G_B,t"}
+    for row, (measure, name) in enumerate((("jaccard", "graph average Jaccard"), ("cns", "class neighbourhood sim."))):
+        for col, comparison in enumerate(("epoch", "seed")):
+            ax = axes[row][col]
+            part = df[df["comparison"] == comparison]
+            for r, run in enumerate(part["run"].drop_duplicates()):
+                for k in ks:
+                    line = part[(part["run"] == run) & (part["k"] == k)]
+                    ax.plot(line["epoch_a"], line[measure], styles[r % len(styles)], color=colors[k], marker="o",
+                            ms=3, label=f"{run}, k={k}")
+            if row == 0:
+                ax.set_title(titles[comparison])
+            if row == 1:
+                ax.set_xlabel("epoch t")
+            if col == 0:
+                ax.set_ylabel(name)
+            ax.set_ylim(0, 1.02)
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7, loc="lower right", ncol=2)
+    fig.suptitle("kNN-graph stability during training and across seeds")
+    fig.tight_layout()
     return save_figure(fig, path)
 
 
