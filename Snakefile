@@ -1,12 +1,18 @@
 """latentgraph: the latent spaces of deep networks, studied as graphs.
 
-Stages (one file each under rules/): train -> latents -> knn -> stability.
-Results land in results/<name>/ (name from the config); see README.md.
+Stages (one file each under rules/): train -> latents -> knn -> stability; noise (robustness
+of one latent space); classgraph (class distances, class kNN graph, communities); prune
+(lottery-ticket rounds); report (the thesis's values beside ours). Results land in
+results/<name>/ (name from the config); `snakemake --report report.html` collects them.
+See README.md.
 """
 
 from snakemake.utils import min_version
 
 min_version("8.20")
+
+
+report: "report/workflow.rst"
 
 
 # The default config is the embedded digits demo; `--configfile X` replaces it entirely
@@ -24,6 +30,7 @@ include: "rules/stability.smk"
 include: "rules/noise.smk"
 include: "rules/prune.smk"
 include: "rules/classgraph.smk"
+include: "rules/report.smk"
 
 
 rule all:

@@ -62,13 +62,29 @@ rule class_graph:
     input:
         f"{CG}/class_distances.parquet",
     output:
-        nodes=f"{CG}/nodes.csv",
-        edges=f"{CG}/edges.csv",
+        nodes=report(
+            f"{CG}/nodes.csv",
+            caption="../report/classgraph.rst",
+            category="4. Class graph",
+        ),
+        edges=report(
+            f"{CG}/edges.csv",
+            caption="../report/classgraph.rst",
+            category="4. Class graph",
+        ),
         graphml=f"{CG}/class_graph.graphml",
         gexf=f"{CG}/class_graph.gexf",
-        stats=f"{CG}/stats.json",
+        stats=report(
+            f"{CG}/stats.json",
+            caption="../report/classgraph.rst",
+            category="4. Class graph",
+        ),
         summary=f"{CG}/summary.md",
-        degrees=f"{CG}/degree_distribution.csv",
+        degrees=report(
+            f"{CG}/degree_distribution.csv",
+            caption="../report/classgraph.rst",
+            category="4. Class graph",
+        ),
     log:
         f"{CGLOG}/class_graph.log",
     conda:
@@ -93,10 +109,22 @@ rule plot_class_graph:
         edges=f"{CG}/edges.csv",
         degrees=f"{CG}/degree_distribution.csv",
     output:
-        communities_png=f"{CG}/class_graph.png",
+        communities_png=report(
+            f"{CG}/class_graph.png",
+            caption="../report/classgraph_figure.rst",
+            category="4. Class graph",
+        ),
         communities_svg=f"{CG}/class_graph.svg",
-        accuracy_png=f"{CG}/class_graph_accuracy.png",
-        degrees_png=f"{CG}/degree_distribution.png",
+        accuracy_png=report(
+            f"{CG}/class_graph_accuracy.png",
+            caption="../report/classgraph_figure.rst",
+            category="4. Class graph",
+        ),
+        degrees_png=report(
+            f"{CG}/degree_distribution.png",
+            caption="../report/classgraph_figure.rst",
+            category="4. Class graph",
+        ),
     log:
         f"{CGLOG}/plot_class_graph.log",
     conda:

@@ -79,6 +79,11 @@ def all_targets():
         targets += prune_targets()  # defined below
     if config.get("classgraph", {}).get("enabled"):
         targets += classgraph_targets()
+    if config["report"]["thesis_reference"]:
+        targets += [
+            f"{R}/tables/thesis_comparison.csv",
+            f"{R}/tables/thesis_comparison.md",
+        ]
     return targets
 
 
@@ -170,3 +175,19 @@ def classgraph_weights(wildcards):
     src = config["classgraph"]["source"].get("pretrained") or {}
     w = src.get("weights")
     return [w] if w and Path(w).exists() else []
+
+
+# ---- report (rules/report.smk)
+def thesis_comparison_inputs(wildcards):
+    """Whichever of the enabled stages' result files the comparison can use."""
+    inputs = {}
+    if config["stability"]["enabled"]:
+        inputs["stability"] = f"{R}/tables/stability.csv"
+    if config["noise"]["enabled"]:
+        inputs["noise_summary"] = f"{R}/tables/noise_summary.csv"
+        inputs["latent_graph_stats"] = f"{R}/tables/latent_graph_stats.json"
+    if config["classgraph"]["enabled"]:
+        inputs["classgraph_stats"] = f"{classgraph_dir()}/stats.json"
+    if config["pruning"]["enabled"]:
+        inputs["pruning"] = f"{R}/tables/pruning.csv"
+    return inputs

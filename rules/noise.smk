@@ -83,8 +83,18 @@ rule noise_table:
     input:
         NOISE_POINTS,
     output:
-        table=f"{R}/tables/noise.csv",
-        summary=f"{R}/tables/noise_summary.csv",
+        table=report(
+            f"{R}/tables/noise.csv",
+            caption="../report/noise.rst",
+            category="3. Noise",
+            subcategory="tables",
+        ),
+        summary=report(
+            f"{R}/tables/noise_summary.csv",
+            caption="../report/noise.rst",
+            category="3. Noise",
+            subcategory="tables",
+        ),
     log:
         f"{R}/logs/noise_table.log",
     conda:
@@ -101,7 +111,12 @@ rule noise_chance:
     input:
         knn_path(NOISE_RUN, NOISE_EPOCH),
     output:
-        f"{R}/tables/noise_chance.csv",
+        report(
+            f"{R}/tables/noise_chance.csv",
+            caption="../report/noise_figure.rst",
+            category="3. Noise",
+            subcategory="tables",
+        ),
     log:
         f"{R}/logs/noise_chance.log",
     conda:
@@ -123,7 +138,12 @@ rule latent_variance:
     input:
         latents_path(NOISE_RUN, NOISE_EPOCH),
     output:
-        f"{R}/tables/latent_variance.csv",
+        report(
+            f"{R}/tables/latent_variance.csv",
+            caption="../report/latent_stats.rst",
+            category="3. Noise",
+            subcategory="latent statistics",
+        ),
     log:
         f"{R}/logs/latent_variance.log",
     conda:
@@ -144,7 +164,12 @@ rule latent_graph_stats:
         latents=latents_path(NOISE_RUN, NOISE_EPOCH),
         knn=knn_path(NOISE_RUN, NOISE_EPOCH),
     output:
-        f"{R}/tables/latent_graph_stats.json",
+        report(
+            f"{R}/tables/latent_graph_stats.json",
+            caption="../report/latent_stats.rst",
+            category="3. Noise",
+            subcategory="latent statistics",
+        ),
     log:
         f"{R}/logs/latent_graph_stats.log",
     benchmark:
@@ -173,9 +198,24 @@ rule plot_noise:
         chance=f"{R}/tables/noise_chance.csv",
         latents=latents_path(NOISE_RUN, NOISE_EPOCH),
     output:
-        jaccard=f"{R}/figures/noise_jaccard.png",
-        cns=f"{R}/figures/noise_cns.png",
-        accuracy=f"{R}/figures/noise_accuracy.png",
+        jaccard=report(
+            f"{R}/figures/noise_jaccard.png",
+            caption="../report/noise_figure.rst",
+            category="3. Noise",
+            subcategory="figures",
+        ),
+        cns=report(
+            f"{R}/figures/noise_cns.png",
+            caption="../report/noise_figure.rst",
+            category="3. Noise",
+            subcategory="figures",
+        ),
+        accuracy=report(
+            f"{R}/figures/noise_accuracy.png",
+            caption="../report/noise_figure.rst",
+            category="3. Noise",
+            subcategory="figures",
+        ),
     log:
         f"{R}/logs/plot_noise.log",
     conda:
@@ -191,7 +231,12 @@ rule plot_path_lengths:
     input:
         f"{R}/tables/latent_graph_stats.json",
     output:
-        f"{R}/figures/path_lengths.png",
+        report(
+            f"{R}/figures/path_lengths.png",
+            caption="../report/path_lengths.rst",
+            category="3. Noise",
+            subcategory="latent statistics",
+        ),
     log:
         f"{R}/logs/plot_path_lengths.log",
     conda:

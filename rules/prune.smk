@@ -129,7 +129,11 @@ rule prune_table:
         graphs=[f"{d}/knn.parquet" for d in prune_states()],
         summaries=[f"{d}/summary.json" for d in prune_states()],
     output:
-        table=f"{R}/tables/pruning.csv",
+        table=report(
+            f"{R}/tables/pruning.csv",
+            caption="../report/pruning.rst",
+            category="5. Pruning",
+        ),
         markdown=f"{R}/tables/pruning.md",
     log:
         f"{R}/logs/prune/table.log",
@@ -153,8 +157,16 @@ rule plot_pruning:
     input:
         unpack(prune_plot_inputs),
     output:
-        cns=f"{R}/figures/pruning_cns.png",
-        jaccard=f"{R}/figures/pruning_jaccard.png",
+        cns=report(
+            f"{R}/figures/pruning_cns.png",
+            caption="../report/pruning_figure.rst",
+            category="5. Pruning",
+        ),
+        jaccard=report(
+            f"{R}/figures/pruning_jaccard.png",
+            caption="../report/pruning_figure.rst",
+            category="5. Pruning",
+        ),
     log:
         f"{R}/logs/prune/plot.log",
     conda:

@@ -5,7 +5,11 @@ rule stability:
     input:
         graphs=[knn_path(r, e) for r in config["stability"]["runs"] for e in WINDOW],
     output:
-        table=f"{R}/tables/stability.csv",
+        table=report(
+            f"{R}/tables/stability.csv",
+            caption="../report/stability.rst",
+            category="2. Stability",
+        ),
         markdown=f"{R}/tables/stability.md",
     log:
         f"{R}/logs/stability.log",
@@ -29,7 +33,11 @@ rule plot_stability:
     input:
         f"{R}/tables/stability.csv",
     output:
-        f"{R}/figures/stability.png",
+        report(
+            f"{R}/figures/stability.png",
+            caption="../report/stability_figure.rst",
+            category="2. Stability",
+        ),
     log:
         f"{R}/logs/plot_stability.log",
     conda:

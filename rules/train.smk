@@ -30,8 +30,16 @@ rule training_summary:
     input:
         histories=expand(f"{R}/train/{{run}}/history.csv", run=RUNS),
     output:
-        table=f"{R}/tables/training.csv",
-        figure=f"{R}/figures/training.png",
+        table=report(
+            f"{R}/tables/training.csv",
+            caption="../report/training_table.rst",
+            category="1. Training",
+        ),
+        figure=report(
+            f"{R}/figures/training.png",
+            caption="../report/training.rst",
+            category="1. Training",
+        ),
     log:
         f"{R}/logs/training_summary.log",
     conda:
