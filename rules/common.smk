@@ -45,6 +45,10 @@ def knn_path(run, epoch):
 
 # kNN jobs on GPU configs run FAISS's GPU build (envs/graph-gpu.yaml) and ask for a GPU
 GRAPH_ENV = "../envs/graph-gpu.yaml" if RES["gpu"] else "../envs/graph.yaml"
+# On CPU configs the kNN jobs (one per latents file) go to a cluster in bundles
+# (profiles/slurm: group-components); GPU jobs are not bundled, or a bundle would ask for
+# one GPU per job it runs side by side.
+KNN_GROUP = None if RES["gpu"] else "knn"
 
 
 def head_path(run, epoch):

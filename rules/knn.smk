@@ -10,6 +10,8 @@ rule knn:
         f"{R}/logs/knn/{{run}}/epoch_{{epoch}}.log",
     benchmark:
         f"{R}/benchmarks/knn/{{run}}/epoch_{{epoch}}.tsv"
+    group:
+        KNN_GROUP
     conda:
         GRAPH_ENV
     threads: RES["graph"]["threads"]

@@ -61,13 +61,14 @@ rule noise_point:
     wildcard_constraints:
         p=r"[0-9][0-9.e+-]*",
         repeat=r"\d+",
+    group:
+        "noise_points"
     conda:
-        GRAPH_ENV
-    threads: RES["graph"]["threads"]
+        "../envs/graph.yaml"
+    threads: RES["noise"]["threads"]
     resources:
-        **gpu_resources(),
-        mem_mb=RES["graph"]["mem_mb"],
-        runtime=RES["graph"]["runtime"],
+        mem_mb=RES["noise"]["mem_mb"],
+        runtime=RES["noise"]["runtime"],
     params:
         p=lambda wc: wc.p,
         repeat=lambda wc: int(wc.repeat),

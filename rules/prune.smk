@@ -110,6 +110,8 @@ rule prune_knn:
         f"{R}/logs/knn/prune/{{state}}.log",
     wildcard_constraints:
         state=r"round_00|rate_[^/]+/round_\d+",
+    group:
+        KNN_GROUP
     conda:
         GRAPH_ENV
     threads: RES["graph"]["threads"]

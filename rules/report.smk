@@ -5,7 +5,7 @@
 rule thesis_comparison:
     input:
         unpack(thesis_comparison_inputs),
-        reference="report/thesis_tables.yaml",
+        reference=f"{workflow.basedir}/report/thesis_tables.yaml",
     output:
         table=report(
             f"{R}/tables/thesis_comparison.csv",
