@@ -24,6 +24,7 @@ include: "rules/stability.smk"
 include: "rules/noise.smk"
 include: "rules/prune.smk"
 include: "rules/classgraph.smk"
+include: "rules/measures.smk"
 
 
 rule all:

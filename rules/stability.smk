@@ -4,6 +4,7 @@
 rule stability:
     input:
         graphs=[knn_path(r, e) for r in config["stability"]["runs"] for e in WINDOW],
+        latents=stability_latents(),  # only for the measure cka (rules/common.smk)
     output:
         table=f"{R}/tables/stability.csv",
         markdown=f"{R}/tables/stability.md",
@@ -20,6 +21,7 @@ rule stability:
         epochs=WINDOW,
         ks=KS,
         directed=config["knn"]["directed"],
+        measures=MEASURES,
         title=f"kNN-graph stability: {config['name']}",
     script:
         "../workflow_scripts/stability.py"
