@@ -234,6 +234,14 @@ def check_model_arch(config: dict[str, Any]) -> None:
     if arch not in ARCHS and (model.get("stem", "imagenet") != "imagenet" or int(model.get("width", 64)) != 64):
         _fail("model.stem", f"stem and width apply to arch resnet18 only; arch {arch!r} needs stem 'imagenet' and "
                             f"width 64 (got {model.get('stem')!r}, {model.get('width')})")
+    noise = config.get("noise") or {}
+    if noise.get("enabled", True) and not arch.startswith(FC_HEAD_ARCHS):
+        _fail("noise.enabled", f"the noise experiment applies the network's fc head to its avgpool latents; arch "
+                               f"{arch!r} has none (models with one: {', '.join(FC_HEAD_ARCHS)}*)")
+
+
+#: torchvision families whose classifier is one linear ``fc`` on the ``avgpool`` output.
+FC_HEAD_ARCHS = ("resnet", "resnext", "wide_resnet", "regnet", "googlenet", "inception")
 
 
 def measures_settings(config: dict[str, Any]) -> dict[str, Any] | None:

@@ -119,8 +119,9 @@ def layers_markdown(df: pd.DataFrame, title: str | None = None, digits: int = 3)
     lines = [f"# {title}", ""] if title else []
     skip = set(KEY_COLUMNS) | {c for c in df.columns if c.endswith("_null") or c.endswith("_null_std")}
     measures = [c for c in df.columns if c not in skip]
-    lines += ["Chance level (mean over shuffles of the sample correspondence) in parentheses; "
-              "hubness columns: A / B, closed-form random-graph level in parentheses.", ""]
+    lines += ["Chance level (mean over shuffles of the sample correspondence) in parentheses (none for the "
+              "spectral distance: it ignores the correspondence); hubness columns: A / B, with the level of a "
+              "uniformly random k-out graph in parentheses.", ""]
     for k, part in df.sort_values(["k", "depth"]).groupby("k", sort=True):
         lines += [f"## k = {k}", ""]
         shown = [m for m in measures if not m.endswith("_b")]
@@ -137,7 +138,7 @@ def layers_markdown(df: pd.DataFrame, title: str | None = None, digits: int = 3)
                 else:
                     cell = f"{r[m]:.{digits}f}"
                     null = f"{m}_null"
-                if null in r.index:
+                if null in r.index and m != "spectral":  # the spectral null is the value itself
                     cell += f" ({r[null]:.{digits}f})"
                 cells.append(cell)
             lines.append("| " + " | ".join(cells) + " |")

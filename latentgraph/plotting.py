@@ -75,7 +75,7 @@ def plot_stability(df: pd.DataFrame, path: str | Path) -> Path:
                             ms=3, label=f"{run}, k={k}")
                     if f"{measure}_null" in line.columns:  # chance level: shuffled sample correspondence
                         ax.plot(line["epoch_a"], line[f"{measure}_null"], ":", color=colors[k], lw=1,
-                                label=f"chance, k={k}" if r == 0 else None)
+                                label="chance (dotted)" if r == 0 and k == ks[0] else None)
             if row == 0:
                 ax.set_title(titles[comparison])
             if row == 1:

@@ -134,7 +134,8 @@ def stability_markdown(df: pd.DataFrame, digits: int = 3, title: str | None = No
     """Thesis-style tables: one per (measure, comparison, run), epochs as rows, k as columns.
 
     When the table has a measure's permutation null (``<measure>_null``), a last row
-    ``chance`` gives its mean ± std (averaged over the rows above).
+    ``chance`` gives its mean ± std (averaged over the rows above); not for the spectral
+    distance, which ignores the correspondence (its null is the value itself).
     """
     lines: list[str] = []
     if title:
@@ -155,7 +156,7 @@ def stability_markdown(df: pd.DataFrame, digits: int = 3, title: str | None = No
                     label = f"{ea}, {eb}" if comparison == "epoch" else f"{ea}"
                     lines.append(f"| {label} | " + " | ".join(f"{v:.{digits}f}" for v in vals) + " |")
                 null = f"{measure}_null"
-                if null in part.columns:
+                if null in part.columns and measure != "spectral":  # its null is the value itself
                     mean, sd = part.groupby("k")[null].mean(), part.groupby("k")[f"{null}_std"].mean()
                     lines.append("| chance | " + " | ".join(f"{mean[k]:.{digits}f} ± {sd[k]:.{digits}f}" for k in ks)
                                  + " |")

@@ -112,7 +112,13 @@ def test_measures_and_layers_schema(tiny_config):
     assert layers_settings(tiny) == {"runs": ["A", "B"], "epoch": 3, "layers": ["layer1", "layer4", "avgpool"],
                                      "reduce": "flatten", "k": [2, 4]}
     tiny_config["model"].update(arch="mobilenet_v3_small", stem="imagenet", width=64)
+    with pytest.raises(LatentGraphError, match=r"noise\.enabled: .* arch 'mobilenet_v3_small' has none"):
+        full(tiny_config)
+    tiny_config["noise"]["enabled"] = False
     full(tiny_config)  # any torchvision classifier, with stem and width at their defaults
+    tiny_config["model"].update(arch="resnet50")
+    tiny_config["noise"]["enabled"] = True
+    full(tiny_config)
     bad = copy.deepcopy(tiny_config)
     bad["measures"]["extra"] = ["rsa"]
     with pytest.raises(LatentGraphError, match=r"measures\.extra\.0: 'rsa' is not allowed"):
