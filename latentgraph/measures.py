@@ -134,7 +134,6 @@ class _Side:
     mean: np.ndarray  # (d,) float64 column means
     sq: np.ndarray  # (N,) squared norms of the centred rows
     s: np.ndarray  # (d,) sum of the centred rows (zero up to rounding)
-    self_terms: tuple[float, float, float] | None = None  # T1, T2, T4 of HSIC(K, K)
 
 
 def _blocks(n: int, block_rows: int) -> range:
@@ -222,11 +221,18 @@ def _self_features(a: _Side, block_rows: int) -> tuple[float, float, float, floa
     return t1, t2, t4, g2
 
 
-def _gram_terms(K: np.ndarray, L: np.ndarray) -> tuple[float, float, float, float, float]:
-    """T1, T2, T3, T4 and tr(KL) from two centred N x N linear kernels."""
-    p, q = np.diag(K).copy(), np.diag(L).copy()
-    rk, rl = K.sum(axis=1) - p, L.sum(axis=1) - q
-    tkl = float(np.sum(K * L))
+def _gram_parts(Xc: np.ndarray, Yc: np.ndarray, perm: np.ndarray | None, block_elems: int = 1 << 23
+                ) -> tuple[float, float, float, float, float]:
+    """T1, T2, T3, T4 and tr(KL) of the centred linear kernels K = XcXcᵀ, L = YcYcᵀ (Y's
+    rows in the order ``perm``), in blocks of rows: memory O(block · N), never N x N."""
+    Yp = Yc if perm is None else Yc[perm]
+    p, q = np.einsum("ij,ij->i", Xc, Xc), np.einsum("ij,ij->i", Yp, Yp)
+    rk, rl = Xc @ Xc.sum(axis=0) - p, Yp @ Yp.sum(axis=0) - q  # K1 - diag(K), L1 - diag(L)
+    n = Xc.shape[0]
+    rows = max(1, block_elems // max(1, n))
+    tkl = 0.0
+    for s in range(0, n, rows):
+        tkl += float(np.sum((Xc[s : s + rows] @ Xc.T) * (Yp[s : s + rows] @ Yp.T)))
     return tkl - float(p @ q), float(rk.sum()), float(rl.sum()), float(rk @ rl), tkl
 
 
@@ -235,8 +241,10 @@ class LinearCKA:
     correspondence computed once (for :meth:`value` under many permutations).
 
     ``method``: ``"features"`` accumulates d x d Gram matrices over row blocks (O(N d²)
-    time, O(d² + block_rows d) memory); ``"gram"`` builds the two N x N kernels (O(N² d)
-    time, O(N²) memory); ``"auto"`` picks whichever needs less memory.
+    time, O(d² + block_rows · d) memory); ``"gram"`` sums the two N x N kernels' products
+    block by block (O(N² d) time, O(N d + block · N) memory: no N x N matrix either); ``"auto"``
+    takes ``"gram"`` when N² is smaller than the d² terms (few samples of a wide layer),
+    else ``"features"``.
     """
 
     def __init__(self, X: Any, Y: Any, debiased: bool = True, method: str = "auto", block_rows: int = 4096) -> None:
@@ -252,10 +260,9 @@ class LinearCKA:
         self.method = method
         self.a, self.b = _side(X, self.block_rows), _side(Y, self.block_rows)
         if method == "gram":
-            Xc = _centred(X, self.a.mean, slice(None))
-            Yc = _centred(Y, self.b.mean, slice(None))
-            self.K, self.L = Xc @ Xc.T, Yc @ Yc.T
-            kk, ll = _gram_terms(self.K, self.K), _gram_terms(self.L, self.L)
+            self.Xc = _centred(X, self.a.mean, slice(None))
+            self.Yc = _centred(Y, self.b.mean, slice(None))
+            kk, ll = _gram_parts(self.Xc, self.Xc, None), _gram_parts(self.Yc, self.Yc, None)
             self._self = ((kk[0], kk[1], kk[3], kk[4]), (ll[0], ll[1], ll[3], ll[4]))
         else:
             self._self = (_self_features(self.a, self.block_rows), _self_features(self.b, self.block_rows))
@@ -264,20 +271,20 @@ class LinearCKA:
         (t1x, t2x, t4x, gx), (t1y, t2y, t4y, gy) = self._self
         if self.debiased:
             hx, hy = _hsic(t1x, t2x, t2x, t4x, self.n), _hsic(t1y, t2y, t2y, t4y, self.n)
-            prod = hx * hy
         else:
-            prod = gx * gy
-        return math.sqrt(prod) if prod > 0 else 0.0
+            hx, hy = gx, gy
+        for h, name in ((hx, "first"), (hy, "second")):
+            if not h > 0:
+                raise LatentGraphError(f"CKA is undefined: the {name} representation has no variance"
+                                       + (" (or too few samples for the debiased estimate)" if self.debiased else ""))
+        return math.sqrt(hx * hy)
 
     def value(self, perm: np.ndarray | None = None) -> float:
         """CKA with Y's rows taken in the order ``perm`` (None: as given)."""
         den = self._denominator()
-        if den == 0.0:
-            raise LatentGraphError("CKA is undefined: a representation is constant (zero variance)")
         t2x, t2y = self._self[0][1], self._self[1][1]
         if self.method == "gram":
-            L = self.L if perm is None else self.L[np.ix_(perm, perm)]
-            t1, _, _, t4, g2 = _gram_terms(self.K, L)
+            t1, _, _, t4, g2 = _gram_parts(self.Xc, self.Yc, perm)
         else:
             t1, t4, g2 = _cross_features(self.a, self.b, perm, self.block_rows)
         num = _hsic(t1, t2x, t2y, t4, self.n) if self.debiased else g2
@@ -307,7 +314,8 @@ def cka_linear(X: Any, Y: Any, debiased: bool = True, method: str = "auto", bloc
     cancellation for latents with large means, e.g. after a ReLU). Invariant to orthogonal
     transforms and isotropic scaling of X or Y and to a common permutation of the rows;
     not to a permutation of Y's rows alone (that is the permutation null). Memory is
-    O(d_x² + d_y² + block_rows · d) with ``method="features"``; see :class:`LinearCKA`.
+    O(d_x² + d_y² + block_rows · d) with ``method="features"``; no N x N matrix is formed
+    by either method (see :class:`LinearCKA`).
     """
     return LinearCKA(X, Y, debiased=debiased, method=method, block_rows=block_rows).value()
 
@@ -402,6 +410,7 @@ def laplacian_spectrum(G: Any, n_eigs: int = 20, normalized: bool = True, k: int
     from scipy.sparse.csgraph import connected_components
 
     n_comp, comp = connected_components(S, directed=False)
+    log.debug("laplacian_spectrum: %d vertices, %d edges, %d components", n, S.nnz // 2, n_comp)
     order = np.argsort(comp, kind="stable")
     bounds = np.concatenate(([0], np.cumsum(np.bincount(comp, minlength=n_comp))))
     parts = []

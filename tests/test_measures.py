@@ -168,14 +168,27 @@ def test_cka_errors_and_memory_form():
         M.cka_linear(np.zeros((5, 2)), np.zeros((6, 2)))
     with pytest.raises(LatentGraphError, match="at least 4"):
         M.cka_linear(np.ones((3, 2)), np.ones((3, 2)))
-    with pytest.raises(LatentGraphError, match="constant"):
+    with pytest.raises(LatentGraphError, match="first representation has no variance"):
         M.cka_linear(np.ones((10, 2)), np.random.default_rng(0).normal(size=(10, 2)))
+    with pytest.raises(LatentGraphError, match="second representation has no variance"):
+        M.cka_linear(np.random.default_rng(0).normal(size=(10, 2)), np.ones((10, 2)), debiased=False)
     with pytest.raises(LatentGraphError, match="NaN"):
         M.cka_linear(np.full((10, 2), np.nan), np.ones((10, 2)))
     # auto: feature space whenever d^2 terms are smaller than N^2 (never an N x N kernel then)
     X = np.random.default_rng(0).normal(size=(500, 8))
     assert M.LinearCKA(X, X).method == "features"
     assert M.LinearCKA(X[:10], X[:10]).method == "gram"  # 10^2 < 3 * 8^2
+    # the kernel form sums its N x N products in row blocks: any block size, same value
+    rng = np.random.default_rng(1)
+    A, B = rng.normal(size=(37, 50)), rng.normal(size=(37, 40))
+    ref = M.LinearCKA(A, B, method="features")
+    for elems in (1, 37, 100, 1 << 23):
+        got = M._gram_parts(ref.a.X - ref.a.mean, ref.b.X - ref.b.mean, None, block_elems=elems)
+        assert got == pytest.approx(M._gram_parts(ref.a.X - ref.a.mean, ref.b.X - ref.b.mean, None))
+    assert M.LinearCKA(A, B, method="gram").value() == pytest.approx(ref.value(), rel=1e-10)
+    perm = rng.permutation(37)
+    assert M.LinearCKA(A, B, method="gram").value(perm) == pytest.approx(ref.value(perm), rel=1e-10)
+    assert M.LinearCKA(A, B).method == "gram"
 
 
 # --------------------------------------------------------------------------- spectra
