@@ -79,18 +79,20 @@ def load_graph_and_latents(path: str, k: int, metric: str, backend: str, threads
 
 def add_knn(p: argparse.ArgumentParser) -> None:
     """Arguments of ``latentgraph knn``."""
-    p.add_argument("latents", help="latents Parquet file (sample_id, label, latent)")
+    p.add_argument("latents", help="latents Parquet file (sample_id, label, latent), or a .npy matrix with --labels")
     p.add_argument("--k", type=_positive_int, required=True, help="number of neighbours (the largest you need)")
     p.add_argument("-o", "--output", required=True, help="graph Parquet file to write")
+    p.add_argument("--labels", help="labels of .npy latents: .npy, .txt (one per line) or .csv (a label column)")
+    p.add_argument("--ids", help="sample ids of .npy latents, same formats (default: row numbers)")
     _add_knn_options(p)
 
 
 def run_knn(args: argparse.Namespace) -> int:
     """Write the kNN graph of a latents file."""
-    from .io import read_latents, write_knn
+    from .io import read_latents_any, write_knn
     from .knn import knn_table
 
-    lat = read_latents(args.latents)
+    lat = read_latents_any(args.latents, args.labels, args.ids)
     try:
         table = knn_table(lat.X, args.k, lat.labels, lat.sample_id, metric=args.metric, backend=args.backend,
                           threads=args.threads)

@@ -103,6 +103,10 @@ def test_compare_every_measure_with_null_and_npy_latents(two_latents, tmp_path, 
     np.save(d / "y.npy", labels)
     (d / "y.txt").write_text("\n".join(map(str, labels)) + "\n")
     pd.DataFrame({"sample_id": ids}).to_csv(d / "ids.csv", index=False)
+    assert main(["knn", str(d / "a.npy"), "--k", "5", "--labels", str(d / "y.npy"), "--ids", str(d / "ids.csv"),
+                 "-o", str(d / "ga.parquet")]) == 0
+    np.testing.assert_array_equal(read_knn(d / "ga.parquet").indices, knn(X, 5, backend="numpy")[0])
+    capsys.readouterr()
     for lab in ("y.npy", "y.txt"):
         assert main(["compare", str(d / "a.npy"), str(d / "b.npy"), *args, "--labels", str(d / lab), "--ids",
                      str(d / "ids.csv")]) == 0
