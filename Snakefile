@@ -31,6 +31,7 @@ include: "rules/noise.smk"
 include: "rules/prune.smk"
 include: "rules/classgraph.smk"
 include: "rules/report.smk"
+include: "rules/measures.smk"
 
 
 rule all:

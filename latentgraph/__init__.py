@@ -5,6 +5,8 @@ top of it):
 
 - :func:`knn` / :func:`knn_graph` - exact k-nearest-neighbour tables and graphs (L1);
 - :func:`jaccard` / :func:`cns` - graph average Jaccard and class neighbourhood similarity;
+- :func:`mutual_knn`, :func:`cka_linear`, :func:`spectral_distance`, :func:`hubness`,
+  :func:`permutation_null` - measures beyond the thesis (:mod:`latentgraph.measures`);
 - :func:`read_latents` / :func:`write_latents` - the Parquet latents format.
 
 Importing the package is cheap: heavy dependencies load when a function needs them.
@@ -28,6 +30,13 @@ _EXPORTS = {
     "jaccard_per_vertex": "latentgraph.similarity",
     "cns_per_vertex": "latentgraph.similarity",
     "compare_tables": "latentgraph.similarity",
+    "mutual_knn": "latentgraph.measures",
+    "cns_symmetric": "latentgraph.measures",
+    "cka_linear": "latentgraph.measures",
+    "laplacian_spectrum": "latentgraph.measures",
+    "spectral_distance": "latentgraph.measures",
+    "hubness": "latentgraph.measures",
+    "permutation_null": "latentgraph.measures",
     "read_latents": "latentgraph.io",
     "write_latents": "latentgraph.io",
     "read_knn": "latentgraph.io",

@@ -2,11 +2,13 @@
 
     latentgraph knn LATENTS.parquet --k 16 -o GRAPH.parquet
     latentgraph compare A.parquet B.parquet --k 4 8 16 [--directed] [-o table.csv]
+    latentgraph compare A.npy B.npy --labels y.npy --measure mutual_knn cns_sym cka spectral hubness --null 20
     latentgraph classgraph LATENTS.parquet [--k 4] [--class-k 4] [--class-names FILE] -o DIR
     latentgraph graphstats GRAPH [--nodes NODES.csv] [--json]
+    latentgraph extract WEIGHTS.pth --arch resnet50 --root DIR --layer layer3 --reduce avg -o LATENTS.parquet
 
 Inputs are latents Parquet files (see :mod:`latentgraph.io`); ``compare`` also accepts
-kNN graph files written by ``knn``. Errors in the input are reported in one line and
+kNN graph files written by ``knn`` and ``.npy`` latent matrices with ``--labels``. Errors in the input are reported in one line and
 exit with status 2.
 """
 
@@ -42,45 +44,55 @@ def _add_knn_options(p: argparse.ArgumentParser) -> None:
 
 def load_graph_or_latents(path: str, k: int, metric: str, backend: str, threads: int | None) -> Any:
     """A KnnTable from a kNN graph file, or computed from a latents file."""
-    import pyarrow.parquet as pq
+    return load_graph_and_latents(path, k, metric, backend, threads)[0]
 
-    from .io import read_knn, read_latents
+
+def load_graph_and_latents(path: str, k: int, metric: str, backend: str, threads: int | None,
+                           labels: str | None = None, ids: str | None = None) -> tuple[Any, Any]:
+    """``(KnnTable, latents or None)`` from a kNN graph Parquet file (no latents), a latents
+    Parquet file or a ``.npy`` matrix with ``labels`` (and optional ``ids``) files."""
+    from .io import read_knn, read_latents_any
     from .knn import knn_table
 
-    try:
-        names = pq.read_schema(path).names
-    except FileNotFoundError:
-        raise LatentGraphError(f"{path}: file does not exist") from None
-    except Exception as exc:
-        raise LatentGraphError(f"{path}: cannot read as Parquet ({type(exc).__name__}: {exc})") from exc
-    if "neighbor_ids" in names:
-        table = read_knn(path)
-        if table.k < k:
-            raise LatentGraphError(f"{path}: graph stores k={table.k} neighbours, fewer than the k={k} asked for")
-        return table
-    lat = read_latents(path)
+    if not str(path).lower().endswith(".npy"):
+        import pyarrow.parquet as pq
+
+        try:
+            names = pq.read_schema(path).names
+        except FileNotFoundError:
+            raise LatentGraphError(f"{path}: file does not exist") from None
+        except Exception as exc:
+            raise LatentGraphError(f"{path}: cannot read as Parquet ({type(exc).__name__}: {exc})") from exc
+        if "neighbor_ids" in names:
+            table = read_knn(path)
+            if table.k < k:
+                raise LatentGraphError(f"{path}: graph stores k={table.k} neighbours, fewer than the k={k} asked for")
+            return table, None
+    lat = read_latents_any(path, labels=labels, ids=ids)
     try:
         t = knn_table(lat.X, k, lat.labels, lat.sample_id, metric=metric, backend=backend, threads=threads)
     except LatentGraphError as exc:
         raise LatentGraphError(f"{path}: {exc}") from exc
     t.metadata["source"] = path
-    return t
+    return t, lat.X
 
 
 def add_knn(p: argparse.ArgumentParser) -> None:
     """Arguments of ``latentgraph knn``."""
-    p.add_argument("latents", help="latents Parquet file (sample_id, label, latent)")
+    p.add_argument("latents", help="latents Parquet file (sample_id, label, latent), or a .npy matrix with --labels")
     p.add_argument("--k", type=_positive_int, required=True, help="number of neighbours (the largest you need)")
     p.add_argument("-o", "--output", required=True, help="graph Parquet file to write")
+    p.add_argument("--labels", help="labels of .npy latents: .npy, .txt (one per line) or .csv (a label column)")
+    p.add_argument("--ids", help="sample ids of .npy latents, same formats (default: row numbers)")
     _add_knn_options(p)
 
 
 def run_knn(args: argparse.Namespace) -> int:
     """Write the kNN graph of a latents file."""
-    from .io import read_latents, write_knn
+    from .io import read_latents_any, write_knn
     from .knn import knn_table
 
-    lat = read_latents(args.latents)
+    lat = read_latents_any(args.latents, args.labels, args.ids)
     try:
         table = knn_table(lat.X, args.k, lat.labels, lat.sample_id, metric=args.metric, backend=args.backend,
                           threads=args.threads)
@@ -92,29 +104,94 @@ def run_knn(args: argparse.Namespace) -> int:
     return 0
 
 
+def _count(text: str) -> int:
+    """0 or a positive integer."""
+    return 0 if text.strip() == "0" else _positive_int(text)
+
+
 def add_compare(p: argparse.ArgumentParser) -> None:
     """Arguments of ``latentgraph compare``."""
-    p.add_argument("a", help="latents or kNN graph Parquet file (graph A; CNS divides by A's neighbourhoods)")
-    p.add_argument("b", help="latents or kNN graph Parquet file (graph B), same samples as A")
+    from .measures import MEASURES
+
+    p.add_argument("a", help="latents (Parquet, or .npy with --labels) or kNN graph Parquet file (graph A; CNS "
+                   "divides by A's neighbourhoods)")
+    p.add_argument("b", help="latents or kNN graph file (graph B), same samples as A")
     p.add_argument("--k", type=_positive_int, nargs="+", default=[4, 8, 16], help="neighbour counts (default: 4 8 16)")
     p.add_argument("--directed", action="store_true", help="compare directed kNN graphs (default: undirected union)")
+    p.add_argument("--measure", nargs="+", choices=MEASURES, default=["jaccard", "cns"], metavar="MEASURE",
+                   help=f"measures, one or more of {', '.join(MEASURES)} (default: jaccard cns). Columns per k: "
+                   "jaccard, cns, cns_ba + cns_sym (cns_sym), mutual_knn, spectral, hub_skew/hub_frac/antihub_frac "
+                   "_a/_b (hubness); cka (needs latents) is one value per pair, repeated on every row")
+    p.add_argument("--null", type=_count, default=0, metavar="N",
+                   help="shuffle the sample correspondence N times: adds <measure>_null and <measure>_null_std "
+                   "columns (the chance level; default: 0 = none)")
+    p.add_argument("--n-eigs", type=_positive_int, default=20, help="Laplacian eigenvalues of 'spectral' (default: 20)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the permutation null (default: 0)")
+    p.add_argument("--labels", help="labels of .npy latents: .npy, .txt (one per line) or .csv (a label column); "
+                   "A and B hold the same samples in the same order")
+    p.add_argument("--ids", help="sample ids of .npy latents, same formats (default: row numbers)")
     p.add_argument("-o", "--output", help="also write the table as CSV")
     _add_knn_options(p)
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    """Print (and optionally write) Jaccard and CNS for each k."""
-    from .similarity import compare_tables
+    """Print (and optionally write) the requested measures for each k."""
+    from .measures import compare
+    from .utils import stable_seed
 
     kmax = max(args.k)
-    a = load_graph_or_latents(args.a, kmax, args.metric, args.backend, args.threads)
-    b = load_graph_or_latents(args.b, kmax, args.metric, args.backend, args.threads)
-    df = compare_tables(a, b, args.k, directed=args.directed)
+    a, xa = load_graph_and_latents(args.a, kmax, args.metric, args.backend, args.threads, args.labels, args.ids)
+    b, xb = load_graph_and_latents(args.b, kmax, args.metric, args.backend, args.threads, args.labels, args.ids)
+    if "cka" in args.measure:
+        for path, x in ((args.a, xa), (args.b, xb)):
+            if x is None:
+                raise LatentGraphError(f"{path}: measure 'cka' needs latents, this is a kNN graph file")
+    df = compare(a, b, args.k, args.measure, directed=args.directed, xa=xa, xb=xb, n_eigs=args.n_eigs,
+                 n_perm=args.null, seed=stable_seed(args.seed, "compare-null"))
     text = df.to_csv(index=False, float_format="%.6f")
     sys.stdout.write(text)
     if args.output:
         with atomic_path(args.output) as tmp:
             Path(tmp).write_text(text)
+    return 0
+
+
+def add_extract(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``latentgraph extract``."""
+    p.add_argument("weights", help="state-dict file of the network (e.g. torchvision's resnet50-*.pth); no download")
+    p.add_argument("--arch", default="resnet18", help="any torchvision classification model name (default: resnet18)")
+    p.add_argument("--dataset", choices=["imagefolder", "cifar100", "digits", "synthetic"], default="imagefolder",
+                   help="data set (default: imagefolder = ROOT/val class folders)")
+    p.add_argument("--root", help="data folder (imagefolder, cifar100)")
+    p.add_argument("--class-names", help="class names file (one per line, or CSV with id,name)")
+    p.add_argument("--split", choices=["test", "train", "val"], default="test",
+                   help="split (default: test; for imagefolder the val folder)")
+    p.add_argument("--layer", default="avgpool", help="module whose output is the latent (default: avgpool)")
+    p.add_argument("--reduce", choices=["flatten", "avg"], default="flatten",
+                   help="a (C, H, W) output: flatten it (default) or average it over H, W (C features)")
+    p.add_argument("--input-size", type=_positive_int, default=224, help="image size fed to the network (default: 224)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    p.add_argument("--batch-size", type=_positive_int, default=256, help="images per batch (default: 256)")
+    p.add_argument("-o", "--output", required=True, help="latents Parquet file to write")
+
+
+def run_extract(args: argparse.Namespace) -> int:
+    """Latents of one module of a network loaded from a state-dict file."""
+    from .models import known_arch, unknown_arch_message
+    from .pretrained import extract_pretrained
+
+    if not known_arch(args.arch):
+        raise LatentGraphError(unknown_arch_message(args.arch))
+    data_cfg = {"dataset": args.dataset, "root": args.root, "class_names": args.class_names,
+                "require_train": False}
+    model_cfg = {"arch": args.arch, "stem": "imagenet", "width": 64, "input_size": args.input_size}
+    from .io import read_latents
+
+    meta = extract_pretrained(args.weights, data_cfg, model_cfg, args.output, split=args.split, layer=args.layer,
+                              device=args.device, batch_size=args.batch_size, reduce=args.reduce)
+    lat = read_latents(args.output)
+    print(f"wrote {args.output}: {lat.n} latents of dim {lat.dim} from {args.arch} module {args.layer!r} "
+          f"({args.reduce}), accuracy {meta['test_accuracy']:.4f}")
     return 0
 
 
@@ -231,12 +308,15 @@ def run_graphstats(args: argparse.Namespace) -> int:
 #: Every subcommand as (name, help, add_arguments, run), in the order ``--help`` lists them.
 COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = [
     ("knn", "exact kNN graph of a latents file, written as Parquet", add_knn, run_knn),
-    ("compare", "Jaccard and class neighbourhood similarity between two latents (or graph) files",
+    ("compare", "Jaccard and class neighbourhood similarity between two latents (or graph) files; more measures "
+     "(mutual kNN, symmetric CNS, CKA, spectral, hubness) and permutation nulls with --measure/--null",
      add_compare, run_compare),
     ("classgraph", "class graph of a latents file: class distances, statistics, communities, GraphML/GEXF, figures",
      add_classgraph, run_classgraph),
     ("graphstats", "statistics, hubs and communities of a graph file (GraphML, GEXF or CSV edge list)",
      add_graphstats, run_graphstats),
+    ("extract", "latents of any module of any torchvision classification model, weights from a local file",
+     add_extract, run_extract),
 ]
 
 

@@ -99,6 +99,9 @@ def check_config(config: dict[str, Any]) -> None:
     check_noise_config(config)
     _check_pruning(config)
     check_classgraph(config)
+    check_model_arch(config)
+    check_measures_config(config)
+    check_layers_config(config)
 
 
 def noise_target(config: dict[str, Any]) -> tuple[str, int]:
@@ -215,3 +218,82 @@ def check_classgraph(config: dict[str, Any]) -> None:
         n_classes = int((data.get("synthetic") or {}).get("n_classes", 4))
     if n_classes is not None and cg["class_k"] >= n_classes:
         _fail("classgraph.class_k", f"{cg['class_k']} must be smaller than the number of classes ({n_classes})")
+
+
+# --------------------------------------------------------------------------- model, measures, layers
+
+
+def check_model_arch(config: dict[str, Any]) -> None:
+    """``model.arch``: resnet18 (with stem/width) or any torchvision classification model."""
+    from .models import ARCHS, known_arch, unknown_arch_message
+
+    model = config.get("model", {})
+    arch = model.get("arch", "resnet18")
+    if not known_arch(arch):
+        _fail("model.arch", unknown_arch_message(arch))
+    if arch not in ARCHS and (model.get("stem", "imagenet") != "imagenet" or int(model.get("width", 64)) != 64):
+        _fail("model.stem", f"stem and width apply to arch resnet18 only; arch {arch!r} needs stem 'imagenet' and "
+                            f"width 64 (got {model.get('stem')!r}, {model.get('width')})")
+    noise = config.get("noise") or {}
+    if noise.get("enabled", True) and not arch.startswith(FC_HEAD_ARCHS):
+        _fail("noise.enabled", f"the noise experiment applies the network's fc head to its avgpool latents; arch "
+                               f"{arch!r} has none (models with one: {', '.join(FC_HEAD_ARCHS)}*)")
+
+
+#: torchvision families whose classifier is one linear ``fc`` on the ``avgpool`` output.
+FC_HEAD_ARCHS = ("resnet", "resnext", "wide_resnet", "regnet", "googlenet", "inception")
+
+
+def measures_settings(config: dict[str, Any]) -> dict[str, Any] | None:
+    """What determines the extra measures' values (``measures`` section), or None when disabled."""
+    m = config.get("measures") or {}
+    if not m.get("enabled", False):
+        return None
+    return {"extra": list(m.get("extra", [])), "n_eigs": int(m.get("n_eigs", 20)),
+            "null_permutations": int(m.get("null_permutations", 0)), "seed": int(m.get("seed", 0))}
+
+
+def check_measures_config(config: dict[str, Any]) -> None:
+    """Cross-key checks of the ``measures`` section."""
+    m = measures_settings(config)
+    if m is None:
+        return
+    if len(set(m["extra"])) != len(m["extra"]):
+        _fail("measures.extra", f"values repeat: {m['extra']}")
+
+
+def layers_settings(config: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``layers`` section with its null defaults resolved, or None when disabled:
+    ``runs`` (two), ``epoch`` (null = train.epochs), ``layers``, ``reduce``, ``k`` (null = knn.k)."""
+    lay = config.get("layers") or {}
+    if not lay.get("enabled", False):
+        return None
+    epoch = lay.get("epoch")
+    k = lay.get("k")
+    return {
+        "runs": list(lay.get("runs", ["A", "B"])),
+        "epoch": int(config["train"]["epochs"]) if epoch is None else int(epoch),
+        "layers": list(lay.get("layers", [])),
+        "reduce": lay.get("reduce", "avg"),
+        "k": sorted(int(x) for x in (config["knn"]["k"] if k is None else k)),
+    }
+
+
+def check_layers_config(config: dict[str, Any]) -> None:
+    """Cross-key checks of the ``layers`` section (runs trained, epoch trained, no repeats)."""
+    lay = layers_settings(config)
+    if lay is None:
+        return
+    runs = config["train"]["runs"]
+    for r in lay["runs"]:
+        if r not in runs:
+            _fail("layers.runs", f"run {r!r} is not trained; trained runs: {sorted(runs)}")
+    if lay["runs"][0] == lay["runs"][1]:
+        _fail("layers.runs", f"compare two different runs, got {lay['runs']}")
+    epochs = int(config["train"]["epochs"])
+    if not 0 <= lay["epoch"] <= epochs:
+        _fail("layers.epoch", f"epoch {lay['epoch']} is not trained; allowed: 0..{epochs} (train.epochs)")
+    if len(set(lay["layers"])) != len(lay["layers"]):
+        _fail("layers.layers", f"values repeat: {lay['layers']}")
+    if len(set(lay["k"])) != len(lay["k"]):
+        _fail("layers.k", f"values repeat: {lay['k']}")

@@ -45,26 +45,68 @@ def extract(
     layer: str = "avgpool",
     batch_size: int = 256,
     num_workers: int = 0,
+    reduce: str = "flatten",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Latents of every sample of ``split``; returns (X float32, labels, sample_ids, predictions)."""
+    feats, labels, ids, pred = extract_layers(model, split, input_size, device, [layer], batch_size=batch_size,
+                                              num_workers=num_workers, reduce=reduce)
+    return feats[layer], labels, ids, pred
+
+
+def _has_fc_head(model: Any, dim: int) -> bool:
+    """Whether ``model.fc`` is a linear head on ``dim`` features (the ResNet family)."""
+    fc = getattr(model, "fc", None)
+    return fc is not None and getattr(fc, "in_features", None) == dim and "fc.weight" in model.state_dict()
+
+
+def extract_layers(
+    model: Any,
+    split: Any,
+    input_size: int,
+    device: Any,
+    layers: list[str],
+    *,
+    batch_size: int = 256,
+    num_workers: int = 0,
+    reduce: str = "flatten",
+) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Latents of several modules in one pass over ``split``.
+
+    Returns ({layer: X float32 (N, d_layer)}, labels, sample_ids, predictions). Each module's
+    output is flattened per sample, or with ``reduce="avg"`` global-average-pooled over its
+    spatial dimensions first (see :func:`latentgraph.models.capture`). Predictions are the
+    argmax of the network's output; when ``avgpool`` is among the layers and the model has
+    an ``fc`` head on it (the ResNets), they are that head applied to the stored float32
+    latents in float64 (:func:`head_predict`), as the rest of the workflow recomputes them.
+    """
+    import contextlib
+
     import torch
 
+    if not layers or len(set(layers)) != len(layers):
+        raise LatentGraphError(f"layers must be a non-empty list without repeats, got {layers}")
     model = model.to(device).eval()
-    feats, labels, ids, preds = [], [], [], []
-    with torch.no_grad(), capture(model, layer) as store:
+    feats: dict[str, list[np.ndarray]] = {name: [] for name in layers}
+    labels, ids, preds = [], [], []
+    with torch.no_grad(), contextlib.ExitStack() as stack:
+        stores = {name: stack.enter_context(capture(model, name, reduce)) for name in layers}
         for x, y, sid in iterate(split, batch_size, num_workers=num_workers, pin_memory=device.type == "cuda",
                                  device=device):
             x = prepare_batch(x, input_size, device)
             out = model(x)
-            feats.append(store.pop().float().cpu().numpy())
+            for name, store in stores.items():
+                if len(store) != 1:
+                    raise LatentGraphError(f"module {name!r} ran {len(store)} times in one forward pass; "
+                                           f"choose a module that runs once")
+                feats[name].append(store.pop().float().cpu().numpy())
             preds.append(out.argmax(1).cpu().numpy())
             labels.append(np.asarray(y.cpu() if hasattr(y, "cpu") else y))
             ids.append(np.asarray(sid))
-    X = np.concatenate(feats).astype(np.float32)
+    X = {name: np.concatenate(f).astype(np.float32) for name, f in feats.items()}
     pred = np.concatenate(preds).astype(np.int64)
-    if layer == "avgpool":
+    if "avgpool" in X and _has_fc_head(model, X["avgpool"].shape[1]):
         W, b = head_weights(model)
-        pred = head_predict(X, W, b)
+        pred = head_predict(X["avgpool"], W, b)
     return X, np.concatenate(labels).astype(np.int64), np.concatenate(ids).astype(np.int64), pred
 
 
@@ -79,6 +121,7 @@ def extract_checkpoint(
     batch_size: int = 256,
     num_workers: int = 0,
     metadata: dict[str, Any] | None = None,
+    reduce: str = "flatten",
 ) -> dict[str, Any]:
     """Load a checkpoint, extract ``split`` latents at ``layer`` and write them to Parquet.
 
@@ -92,12 +135,13 @@ def extract_checkpoint(
         raise LatentGraphError(f"dataset {data.name!r} has no {split!r} split")
     spec = ckpt["spec"]
     X, labels, ids, pred = extract(model, subset, int(spec["input_size"]), dev, layer=layer, batch_size=batch_size,
-                                   num_workers=num_workers)
+                                   num_workers=num_workers, reduce=reduce)
     acc = float(np.mean(pred == labels))
     meta = {
         "dataset": data.name,
         "split": split,
         "layer": layer,
+        "reduce": reduce,
         "arch": spec["arch"],
         "model": spec,
         "seed": ckpt["meta"].get("seed"),

@@ -272,3 +272,72 @@ def read_knn(path: str | os.PathLike) -> Any:
         metric=str(meta.get("metric", "l1")),
         metadata=meta,
     )
+
+
+# --------------------------------------------------------------------------- bring your own latents
+
+
+def read_vector_file(path: str | os.PathLike, what: str = "labels") -> np.ndarray:
+    """One integer per sample from ``.npy`` (a 1-D array), ``.txt`` (one per line) or
+    ``.csv`` (a column named after ``what`` -- ``label``/``labels`` or ``sample_id``/``id`` --
+    or the only column)."""
+    p = Path(path)
+    if not p.exists():
+        raise LatentGraphError(f"{p}: {what} file does not exist")
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".npy":
+            v = np.load(p, allow_pickle=False)
+        elif suffix == ".txt":
+            v = np.loadtxt(p, dtype=np.float64, ndmin=1)
+        elif suffix == ".csv":
+            import pandas as pd
+
+            df = pd.read_csv(p)
+            names = {"labels": ("label", "labels"), "sample ids": ("sample_id", "id", "ids")}.get(what, (what,))
+            col = next((c for c in names if c in df.columns), None)
+            if col is None and df.shape[1] == 1:
+                col = df.columns[0]
+            if col is None:
+                raise LatentGraphError(f"{p}: no {'/'.join(names)} column among {list(df.columns)}")
+            v = df[col].to_numpy()
+        else:
+            raise LatentGraphError(f"{p}: {what} must be a .npy, .txt or .csv file")
+    except LatentGraphError:
+        raise
+    except Exception as exc:
+        raise LatentGraphError(f"{p}: cannot read {what} ({type(exc).__name__}: {exc})") from exc
+    v = np.asarray(v)
+    if v.ndim != 1:
+        raise LatentGraphError(f"{p}: {what} must be one value per sample, got shape {v.shape}")
+    if v.dtype.kind == "f":
+        if not np.all(np.isfinite(v)) or not np.all(v == np.round(v)):
+            raise LatentGraphError(f"{p}: {what} must be integers")
+        v = v.astype(np.int64)
+    elif v.dtype.kind not in "iu":
+        raise LatentGraphError(f"{p}: {what} must be integers, got {v.dtype}")
+    return v.astype(np.int64)
+
+
+def read_latents_any(
+    path: str | os.PathLike, labels: str | os.PathLike | None = None, ids: str | os.PathLike | None = None
+) -> Latents:
+    """Latents from a Parquet file in the spine schema, or from a ``.npy`` matrix (N, d)
+    with a labels file (and optionally a sample-id file; default 0..N-1), both read by
+    :func:`read_vector_file`. Errors name the file."""
+    p = Path(path)
+    if p.suffix.lower() == ".npy":
+        if labels is None:
+            raise LatentGraphError(f"{p}: a .npy latents matrix needs a labels file (--labels)")
+        if not p.exists():
+            raise LatentGraphError(f"{p}: latents file does not exist")
+        try:
+            X = np.load(p, allow_pickle=False)
+        except Exception as exc:
+            raise LatentGraphError(f"{p}: cannot read as .npy ({type(exc).__name__}: {exc})") from exc
+        y = read_vector_file(labels, "labels")
+        sid = read_vector_file(ids, "sample ids") if ids is not None else None
+        if X.ndim == 2 and y.shape[0] != X.shape[0]:
+            raise LatentGraphError(f"{labels}: {y.shape[0]} labels for the {X.shape[0]} rows of {p}")
+        return Latents(X=X, labels=y, sample_id=sid, metadata={"source": str(p)})
+    return read_latents(p)

@@ -1,10 +1,16 @@
-"""Models: torchvision's ResNet-18 with a CIFAR or ImageNet stem and a width option.
+"""Models: torchvision's ResNet-18 with a CIFAR or ImageNet stem and a width option, and any
+other torchvision classification model by name.
 
 ``width=64`` with ``stem="imagenet"`` is exactly ``torchvision.models.resnet18`` (same
 module names and shapes, so torchvision state dicts load). ``stem="cifar"`` replaces the
 7x7/stride-2 convolution and the max-pool with a 3x3/stride-1 convolution. ``width``
 scales every stage (width, 2w, 4w, 8w channels); the latent is the flattened ``avgpool``
 output, of dimension 8 * width (512 for the standard network).
+
+Any other name of ``torchvision.models.list_models(module=torchvision.models)`` (e.g.
+``resnet50``, ``mobilenet_v3_small``, ``vit_b_16``) builds that network with
+``weights=None`` (no download); pretrained weights come from a local state-dict file
+(:func:`load_state_dict_file`). ``stem`` and ``width`` apply to ``resnet18`` only.
 
 Checkpoints are plain dicts of tensors and builtins, saved with ``torch.save`` and read
 with ``torch.load(weights_only=True)``; they carry the model spec so a checkpoint alone
@@ -19,7 +25,25 @@ from typing import Any
 
 from .utils import LatentGraphError, atomic_path
 
-ARCHS = ("resnet18",)
+ARCHS = ("resnet18",)  # the architectures with stem/width options
+#: torchvision 0.29's classification models (``list_models(module=torchvision.models)``);
+#: checked without importing torch. Names a newer torchvision adds are accepted too
+#: (:func:`known_arch` asks torchvision when a name is not listed here).
+TORCHVISION_CLASSIFIERS = (
+    "alexnet", "convnext_base", "convnext_large", "convnext_small", "convnext_tiny", "densenet121", "densenet161",
+    "densenet169", "densenet201", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
+    "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_l",
+    "efficientnet_v2_m", "efficientnet_v2_s", "googlenet", "inception_v3", "maxvit_t", "mnasnet0_5", "mnasnet0_75",
+    "mnasnet1_0", "mnasnet1_3", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "regnet_x_16gf",
+    "regnet_x_1_6gf", "regnet_x_32gf", "regnet_x_3_2gf", "regnet_x_400mf", "regnet_x_800mf", "regnet_x_8gf",
+    "regnet_y_128gf", "regnet_y_16gf", "regnet_y_1_6gf", "regnet_y_32gf", "regnet_y_3_2gf", "regnet_y_400mf",
+    "regnet_y_800mf", "regnet_y_8gf", "resnet101", "resnet152", "resnet18", "resnet34", "resnet50",
+    "resnext101_32x8d", "resnext101_64x4d", "resnext50_32x4d", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
+    "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "squeezenet1_0", "squeezenet1_1", "swin_b", "swin_s", "swin_t",
+    "swin_v2_b", "swin_v2_s", "swin_v2_t", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19",
+    "vgg19_bn", "vit_b_16", "vit_b_32", "vit_h_14", "vit_l_16", "vit_l_32", "wide_resnet101_2", "wide_resnet50_2",
+)
+REDUCTIONS = ("flatten", "avg")
 STEMS = ("imagenet", "cifar")
 CHECKPOINT_FORMAT = "latentgraph-checkpoint/1"
 
@@ -35,13 +59,45 @@ def model_spec(cfg: dict[str, Any], num_classes: int) -> dict[str, Any]:
     }
 
 
+def known_arch(arch: str) -> bool:
+    """Whether ``arch`` names a torchvision classification model (see :data:`TORCHVISION_CLASSIFIERS`)."""
+    if arch in TORCHVISION_CLASSIFIERS:
+        return True
+    try:
+        import torchvision
+    except ImportError:
+        return False
+    return arch in torchvision.models.list_models(module=torchvision.models)
+
+
+def unknown_arch_message(arch: str) -> str:
+    """The error for an unknown architecture: close names first, then a few others."""
+    import difflib
+
+    close = difflib.get_close_matches(str(arch), TORCHVISION_CLASSIFIERS, n=5, cutoff=0.5)
+    some = close or ["resnet18", "resnet50", "mobilenet_v3_small", "efficientnet_b0", "vit_b_16"]
+    return (f"unknown arch {arch!r}: not a torchvision classification model; e.g. {', '.join(some)} "
+            f"({len(TORCHVISION_CLASSIFIERS)} names: torchvision.models.list_models(module=torchvision.models))")
+
+
 def build_model(arch: str = "resnet18", num_classes: int = 1000, stem: str = "imagenet", width: int = 64, **_: Any) -> Any:
-    """A freshly initialised network (initialisation follows torch's global RNG)."""
+    """A freshly initialised network (initialisation follows torch's global RNG).
+
+    ``resnet18`` honours ``stem`` and ``width``; any other torchvision classification model
+    is built by name with ``weights=None`` and ``num_classes`` outputs.
+    """
     import torch.nn as nn
     from torchvision.models.resnet import BasicBlock, ResNet
 
     if arch not in ARCHS:
-        raise LatentGraphError(f"unknown arch {arch!r}; allowed: {list(ARCHS)}")
+        if not known_arch(arch):
+            raise LatentGraphError(unknown_arch_message(arch))
+        if stem != "imagenet" or width != 64:
+            raise LatentGraphError(f"model.stem and model.width apply to arch resnet18 only; arch {arch!r} needs "
+                                   f"stem 'imagenet' and width 64 (got stem {stem!r}, width {width})")
+        import torchvision
+
+        return torchvision.models.get_model(arch, weights=None, num_classes=num_classes)
     if stem not in STEMS:
         raise LatentGraphError(f"unknown stem {stem!r}; allowed: {list(STEMS)}")
     if width < 1:
@@ -146,13 +202,18 @@ def load_state_dict_file(model: Any, path: str | Path) -> Any:
 
 
 @contextmanager
-def capture(model: Any, layer: str = "avgpool"):
-    """Record the flattened output of module ``layer`` on every forward pass.
+def capture(model: Any, layer: str = "avgpool", reduce: str = "flatten"):
+    """Record the output of module ``layer`` on every forward pass, one row per sample.
 
+    ``reduce="flatten"`` (default) flattens each sample's output (a (C, H, W) map becomes
+    C·H·W features); ``"avg"`` averages a 4-D (batch, C, H, W) output over H and W first
+    (global average pooling: C features; other shapes are flattened as they are).
     Yields a list; each forward appends one (batch, features) tensor.
     """
     import torch
 
+    if reduce not in REDUCTIONS:
+        raise LatentGraphError(f"unknown reduction {reduce!r}; allowed: {list(REDUCTIONS)}")
     modules = dict(model.named_modules())
     if layer not in modules:
         names = [n for n in modules if n][:20]
@@ -160,6 +221,8 @@ def capture(model: Any, layer: str = "avgpool"):
     store: list[Any] = []
 
     def hook(_m: Any, _inp: Any, out: Any) -> None:
+        if reduce == "avg" and out.dim() == 4:
+            out = out.mean(dim=(2, 3))
         store.append(torch.flatten(out, 1))
 
     handle = modules[layer].register_forward_hook(hook)

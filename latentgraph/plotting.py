@@ -56,7 +56,8 @@ def plot_training(histories: Mapping[str, pd.DataFrame], path: str | Path, windo
 
 def plot_stability(df: pd.DataFrame, path: str | Path) -> Path:
     """Jaccard (top) and CNS (bottom) against epoch t: epoch to epoch (left, one line style per
-    run) and seed to seed (right, one line style per pair of runs); one colour per k."""
+    run) and seed to seed (right, one line style per pair of runs); one colour per k. Dotted:
+    the permutation null (chance level) when the table has ``jaccard_null``/``cns_null``."""
     plt = _plt()
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.4), sharex=True, sharey="row", squeeze=False)
     ks = sorted(df["k"].unique())
@@ -72,6 +73,9 @@ def plot_stability(df: pd.DataFrame, path: str | Path) -> Path:
                     line = part[(part["run"] == run) & (part["k"] == k)]
                     ax.plot(line["epoch_a"], line[measure], styles[r % len(styles)], color=colors[k], marker="o",
                             ms=3, label=f"{run}, k={k}")
+                    if f"{measure}_null" in line.columns:  # chance level: shuffled sample correspondence
+                        ax.plot(line["epoch_a"], line[f"{measure}_null"], ":", color=colors[k], lw=1,
+                                label="chance (dotted)" if r == 0 and k == ks[0] else None)
             if row == 0:
                 ax.set_title(titles[comparison])
             if row == 1:
@@ -339,4 +343,90 @@ def plot_degree_distribution(degrees: pd.DataFrame, path: str | Path, title: str
     ax.set_ylabel("number of vertices")
     ax.set_title(title)
     ax.grid(alpha=0.3, which="both")
+    return save_figure(fig, path)
+
+
+# --------------------------------------------------------------------------- measures beyond the thesis
+
+_EXTRA_MEASURES = {
+    "cns_sym": "symmetric CNS",
+    "mutual_knn": "mutual kNN alignment",
+    "cka": "linear CKA (debiased)",
+    "spectral": "spectral distance (↓ = alike)",
+}
+
+
+def plot_stability_measures(df: pd.DataFrame, path: str | Path) -> Path:
+    """The stability table's extra measures (one row of panels each) against epoch t, epoch
+    to epoch (left) and seed to seed (right); a colour per k, dotted: the permutation null."""
+    plt = _plt()
+    measures = [m for m in _EXTRA_MEASURES if m in df.columns]
+    if not measures:
+        raise ValueError("the table has none of the extra measures " + ", ".join(_EXTRA_MEASURES))
+    fig, axes = plt.subplots(len(measures), 2, figsize=(10, 2.8 * len(measures)), sharex=True, squeeze=False)
+    ks = sorted(df["k"].unique())
+    styles = ["-", "--", ":", "-."]
+    for row, measure in enumerate(measures):
+        for col, comparison in enumerate(("epoch", "seed")):
+            ax = axes[row][col]
+            part = df[df["comparison"] == comparison]
+            for r, run in enumerate(part["run"].drop_duplicates()):
+                for i, k in enumerate(ks if measure != "cka" else ks[:1]):
+                    line = part[(part["run"] == run) & (part["k"] == k)]
+                    color = f"C{i}" if measure != "cka" else "k"
+                    label = f"{run}, k={k}" if measure != "cka" else f"{run}"
+                    ax.plot(line["epoch_a"], line[measure], styles[r % len(styles)], color=color, marker="o", ms=3,
+                            label=label)
+                    if f"{measure}_null" in line.columns and measure != "spectral":
+                        ax.plot(line["epoch_a"], line[f"{measure}_null"], ":", color=color, lw=1,
+                                label="chance" if r == 0 and i == 0 else None)
+            if row == 0:
+                ax.set_title({"epoch": "epoch to epoch: G_t vs G_t+1", "seed": "seed to seed: G_A,t vs G_B,t"}[comparison])
+            if col == 0:
+                ax.set_ylabel(_EXTRA_MEASURES[measure])
+            if row == len(measures) - 1:
+                ax.set_xlabel("epoch t")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=6, loc="best", ncol=2)
+    fig.suptitle("Measures beyond the thesis, with chance levels (dotted)")
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_layers(df: pd.DataFrame, path: str | Path, title: str | None = None) -> Path:
+    """Each measure of the layer table against the layer (in depth order), a line per k;
+    dotted: the permutation null; hubness: run A solid, run B dashed, random graph dotted."""
+    plt = _plt()
+    panels = [m for m in ("jaccard", "cns", "cns_sym", "mutual_knn", "cka", "spectral", "hub_skew_a")
+              if m in df.columns]
+    ncol = 3
+    nrow = -(-len(panels) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
+    order = df.drop_duplicates("layer").sort_values("depth")
+    x = {layer: i for i, layer in enumerate(order["layer"])}
+    ks = sorted(df["k"].unique())
+    names = {"jaccard": "graph average Jaccard", "cns": "CNS(A, B)", "hub_skew_a": "k-occurrence skewness",
+             **_EXTRA_MEASURES}
+    for ax, m in zip(axes.ravel(), panels, strict=False):
+        for i, k in enumerate(ks if m != "cka" else ks[:1]):
+            part = df[df["k"] == k].sort_values("depth")
+            xs = [x[v] for v in part["layer"]]
+            color = f"C{i}" if m != "cka" else "k"
+            if m == "hub_skew_a":
+                ax.plot(xs, part["hub_skew_a"], "-", color=color, marker="o", ms=3, label=f"A, k={k}")
+                ax.plot(xs, part["hub_skew_b"], "--", color=color, marker="s", ms=3, label=f"B, k={k}")
+                null = "hub_skew_null"
+            else:
+                ax.plot(xs, part[m], "-", color=color, marker="o", ms=3, label=f"k={k}" if m != "cka" else "A vs B")
+                null = f"{m}_null"
+            if null in part.columns and m != "spectral":
+                ax.plot(xs, part[null], ":", color=color, lw=1, label="chance" if i == 0 else None)
+        ax.set_title(names.get(m, m))
+        ax.set_xticks(range(len(x)), list(x), rotation=30, fontsize=7)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6, loc="best")
+    for ax in axes.ravel()[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle(title or "Layer by layer: run A vs run B")
+    fig.tight_layout()
     return save_figure(fig, path)

@@ -34,6 +34,7 @@ def extract_pretrained(
     batch_size: int = 256,
     num_workers: int = 0,
     metadata: dict[str, Any] | None = None,
+    reduce: str = "flatten",
 ) -> dict[str, Any]:
     """Latents of a pretrained network given as a plain state-dict file (no training).
 
@@ -60,12 +61,13 @@ def extract_pretrained(
     load_state_dict_file(model, weights)
     dev = resolve_device(device)
     X, labels, ids, pred = extract(model, subset, input_size, dev, layer=layer, batch_size=batch_size,
-                                   num_workers=num_workers)
+                                   num_workers=num_workers, reduce=reduce)
     acc = float(np.mean(pred == labels))
     meta = {
         "dataset": data.name,
         "split": split,
         "layer": layer,
+        "reduce": reduce,
         "arch": model_cfg.get("arch", "resnet18"),
         "model": {k: model_cfg.get(k) for k in ("arch", "stem", "width", "input_size")},
         "weights_file": str(weights),

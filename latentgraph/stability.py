@@ -4,7 +4,9 @@
 - ``seed`` comparisons: G_{A_t} vs G_{B_t} for every pair of runs at the same epoch.
 
 Each comparison reports the graph average Jaccard similarity and the class neighbourhood
-similarity (CNS, with the first graph as G_A) for every k.
+similarity (CNS, with the first graph as G_A) for every k. With ``measures`` the table gains
+the columns of :func:`latentgraph.measures.compare` after these (symmetric CNS, mutual kNN,
+spectral distance, CKA, and their permutation nulls).
 """
 
 from __future__ import annotations
@@ -45,9 +47,26 @@ def stability_table(
     epochs: Sequence[int],
     ks: Sequence[int],
     directed: bool = False,
+    *,
+    measures: Sequence[str] | None = None,
+    latents: Mapping[tuple[str, int], Any] | None = None,
+    n_eigs: int = 20,
+    n_perm: int = 0,
+    seed: int = 0,
 ) -> pd.DataFrame:
-    """The stability table (columns :data:`COLUMNS`) from kNN tables keyed by (run, epoch)."""
+    """The stability table (columns :data:`COLUMNS`) from kNN tables keyed by (run, epoch).
+
+    ``measures``: extra measures of :mod:`latentgraph.measures` (``cns_sym``,
+    ``mutual_knn``, ``spectral``, ``cka``; ``hubness`` is a per-graph statistic and is
+    left out here) appended as columns after :data:`COLUMNS`; ``cka`` needs ``latents``
+    (arrays keyed like ``graphs``, rows in the graphs' order). ``n_perm`` > 0 adds each
+    measure's permutation null (``<column>_null``, ``<column>_null_std``), seeded from
+    ``seed`` and the pair compared. Spectra are computed once per graph and k.
+    """
     get = graphs if callable(graphs) else (lambda r, e: graphs[(r, e)])
+    extra = [m for m in (measures or []) if m != "hubness"]
+    if measures is not None:
+        return _stability_with_measures(get, runs, epochs, ks, directed, extra, latents, n_eigs, n_perm, seed)
     frames = []
     for comparison, ra, rb, ea, eb in stability_pairs(runs, epochs):
         df = compare_tables(get(ra, ea), get(rb, eb), ks, directed=directed)
@@ -59,20 +78,76 @@ def stability_table(
     return pd.concat(frames, ignore_index=True)[COLUMNS]
 
 
-def stability_markdown(df: pd.DataFrame, digits: int = 3, title: str | None = None) -> str:
-    """Thesis-style tables: one per (measure, comparison, run), epochs as rows, k as columns."""
+def _stability_with_measures(get: Callable[[str, int], KnnTable], runs: Sequence[str], epochs: Sequence[int],
+                             ks: Sequence[int], directed: bool, extra: list[str],
+                             latents: Mapping[tuple[str, int], Any] | None, n_eigs: int, n_perm: int,
+                             seed: int) -> pd.DataFrame:
+    from .measures import compare, laplacian_spectrum
+    from .utils import LatentGraphError, stable_seed
+
+    spectra: dict[tuple[str, int], dict[int, Any]] = {}
+
+    def spectra_of(run: str, epoch: int) -> dict[int, Any] | None:
+        if "spectral" not in extra:
+            return None
+        if (run, epoch) not in spectra:
+            t = get(run, epoch)
+            spectra[(run, epoch)] = {int(k): laplacian_spectrum(t, n_eigs, k=int(k)) for k in ks}
+        return spectra[(run, epoch)]
+
+    def x_of(run: str, epoch: int) -> Any:
+        if "cka" not in extra:
+            return None
+        if latents is None or (run, epoch) not in latents:
+            raise LatentGraphError(f"measure 'cka' needs the latents of run {run} at epoch {epoch}")
+        return latents[(run, epoch)]
+
+    frames = []
+    for comparison, ra, rb, ea, eb in stability_pairs(runs, epochs):
+        df = compare(get(ra, ea), get(rb, eb), ks, ["jaccard", "cns", *extra], directed=directed,
+                     xa=x_of(ra, ea), xb=x_of(rb, eb), n_eigs=n_eigs, n_perm=n_perm,
+                     seed=stable_seed(seed, "stability-null", ra, int(ea), rb, int(eb)),
+                     spectra_a=spectra_of(ra, ea), spectra_b=spectra_of(rb, eb))
+        df.insert(0, "comparison", comparison)
+        df.insert(1, "run", ra if comparison == "epoch" else seed_pair_name(ra, rb))
+        df.insert(2, "epoch_a", ea)
+        df.insert(3, "epoch_b", eb)
+        frames.append(df)
+    out = pd.concat(frames, ignore_index=True)
+    return out[COLUMNS + [c for c in out.columns if c not in COLUMNS]]
+
+
+#: Readable names of the measures a stability table may hold.
+MEASURE_NAMES = {
+    "jaccard": "Graph average Jaccard similarity",
+    "cns": "Class neighbourhood similarity",
+    "cns_ba": "CNS(G_B, G_A), the reverse direction",
+    "cns_sym": "Symmetric CNS (mean of both directions)",
+    "mutual_knn": "Mutual kNN alignment (Huh et al. 2024)",
+    "spectral": "Spectral distance (smallest normalised-Laplacian eigenvalues; 0 = isospectral)",
+    "cka": "Linear CKA of the latents (debiased; one value per pair)",
+}
+
+
+def stability_markdown(df: pd.DataFrame, digits: int = 3, title: str | None = None,
+                       measures: Sequence[str] = ("jaccard", "cns")) -> str:
+    """Thesis-style tables: one per (measure, comparison, run), epochs as rows, k as columns.
+
+    When the table has a measure's permutation null (``<measure>_null``), a last row
+    ``chance`` gives its mean ± std (averaged over the rows above); not for the spectral
+    distance, which ignores the correspondence (its null is the value itself).
+    """
     lines: list[str] = []
     if title:
         lines += [f"# {title}", ""]
-    names = {"jaccard": "Graph average Jaccard similarity", "cns": "Class neighbourhood similarity"}
     for comparison in ("epoch", "seed"):
         sub = df[df["comparison"] == comparison]
         for run in sub["run"].drop_duplicates():
             part = sub[sub["run"] == run]
-            for measure in ("jaccard", "cns"):
+            for measure in measures:
                 wide = part.pivot_table(index=["epoch_a", "epoch_b"], columns="k", values=measure, sort=True)
                 what = f"G_{{{run},t}} vs G_{{{run},t+1}}" if comparison == "epoch" else f"{run} at epoch t"
-                lines += [f"## {names[measure]}: {what}", ""]
+                lines += [f"## {MEASURE_NAMES.get(measure, measure)}: {what}", ""]
                 ks = list(wide.columns)
                 head = "epoch t, t+1" if comparison == "epoch" else "epoch t"
                 lines.append(f"| {head} | " + " | ".join(f"k = {k}" for k in ks) + " |")
@@ -80,6 +155,11 @@ def stability_markdown(df: pd.DataFrame, digits: int = 3, title: str | None = No
                 for (ea, eb), vals in wide.iterrows():
                     label = f"{ea}, {eb}" if comparison == "epoch" else f"{ea}"
                     lines.append(f"| {label} | " + " | ".join(f"{v:.{digits}f}" for v in vals) + " |")
+                null = f"{measure}_null"
+                if null in part.columns and measure != "spectral":  # its null is the value itself
+                    mean, sd = part.groupby("k")[null].mean(), part.groupby("k")[f"{null}_std"].mean()
+                    lines.append("| chance | " + " | ".join(f"{mean[k]:.{digits}f} ± {sd[k]:.{digits}f}" for k in ks)
+                                 + " |")
                 lines.append("")
     return "\n".join(lines)
 

@@ -88,6 +88,10 @@ def all_targets():
             f"{R}/tables/thesis_comparison.csv",
             f"{R}/tables/thesis_comparison.md",
         ]
+    if MEASURES is not None and config["stability"]["enabled"]:
+        targets += measures_targets()  # rules/measures.smk
+    if LAYERS is not None:
+        targets += layers_targets()  # rules/measures.smk
     return targets
 
 
@@ -195,3 +199,41 @@ def thesis_comparison_inputs(wildcards):
     if config["pruning"]["enabled"]:
         inputs["pruning"] = f"{R}/tables/pruning.csv"
     return inputs
+
+
+# ---- measures beyond the thesis and the layer-by-layer comparison (rules/measures.smk)
+from latentgraph.config import layers_settings, measures_settings
+
+MEASURES = measures_settings(config)  # None when measures.enabled is false
+LAYERS = layers_settings(config)  # None when layers.enabled is false
+
+
+def stability_latents():
+    """Latents of the stability graphs, inputs of the stability table only for the measure cka."""
+    if MEASURES is None or "cka" not in MEASURES["extra"]:
+        return []
+    return [latents_path(r, e) for r in config["stability"]["runs"] for e in WINDOW]
+
+
+def layer_latents_path(run, layer):
+    return f"{R}/layers/{run}/epoch_{ep(LAYERS['epoch'])}/{layer}.parquet"
+
+
+def measures_targets():
+    targets = []
+    if set(MEASURES["extra"]) - {"hubness"}:
+        targets += [
+            f"{R}/tables/stability_measures.md",
+            f"{R}/figures/stability_measures.png",
+        ]
+    if "hubness" in MEASURES["extra"]:
+        targets += [f"{R}/tables/hubness.csv", f"{R}/tables/hubness.md"]
+    return targets
+
+
+def layers_targets():
+    return [
+        f"{R}/tables/layers.csv",
+        f"{R}/tables/layers.md",
+        f"{R}/figures/layers.png",
+    ]

@@ -4,6 +4,7 @@
 rule stability:
     input:
         graphs=[knn_path(r, e) for r in config["stability"]["runs"] for e in WINDOW],
+        latents=stability_latents(),  # only for the measure cka (rules/common.smk)
     output:
         table=report(
             f"{R}/tables/stability.csv",
@@ -24,6 +25,7 @@ rule stability:
         epochs=WINDOW,
         ks=KS,
         directed=config["knn"]["directed"],
+        measures=MEASURES,
         title=f"kNN-graph stability: {config['name']}",
     script:
         "../workflow_scripts/stability.py"

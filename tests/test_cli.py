@@ -77,3 +77,53 @@ def test_console_script_entry_point(two_latents):
     proc = subprocess.run([sys.executable, "-m", "latentgraph.cli", "compare", str(d / "a.parquet"),
                            str(d / "b.parquet"), "--k", "4"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("k,jaccard,cns\n4,")
+
+
+def test_compare_every_measure_with_null_and_npy_latents(two_latents, tmp_path, capsys):
+    from latentgraph.measures import MEASURES, columns, compare
+    from latentgraph.utils import stable_seed
+
+    d, X, Y, labels = two_latents
+    out = d / "all.csv"
+    args = ["--k", "2", "5", "--measure", *MEASURES, "--null", "4", "--n-eigs", "6", "--seed", "3", "--backend",
+            "numpy"]
+    assert main(["compare", str(d / "a.parquet"), str(d / "b.parquet"), *args, "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    table = pd.read_csv(out)
+    assert list(table.columns) == ["k", *columns(MEASURES, null=True)]
+    from latentgraph.knn import knn_table
+
+    ids = np.arange(80) * 3
+    ref = compare(knn_table(X, 5, labels, ids, backend="numpy"), knn_table(Y, 5, labels, ids, backend="numpy"),
+                  [2, 5], MEASURES, xa=X, xb=Y, n_eigs=6, n_perm=4, seed=stable_seed(3, "compare-null"))
+    pd.testing.assert_frame_equal(table, ref, atol=1e-6, check_exact=False)
+    # the same samples as .npy matrices with labels (.npy, .txt or .csv) and ids: the same table
+    np.save(d / "a.npy", X)
+    np.save(d / "b.npy", Y)
+    np.save(d / "y.npy", labels)
+    (d / "y.txt").write_text("\n".join(map(str, labels)) + "\n")
+    pd.DataFrame({"sample_id": ids}).to_csv(d / "ids.csv", index=False)
+    assert main(["knn", str(d / "a.npy"), "--k", "5", "--labels", str(d / "y.npy"), "--ids", str(d / "ids.csv"),
+                 "-o", str(d / "ga.parquet")]) == 0
+    np.testing.assert_array_equal(read_knn(d / "ga.parquet").indices, knn(X, 5, backend="numpy")[0])
+    capsys.readouterr()
+    for lab in ("y.npy", "y.txt"):
+        assert main(["compare", str(d / "a.npy"), str(d / "b.npy"), *args, "--labels", str(d / lab), "--ids",
+                     str(d / "ids.csv")]) == 0
+        assert capsys.readouterr().out == printed
+
+
+def test_compare_measure_errors(two_latents, capsys):
+    d, X, _, labels = two_latents
+    main(["knn", str(d / "a.parquet"), "--k", "4", "-o", str(d / "g.parquet")])
+    capsys.readouterr()
+    assert main(["compare", str(d / "g.parquet"), str(d / "b.parquet"), "--k", "4", "--measure", "cka"]) == 2
+    assert "g.parquet: measure 'cka' needs latents" in capsys.readouterr().err
+    np.save(d / "a.npy", X)
+    assert main(["compare", str(d / "a.npy"), str(d / "a.npy"), "--k", "4"]) == 2
+    assert "a.npy: a .npy latents matrix needs a labels file (--labels)" in capsys.readouterr().err
+    np.save(d / "short.npy", labels[:10])
+    assert main(["compare", str(d / "a.npy"), str(d / "a.npy"), "--k", "4", "--labels", str(d / "short.npy")]) == 2
+    assert "10 labels for the 80 rows" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["compare", str(d / "a.parquet"), str(d / "b.parquet"), "--measure", "rsa"])

@@ -82,3 +82,48 @@ def test_cross_key_errors(tiny_config, edit, message):
 def test_disabled_stability_skips_its_checks(tiny_config):
     tiny_config["stability"].update(enabled=False, runs=["Z"], epochs=[50, 60])
     full(tiny_config)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c["model"].update(arch="resnet19"), r"model\.arch: unknown arch 'resnet19'.*e\.g\. resnet18"),
+        (lambda c: c["model"].update(arch="resnet50"), r"model\.stem: stem and width apply to arch resnet18 only"),
+        (lambda c: c["layers"].update(runs=["A", "C"]), r"layers\.runs: run 'C' is not trained"),
+        (lambda c: c["layers"].update(runs=["A", "A"]), r"layers\.runs: compare two different runs"),
+        (lambda c: c["layers"].update(epoch=9), r"layers\.epoch: epoch 9 is not trained"),
+        (lambda c: c["layers"].update(layers=["layer1", "layer1"]), r"layers\.layers: values repeat"),
+        (lambda c: c["measures"].update(extra=["cka", "cka"]), r"measures\.extra: values repeat"),
+    ],
+)
+def test_measures_layers_and_arch_errors(tiny_config, edit, message):
+    edit(tiny_config)
+    with pytest.raises(LatentGraphError, match=message):
+        full(tiny_config)
+
+
+def test_measures_and_layers_schema(tiny_config):
+    from latentgraph.config import layers_settings, measures_settings
+
+    cfg = full({"name": "x"})
+    assert cfg["measures"]["enabled"] and cfg["measures"]["n_eigs"] == 20 and not cfg["layers"]["enabled"]
+    assert layers_settings(cfg) is None and measures_settings(cfg)["extra"][0] == "cns_sym"
+    tiny = full(tiny_config)
+    assert layers_settings(tiny) == {"runs": ["A", "B"], "epoch": 3, "layers": ["layer1", "layer4", "avgpool"],
+                                     "reduce": "flatten", "k": [2, 4]}
+    tiny_config["model"].update(arch="mobilenet_v3_small", stem="imagenet", width=64)
+    with pytest.raises(LatentGraphError, match=r"noise\.enabled: .* arch 'mobilenet_v3_small' has none"):
+        full(tiny_config)
+    tiny_config["noise"]["enabled"] = False
+    full(tiny_config)  # any torchvision classifier, with stem and width at their defaults
+    tiny_config["model"].update(arch="resnet50")
+    tiny_config["noise"]["enabled"] = True
+    full(tiny_config)
+    bad = copy.deepcopy(tiny_config)
+    bad["measures"]["extra"] = ["rsa"]
+    with pytest.raises(LatentGraphError, match=r"measures\.extra\.0: 'rsa' is not allowed"):
+        validate_config(bad, SCHEMA)
+    bad = copy.deepcopy(tiny_config)
+    bad["layers"]["layers"] = ["layer 1"]
+    with pytest.raises(LatentGraphError, match=r"layers\.layers\.0: 'layer 1' does not match"):
+        validate_config(bad, SCHEMA)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -99,3 +100,29 @@ def test_knn_round_trip_uses_sample_ids(tmp_path, latents):
     assert back.k == 5 and back.metric == "l1" and back.metadata["epoch"] == 2
     stored = pq.read_table(tmp_path / "g.parquet").column("neighbor_ids").combine_chunks()
     np.testing.assert_array_equal(stored.flatten().to_numpy().reshape(40, 5), ids[t.indices])
+
+
+def test_bring_your_own_latents_npy_and_label_files(tmp_path):
+    from latentgraph.io import read_latents_any, read_vector_file
+
+    X = np.random.default_rng(0).normal(size=(6, 3)).astype(np.float32)
+    np.save(tmp_path / "x.npy", X)
+    (tmp_path / "y.txt").write_text("0\n1\n1\n2\n0\n2\n")
+    pd.DataFrame({"id": [5, 6, 7, 8, 9, 10], "other": 0}).to_csv(tmp_path / "ids.csv", index=False)
+    lat = read_latents_any(tmp_path / "x.npy", tmp_path / "y.txt", tmp_path / "ids.csv")
+    np.testing.assert_array_equal(lat.X, X)
+    assert lat.labels.tolist() == [0, 1, 1, 2, 0, 2] and lat.sample_id.tolist() == [5, 6, 7, 8, 9, 10]
+    (tmp_path / "bad.txt").write_text("0\n1.5\n")
+    with pytest.raises(LatentGraphError, match=r"bad\.txt: labels must be integers"):
+        read_vector_file(tmp_path / "bad.txt")
+    (tmp_path / "y.json").write_text("[]")
+    with pytest.raises(LatentGraphError, match=r"y\.json: labels must be a \.npy, \.txt or \.csv file"):
+        read_vector_file(tmp_path / "y.json")
+    pd.DataFrame({"a": [1], "b": [2]}).to_csv(tmp_path / "two.csv", index=False)
+    with pytest.raises(LatentGraphError, match=r"two\.csv: no label/labels column"):
+        read_vector_file(tmp_path / "two.csv")
+    with pytest.raises(LatentGraphError, match=r"x\.npy: a \.npy latents matrix needs a labels file"):
+        read_latents_any(tmp_path / "x.npy")
+    np.save(tmp_path / "dup.npy", np.array([1, 1, 2, 3, 4, 5]))
+    with pytest.raises(LatentGraphError, match="sample_id values repeat"):
+        read_latents_any(tmp_path / "x.npy", tmp_path / "y.txt", tmp_path / "dup.npy")

@@ -74,8 +74,8 @@ def test_unknown_layer_arch_stem():
     m = build_model(num_classes=3, stem="cifar", width=4)
     with pytest.raises(LatentGraphError, match="no module 'layer9'"), capture(m, "layer9"):
         pass
-    with pytest.raises(LatentGraphError, match="unknown arch"):
-        build_model("vgg11")
+    with pytest.raises(LatentGraphError, match=r"unknown arch 'vgg99'.*e\.g\. vgg19"):
+        build_model("vgg99")
     with pytest.raises(LatentGraphError, match="unknown stem"):
         build_model(stem="tiny")
 
@@ -105,3 +105,28 @@ def test_unreadable_checkpoints_name_the_file(tmp_path):
     torch.save({"format": "latentgraph-checkpoint/1", "obj": np.random.default_rng(0)}, tmp_path / "unsafe.pt")
     with pytest.raises(LatentGraphError, match=r"unsafe\.pt: cannot load checkpoint"):
         load_checkpoint(tmp_path / "unsafe.pt")
+
+
+def test_static_model_list_is_torchvisions():
+    from latentgraph.models import TORCHVISION_CLASSIFIERS, known_arch
+
+    assert set(TORCHVISION_CLASSIFIERS) == set(torchvision.models.list_models(module=torchvision.models))
+    assert known_arch("resnet50") and not known_arch("fasterrcnn_resnet50_fpn")  # detection is not classification
+
+
+def test_any_torchvision_classifier_by_name_with_a_named_layer(tmp_path):
+    torch.manual_seed(0)
+    m = build_model("mobilenet_v3_small", num_classes=5).eval()
+    assert isinstance(m, torchvision.models.MobileNetV3) and m.classifier[-1].out_features == 5
+    ref = torchvision.models.mobilenet_v3_small(weights=None, num_classes=5)
+    torch.save(ref.state_dict(), tmp_path / "w.pth")  # a local state-dict file, no download
+    load_state_dict_file(m, tmp_path / "w.pth")
+    x = torch.randn(3, 3, 32, 32)
+    with torch.no_grad(), capture(m, "features.3") as flat, capture(m, "features.3", reduce="avg") as avg:
+        m(x)
+    assert tuple(flat[0].shape) == (3, 24 * 4 * 4) and tuple(avg[0].shape) == (3, 24)
+    torch.testing.assert_close(avg[0], flat[0].reshape(3, 24, 16).mean(2))
+    with pytest.raises(LatentGraphError, match="apply to arch resnet18 only"):
+        build_model("resnet50", stem="cifar")
+    with pytest.raises(LatentGraphError, match="unknown reduction"), capture(m, "features.3", reduce="max"):
+        pass

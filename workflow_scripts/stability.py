@@ -5,7 +5,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
 
-from latentgraph.io import read_knn
+import numpy as np
+
+from latentgraph.io import read_knn, read_latents
 from latentgraph.stability import stability_markdown, stability_table
 from latentgraph.utils import atomic_path, setup_logging, write_text_atomic
 
@@ -14,7 +16,22 @@ setup_logging(snakemake.log[0])
 p = snakemake.params
 paths = iter(snakemake.input.graphs)
 graphs = {(run, int(e)): read_knn(next(paths)) for run in p.runs for e in p.epochs}
-df = stability_table(graphs, p.runs, p.epochs, p.ks, directed=p.directed)
+if p.measures is None:  # measures.enabled: false -> the thesis's table only
+    df = stability_table(graphs, p.runs, p.epochs, p.ks, directed=p.directed)
+else:
+    latents = None
+    if snakemake.input.latents:  # measure cka: latents in the graphs' row order
+        lpaths = iter(snakemake.input.latents)
+        latents = {}
+        for run in p.runs:
+            for e in p.epochs:
+                lat, g = read_latents(next(lpaths)), graphs[(run, int(e))]
+                if not np.array_equal(lat.sample_id, g.sample_id):
+                    raise ValueError(f"{lat.metadata['source']}: rows differ from its kNN graph's")
+                latents[(run, int(e))] = lat.X
+    m = p.measures
+    df = stability_table(graphs, p.runs, p.epochs, p.ks, directed=p.directed, measures=m["extra"],
+                         latents=latents, n_eigs=m["n_eigs"], n_perm=m["null_permutations"], seed=m["seed"])
 with atomic_path(snakemake.output.table) as tmp:
     df.to_csv(tmp, index=False, float_format="%.6f")
 write_text_atomic(snakemake.output.markdown, stability_markdown(df, title=p.title))

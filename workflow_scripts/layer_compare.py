@@ -1,0 +1,32 @@
+"""Rule layer_compare: every measure between the two runs' latents of one layer, per k."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+
+from latentgraph.io import read_latents
+from latentgraph.layers import compare_layer
+from latentgraph.utils import atomic_path, setup_logging, stable_seed
+
+setup_logging(snakemake.log[0])
+
+p = snakemake.params
+m = p.measures or {"extra": [], "n_eigs": 20, "null_permutations": 0, "seed": 0}
+df = compare_layer(
+    read_latents(snakemake.input.a),
+    read_latents(snakemake.input.b),
+    p.ks,
+    m["extra"],
+    layer=p.layer,
+    depth=p.depth,
+    metric=p.metric,
+    directed=p.directed,
+    backend=snakemake.config["knn"]["backend"],  # results do not depend on it
+    threads=snakemake.threads,
+    n_eigs=m["n_eigs"],
+    n_perm=m["null_permutations"],
+    seed=stable_seed(m["seed"], "layers-null", p.layer),
+)
+with atomic_path(snakemake.output[0]) as tmp:
+    df.to_csv(tmp, index=False, float_format="%.6f")

@@ -1,0 +1,33 @@
+"""Rule layer_latents: one checkpoint's latents at every configured module, one pass."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+
+import torch
+
+from latentgraph.data import load_dataset
+from latentgraph.layers import extract_checkpoint_layers
+from latentgraph.models import load_checkpoint
+from latentgraph.utils import setup_logging
+
+setup_logging(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+
+p = snakemake.params
+# speed knobs come from the config directly: changing them must not re-run the job
+train_cfg = snakemake.config["train"]
+ckpt = load_checkpoint(snakemake.input.checkpoint)
+data = load_dataset(p.data, input_size=ckpt["spec"]["input_size"])
+extract_checkpoint_layers(
+    snakemake.input.checkpoint,
+    data,
+    dict(zip(p.layers, snakemake.output, strict=True)),
+    split=p.split,
+    reduce=p.reduce,
+    device=train_cfg["device"],
+    batch_size=snakemake.config["latents"]["batch_size"],
+    num_workers=train_cfg["num_workers"],
+    metadata={"run": p.run},
+)

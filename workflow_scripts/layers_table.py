@@ -1,0 +1,18 @@
+"""Rule layers_table: the per-layer comparisons as one CSV and Markdown tables."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+
+import pandas as pd
+
+from latentgraph.layers import layers_markdown
+from latentgraph.utils import atomic_path, setup_logging, write_text_atomic
+
+setup_logging(snakemake.log[0])
+
+df = pd.concat([pd.read_csv(f) for f in snakemake.input], ignore_index=True)
+with atomic_path(snakemake.output.table) as tmp:
+    df.to_csv(tmp, index=False, float_format="%.6f")
+write_text_atomic(snakemake.output.markdown, layers_markdown(df, title=snakemake.params.title))
