@@ -29,7 +29,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import sys
 import threading
 import time
@@ -37,7 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402  (puts the checkout's own library first on the path)
 
 from latentgraph._pathkernel import HAVE_NUMBA  # noqa: E402
 from latentgraph.knn import edges, knn  # noqa: E402
@@ -89,36 +89,10 @@ class PeakRSS:
 
 
 def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    import igraph
-    import networkx
-    import scipy
-
-    mem = None
-    try:
-        import psutil
-
-        mem = round(psutil.virtual_memory().total / 2**30, 1)
-    except ImportError:
-        pass
-    return {
-        "cpu": cpu,
-        "cores_usable": default_jobs(),
-        "memory_gib": mem,
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "igraph": igraph.__version__,
-        "networkx": networkx.__version__,
-        "load_average_start": list(os.getloadavg()),
-    }
+    """The machine (benchmarks/common.py) with this benchmark's library versions and load."""
+    return {**common.machine(), "cores_usable": default_jobs(),
+            **common.versions("numpy", "scipy", "igraph", "networkx"),
+            "load_average_start": list(os.getloadavg())}
 
 
 def make_graph(n: int, n_classes: int, dim: int, k: int, spread: float, seed: int):

@@ -14,14 +14,16 @@ identical whatever the search backend:
 Backends: ``numpy`` (blocked brute force, float64, no dependency), ``numba`` (a
 cache-blocked L1 kernel, :mod:`latentgraph._l1kernel`; L1 only), ``faiss`` (``IndexFlat``
 with ``METRIC_L1``/``METRIC_L2``, CPU), ``faiss-gpu`` (the same index on a GPU), and
-``auto``: faiss-gpu when FAISS sees a GPU; else, for L1 on N >= 4,096 rows, numba (several
-times faster than FAISS's memory-bound L1 scan, see ``benchmarks/bench_knn.py``); else faiss;
+``auto``: faiss-gpu when FAISS sees a GPU; else, for L1 on N >= 4,096 rows, numba (2-3x
+faster than FAISS's memory-bound L1 scan on 2 cores, see ``benchmarks/bench_knn.py``); else faiss;
 else numpy.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,10 +117,13 @@ def _pair_distances(Xq: np.ndarray, Xc: np.ndarray, metric: str) -> np.ndarray:
     Every backend's final distances come from this one expression, so equal inputs give
     bit-identical distances and the same (distance, index) order everywhere.
     """
+    # c - q: the magnitude of q - c exactly. (b, m, d) candidates are converted once and
+    # updated in place: one float64 buffer, no second temporary.
     if Xc.ndim == 2:
-        diff = Xq[:, None, :].astype(np.float64) - Xc[None, :, :].astype(np.float64)
+        diff = Xc[None, :, :].astype(np.float64) - Xq[:, None, :].astype(np.float64)
     else:
-        diff = Xq[:, None, :].astype(np.float64) - Xc.astype(np.float64)
+        diff = Xc.astype(np.float64)
+        diff -= Xq[:, None, :].astype(np.float64)
     if metric == "l1":
         np.abs(diff, out=diff)
         return diff.sum(axis=2)
@@ -265,7 +270,7 @@ def knn(
         cand, approx = l1_candidates(X, kk, threads=threads)
     else:
         cand, approx = _faiss_candidates(X, kk, metric, gpu=(backend == "faiss-gpu"), threads=threads)
-    idx, dist = _rerank(X, cand, rows, k, metric)
+    idx, dist = _rerank(X, cand, rows, k, metric, threads=threads)
     if kk < n:
         # rows whose k-th exact distance is not safely below every non-candidate's distance
         tol = _tolerance(X, approx[:, -1], metric)
@@ -276,16 +281,32 @@ def knn(
     return idx, dist
 
 
-def _rerank(X: np.ndarray, cand: np.ndarray, rows: np.ndarray, k: int, metric: str, block: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def _rerank(X: np.ndarray, cand: np.ndarray, rows: np.ndarray, k: int, metric: str, block: int = 64,
+            threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Exact float64 distances to each row's candidates, sorted by (distance, index).
+
+    Blocks of rows run in a thread pool (numpy releases the GIL in the gathers and
+    ufuncs); each block is small enough to stay in cache.
+    """
     n = rows.size
     out_i = np.empty((n, k), dtype=np.int64)
     out_d = np.empty((n, k), dtype=np.float64)
-    for s in range(0, n, block):
+
+    def run(s: int) -> None:
         c = cand[s : s + block]
         r = rows[s : s + block]
         safe_c = np.where(c < 0, r[:, None], c)  # faiss pads with -1 when it finds fewer
         dist = _pair_distances(X[r], X[safe_c], metric)
         out_i[s : s + block], out_d[s : s + block] = _sort_rows(c, dist, r, k)
+
+    starts = range(0, n, block)
+    workers = min(len(starts), threads or os.cpu_count() or 1)
+    if workers <= 1:
+        for s in starts:
+            run(s)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(run, starts))
     return out_i, out_d
 
 

@@ -7,7 +7,11 @@ rule hubness:
     input:
         graphs=[knn_path(r, e) for r in config["stability"]["runs"] for e in WINDOW],
     output:
-        table=f"{R}/tables/hubness.csv",
+        table=report(
+            f"{R}/tables/hubness.csv",
+            caption="../report/hubness.rst",
+            category="6. Beyond the thesis",
+        ),
         markdown=f"{R}/tables/hubness.md",
     log:
         f"{R}/logs/hubness.log",
@@ -31,7 +35,11 @@ rule stability_measures:
         f"{R}/tables/stability.csv",
     output:
         markdown=f"{R}/tables/stability_measures.md",
-        figure=f"{R}/figures/stability_measures.png",
+        figure=report(
+            f"{R}/figures/stability_measures.png",
+            caption="../report/measures.rst",
+            category="6. Beyond the thesis",
+        ),
     log:
         f"{R}/logs/stability_measures.log",
     conda:
@@ -113,7 +121,11 @@ if LAYERS is not None:
         input:
             [f"{LAYER_DIR}/{layer}.csv" for layer in LAYERS["layers"]],
         output:
-            table=f"{R}/tables/layers.csv",
+            table=report(
+                f"{R}/tables/layers.csv",
+                caption="../report/layers.rst",
+                category="6. Beyond the thesis",
+            ),
             markdown=f"{R}/tables/layers.md",
         log:
             f"{R}/logs/layers_table.log",
@@ -131,7 +143,11 @@ if LAYERS is not None:
         input:
             f"{R}/tables/layers.csv",
         output:
-            f"{R}/figures/layers.png",
+            report(
+                f"{R}/figures/layers.png",
+                caption="../report/layers.rst",
+                category="6. Beyond the thesis",
+            ),
         log:
             f"{R}/logs/plot_layers.log",
         conda:

@@ -10,7 +10,7 @@ rule thesis_comparison:
         table=report(
             f"{R}/tables/thesis_comparison.csv",
             caption="../report/thesis.rst",
-            category="6. Thesis comparison",
+            category="7. Thesis comparison",
         ),
         markdown=f"{R}/tables/thesis_comparison.md",
     log:
