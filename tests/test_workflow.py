@@ -84,6 +84,23 @@ def test_tiny_run_outputs(tiny_run):
     assert not list(R.rglob(".*.tmp*"))  # no temporary files left behind
 
 
+def test_html_report_holds_every_figure_and_table(tiny_run, tmp_path):
+    """`snakemake --report` renders every figure of the run, each with its caption's category."""
+    report = tmp_path / "report.html"
+    snakemake(tiny_run, "--report", str(report), configfile=tiny_run / "tiny.yaml")
+    html = report.read_text()
+    # the report's own index of results: "<path>": {"name": "<file>", "filename": ...
+    results = set(re.findall(r'"name": "([^"]+)", "filename"', html))
+    figures = sorted(p.name for p in (tiny_run / "results/tiny").rglob("*.png") if "benchmarks" not in p.parts)
+    assert figures, "the tiny run made no figures"
+    missing = [name for name in figures if name not in results]
+    assert not missing, f"figures left out of the report: {missing}"
+    tables = {p.name for p in (tiny_run / "results/tiny/tables").glob("*.csv")}
+    assert not tables - results, f"tables left out of the report: {sorted(tables - results)}"
+    for category in ("Training", "Stability", "Noise", "Class graph", "Pruning", "Beyond the thesis"):
+        assert category in html, category
+
+
 def test_second_run_does_nothing(tiny_run):
     assert planned_jobs(tiny_run, tiny_run / "tiny.yaml") == {}
 
