@@ -41,7 +41,8 @@ import common  # noqa: E402  (puts the checkout's own library first on the path)
 
 from latentgraph._pathkernel import HAVE_NUMBA  # noqa: E402
 from latentgraph.knn import edges, knn  # noqa: E402
-from latentgraph.paths import class_path_sums, default_jobs, distance_blocks, to_csr  # noqa: E402
+from latentgraph.paths import class_path_sums, distance_blocks, to_csr  # noqa: E402
+from latentgraph.utils import default_jobs  # noqa: E402
 
 
 class PeakRSS:

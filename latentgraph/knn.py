@@ -22,7 +22,6 @@ else numpy.
 from __future__ import annotations
 
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +29,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .utils import LatentGraphError
+from .utils import LatentGraphError, default_jobs
 
 log = logging.getLogger(__name__)
 
@@ -300,7 +299,7 @@ def _rerank(X: np.ndarray, cand: np.ndarray, rows: np.ndarray, k: int, metric: s
         out_i[s : s + block], out_d[s : s + block] = _sort_rows(c, dist, r, k)
 
     starts = range(0, n, block)
-    workers = min(len(starts), threads or os.cpu_count() or 1)
+    workers = min(len(starts), threads or default_jobs())
     if workers <= 1:
         for s in starts:
             run(s)

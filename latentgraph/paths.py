@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +35,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .utils import LatentGraphError
+from .utils import LatentGraphError, default_jobs
 
 log = logging.getLogger(__name__)
 
@@ -150,14 +149,6 @@ def resolve_backend(backend: str, weighted: bool) -> str:
             return "numba"
         return "scipy" if weighted else "igraph"
     return backend
-
-
-def default_jobs() -> int:
-    """The CPU cores this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 # --------------------------------------------------------------------------- class fold

@@ -95,6 +95,14 @@ def setup_logging(logfile: str | os.PathLike | None = None, level: int = logging
     logging.captureWarnings(True)
 
 
+def default_jobs() -> int:
+    """The CPU cores this process may use (its affinity mask, as under SLURM or taskset)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def stable_seed(*parts: Any) -> int:
     """A 63-bit seed derived from ``parts`` by hashing their ``repr``.
 
