@@ -147,17 +147,23 @@ def save_checkpoint(path: str | Path, model: Any, spec: dict[str, Any], **meta: 
     return Path(path)
 
 
-def load_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:
-    """Load a checkpoint with ``weights_only=True``; name the file in every error."""
+def load_torch_file(path: str | Path, what: str, map_location: Any = "cpu") -> Any:
+    """``torch.load(path, weights_only=True)``; every error names the file and ``what`` it is."""
     import torch
 
     p = Path(path)
     if not p.exists():
-        raise LatentGraphError(f"{p}: checkpoint file does not exist")
+        raise LatentGraphError(f"{p}: {what} file does not exist")
     try:
-        ckpt = torch.load(p, map_location=map_location, weights_only=True)
+        return torch.load(p, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises several types for corrupt or unsafe files
-        raise LatentGraphError(f"{p}: cannot load checkpoint ({type(exc).__name__}: {str(exc).splitlines()[0]})") from exc
+        raise LatentGraphError(f"{p}: cannot load {what} ({type(exc).__name__}: {str(exc).splitlines()[0]})") from exc
+
+
+def load_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:
+    """Load a checkpoint with ``weights_only=True``; name the file in every error."""
+    p = Path(path)
+    ckpt = load_torch_file(p, "checkpoint", map_location)
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
         raise LatentGraphError(f"{p}: not a latentgraph checkpoint (expected format {CHECKPOINT_FORMAT})")
     return ckpt
@@ -180,15 +186,8 @@ def load_state_dict_file(model: Any, path: str | Path) -> Any:
     Read with ``weights_only=True``; a ``{"state_dict": ...}`` wrapper and a ``module.``
     prefix (DataParallel) are accepted.
     """
-    import torch
-
     p = Path(path)
-    if not p.exists():
-        raise LatentGraphError(f"{p}: weights file does not exist")
-    try:
-        state = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise LatentGraphError(f"{p}: cannot load weights ({type(exc).__name__}: {str(exc).splitlines()[0]})") from exc
+    state = load_torch_file(p, "weights")
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict):

@@ -325,15 +325,10 @@ def save_mask(path: str | Path, mask: Mapping[str, Any], **meta: Any) -> Path:
 
 def load_mask(path: str | Path) -> tuple[Mask, dict[str, Any]]:
     """Read a mask written by :func:`save_mask` (``weights_only=True``); returns (mask, meta)."""
-    import torch
+    from .models import load_torch_file
 
     p = Path(path)
-    if not p.exists():
-        raise LatentGraphError(f"{p}: mask file does not exist")
-    try:
-        obj = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise LatentGraphError(f"{p}: cannot load mask ({type(exc).__name__}: {str(exc).splitlines()[0]})") from exc
+    obj = load_torch_file(p, "mask")
     if not isinstance(obj, dict) or obj.get("format") != MASK_FORMAT:
         raise LatentGraphError(f"{p}: not a latentgraph mask file (expected format {MASK_FORMAT})")
     return dict(obj["masks"]), dict(obj.get("meta", {}))
