@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import subprocess
@@ -13,6 +14,22 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = REPO / "tests" / "data" / "tiny.yaml"
+
+
+SCHEMA = str(REPO / "schemas" / "config.schema.yaml")
+
+
+def full(config: dict) -> dict:
+    """Validate like the Snakefile does (readable errors, then defaults, then cross checks)."""
+    from snakemake.utils import validate
+
+    from latentgraph.config import check_config, validate_config
+
+    config = copy.deepcopy(config)
+    validate_config(config, SCHEMA)
+    validate(config, SCHEMA)
+    check_config(config)
+    return config
 
 
 def snakemake(workdir: Path, *args: str, configfile: Path | None = TINY, check: bool = True,

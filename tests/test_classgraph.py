@@ -12,8 +12,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, load_yaml, snakemake, write_yaml
-from snakemake.utils import validate
+from conftest import REPO, full, load_yaml, snakemake, write_yaml
 from test_paths import disconnected_graph, knn_graph, nx_distances
 from test_pretrained import make_imagefolder
 
@@ -27,12 +26,10 @@ from latentgraph.classgraph import (
     read_class_distances,
     write_class_distances,
 )
-from latentgraph.config import CLASSGRAPH_FILES, check_config, validate_config
+from latentgraph.config import CLASSGRAPH_FILES
 from latentgraph.io import Latents, read_latents
 from latentgraph.knn import edges, knn
 from latentgraph.utils import LatentGraphError
-
-SCHEMA = str(REPO / "schemas" / "config.schema.yaml")
 
 
 def brute_class_means(D: np.ndarray, labels: np.ndarray):
@@ -181,14 +178,6 @@ def test_bad_weights_and_names():
 
 
 # --------------------------------------------------------------------------- config and workflow
-
-
-def full(config: dict) -> dict:
-    config = copy.deepcopy(config)
-    validate_config(config, SCHEMA)
-    validate(config, SCHEMA)
-    check_config(config)
-    return config
 
 
 @pytest.mark.parametrize(

@@ -7,23 +7,13 @@ import copy
 from pathlib import Path
 
 import pytest
-from conftest import REPO, load_yaml
+from conftest import REPO, SCHEMA, full, load_yaml
 from snakemake.utils import validate
 
-from latentgraph.config import check_config, epoch_window, validate_config
+from latentgraph.config import epoch_window, validate_config
 from latentgraph.utils import LatentGraphError
 
-SCHEMA = str(REPO / "schemas" / "config.schema.yaml")
 CONFIGS = [REPO / "config.yaml", REPO / "tests" / "data" / "tiny.yaml", *sorted((REPO / "configs").glob("*.yaml"))]
-
-
-def full(config: dict) -> dict:
-    """Validate like the Snakefile does (readable errors, then defaults, then cross checks)."""
-    config = copy.deepcopy(config)
-    validate_config(config, SCHEMA)
-    validate(config, SCHEMA)
-    check_config(config)
-    return config
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: Path(p).name)
