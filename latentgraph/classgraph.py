@@ -31,7 +31,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .config import CLASSGRAPH_FILES
 from .io import META_KEY, Latents
 from .paths import class_path_sums
 from .utils import LatentGraphError, atomic_path
@@ -341,14 +340,27 @@ def class_knn_graph(cd: ClassDistances, class_k: int = 4) -> Any:
 
 # --------------------------------------------------------------------------- outputs
 
-#: The files a class graph is written to (names inside its output folder), by role. The
-#: names are those of :data:`latentgraph.config.CLASSGRAPH_FILES`, the one list the
-#: workflow's rules read too.
-OUTPUTS = {role: CLASSGRAPH_FILES[role] for role in ("nodes", "edges", "graphml", "gexf", "stats", "summary", "degrees")}
+#: The files a class graph is written to (names inside its output folder); the same names
+#: are listed for the workflow in :data:`latentgraph.config.CLASSGRAPH_FILES` (a test keeps
+#: the two equal; config.py stays free of heavy imports).
+OUTPUTS = {
+    "nodes": "nodes.csv",
+    "edges": "edges.csv",
+    "graphml": "class_graph.graphml",
+    "gexf": "class_graph.gexf",
+    "stats": "stats.json",
+    "summary": "summary.md",
+    "degrees": "degree_distribution.csv",
+}
 #: The figures made from them.
-FIGURES = {role: CLASSGRAPH_FILES[role] for role in ("communities_png", "communities_svg", "accuracy_png", "degrees_png")}
+FIGURES = {
+    "communities_png": "class_graph.png",
+    "communities_svg": "class_graph.svg",
+    "accuracy_png": "class_graph_accuracy.png",
+    "degrees_png": "degree_distribution.png",
+}
 #: The class distance matrix.
-DISTANCES_FILE = CLASSGRAPH_FILES["distances"]
+DISTANCES_FILE = "class_distances.parquet"
 
 
 def analyse_class_graph(

@@ -168,8 +168,7 @@ def _check_pruning(config: dict[str, Any]) -> None:
             _fail("pruning.rewind_epoch", f"{j} must lie in 1..early_stopping.max_epochs-1 = 1..{max_epochs - 1}")
 
 
-#: The files of a class graph's result folder, by role: the one list of their names, read by
-#: the rules and by :mod:`latentgraph.classgraph` (config.py stays free of heavy imports).
+#: The files of a class graph's result folder (see :mod:`latentgraph.classgraph`), by role.
 CLASSGRAPH_FILES = {
     "distances": "class_distances.parquet",
     "nodes": "nodes.csv",
