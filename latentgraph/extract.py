@@ -110,6 +110,19 @@ def extract_layers(
     return X, np.concatenate(labels).astype(np.int64), np.concatenate(ids).astype(np.int64), pred
 
 
+def extraction_options(config: dict[str, Any]) -> dict[str, Any]:
+    """Device, batch size and loader workers of every latent-extraction job.
+
+    These are speed knobs: the scripts read them from the config directly, not through
+    rule params, so changing them never re-runs a job.
+    """
+    return {
+        "device": config["train"]["device"],
+        "batch_size": config["latents"]["batch_size"],
+        "num_workers": config["train"]["num_workers"],
+    }
+
+
 def extract_checkpoint(
     checkpoint: str | Path,
     data: DataBundle,

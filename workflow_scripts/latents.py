@@ -8,7 +8,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 import torch
 
 from latentgraph.data import load_dataset
-from latentgraph.extract import extract_checkpoint
+from latentgraph.extract import extract_checkpoint, extraction_options
 from latentgraph.models import load_checkpoint
 from latentgraph.utils import setup_logging
 
@@ -16,8 +16,6 @@ setup_logging(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 
 p = snakemake.params
-# speed knobs come from the config directly: changing them must not re-run the job
-train_cfg = snakemake.config["train"]
 ckpt = load_checkpoint(snakemake.input.checkpoint)
 data = load_dataset(p.data, input_size=ckpt["spec"]["input_size"])
 extract_checkpoint(
@@ -26,8 +24,6 @@ extract_checkpoint(
     snakemake.output[0],
     split=p.split,
     layer=p.layer,
-    device=train_cfg["device"],
-    batch_size=snakemake.config["latents"]["batch_size"],
-    num_workers=train_cfg["num_workers"],
+    **extraction_options(snakemake.config),
     metadata={"run": p.run},
 )

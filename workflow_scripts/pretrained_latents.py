@@ -7,6 +7,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 
 import torch
 
+from latentgraph.extract import extraction_options
 from latentgraph.pretrained import extract_pretrained
 from latentgraph.utils import setup_logging
 
@@ -14,8 +15,6 @@ setup_logging(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 
 p = snakemake.params
-# speed knobs come from the config directly: changing them must not re-run the job
-train_cfg = snakemake.config["train"]
 extract_pretrained(
     p.weights,
     p.data,
@@ -23,8 +22,6 @@ extract_pretrained(
     snakemake.output[0],
     split=p.split,
     layer=p.layer,
-    device=train_cfg["device"],
-    batch_size=snakemake.config["latents"]["batch_size"],
-    num_workers=train_cfg["num_workers"],
+    **extraction_options(snakemake.config),
     metadata={"run": "pretrained"},
 )

@@ -8,7 +8,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 import torch
 
 from latentgraph.data import load_dataset
-from latentgraph.extract import extract_checkpoint
+from latentgraph.extract import extract_checkpoint, extraction_options
 from latentgraph.models import load_checkpoint
 from latentgraph.prune import read_summary
 from latentgraph.utils import setup_logging
@@ -17,7 +17,6 @@ setup_logging(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 
 p = snakemake.params
-train_cfg = snakemake.config["train"]  # speed knobs: changing them must not re-run the job
 ckpt = load_checkpoint(snakemake.input.model)
 data = load_dataset(p.data, input_size=ckpt["spec"]["input_size"])
 summary = read_summary(snakemake.input.summary)
@@ -27,9 +26,7 @@ extract_checkpoint(
     snakemake.output[0],
     split=p.split,
     layer=p.layer,
-    device=train_cfg["device"],
-    batch_size=snakemake.config["latents"]["batch_size"],
-    num_workers=train_cfg["num_workers"],
+    **extraction_options(snakemake.config),
     metadata={
         "run": p.run,
         "rate": summary["rate"],
