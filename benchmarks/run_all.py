@@ -18,15 +18,7 @@ import time
 
 from common import OUT, REPO
 
-BENCHMARKS = {
-    "knn": ["bench_knn.py"],
-    "similarity": ["bench_similarity.py"],
-    "apsp": ["bench_apsp.py"],
-    "communities": ["bench_communities.py"],
-    "measures": ["bench_measures.py"],
-    "scaling": ["bench_scaling.py"],
-    "train": ["bench_train.py"],
-}
+BENCHMARKS = ("knn", "similarity", "apsp", "communities", "measures", "scaling", "train")  # bench_<name>.py
 
 
 def main() -> None:
@@ -39,10 +31,10 @@ def main() -> None:
         ap.error(f"unknown benchmark(s) {unknown}; allowed: {list(BENCHMARKS)}")
     failed = []
     for name in names:
-        script = REPO / "benchmarks" / BENCHMARKS[name][0]
+        script = REPO / "benchmarks" / f"bench_{name}.py"
         t0 = time.perf_counter()
         print(f"== {name}: python benchmarks/{script.name}", flush=True)
-        rc = subprocess.run([sys.executable, str(script), *BENCHMARKS[name][1:]], cwd=REPO).returncode
+        rc = subprocess.run([sys.executable, str(script)], cwd=REPO).returncode
         print(f"== {name}: exit {rc}, {time.perf_counter() - t0:.0f} s", flush=True)
         if rc:
             failed.append(name)
