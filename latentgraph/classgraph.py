@@ -13,25 +13,29 @@
    community detection and force layouts need the latter.
 
 Files: :func:`write_class_distances` stores the matrix as a long Parquet table (one row per
-ordered class pair) with per-class information in the file metadata.
+ordered class pair) with per-class information in the file metadata. The files of a class
+graph are written as one set (:func:`staged_paths`): all of them, or on a failure none.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import os
+import shutil
+import tempfile
 import warnings
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from .io import META_KEY, Latents
+from .io import META_KEY, Latents, read_parquet, write_parquet
 from .paths import class_path_sums
 from .utils import LatentGraphError, atomic_path
 
@@ -204,6 +208,62 @@ def class_distances_from_latents(
 # --------------------------------------------------------------------------- files
 
 
+@contextlib.contextmanager
+def staged_paths(
+    paths: Mapping[str, str | os.PathLike], remove: Iterable[str | os.PathLike] = ()
+) -> Iterator[dict[str, Path]]:
+    """Temporary paths for a set of result files, moved into place together on success.
+
+    The temporary files sit in a hidden staging folder inside each final folder (beside it
+    when the folder does not exist yet), so the final renames stay on one file system. On
+    success every file is renamed to its final path, the files ``remove`` (stale members of
+    the set, e.g. figures not made this time) are deleted, and the staging folders go; on
+    a failure the staging folders go and the final paths are left as they were.
+
+    Parameters
+    ----------
+    paths : mapping of str to path
+        Key -> final path; final paths must be distinct.
+    remove : iterable of path
+        Files deleted (if present) once the new files are in place.
+
+    Yields
+    ------
+    dict of str to Path
+        Key -> the temporary path to write.
+    """
+    finals = {key: Path(path) for key, path in paths.items()}
+    if len(set(finals.values())) != len(finals):
+        raise LatentGraphError("result files of one set must have distinct paths")
+    staging: dict[Path, Path] = {}
+    created: list[Path] = []  # folders made here for the staging folders, deepest first
+    done = False
+    try:
+        for folder in dict.fromkeys(path.parent for path in finals.values()):
+            home = folder if folder.is_dir() else folder.parent
+            created += [d for d in (home, *home.parents) if not d.exists()]
+            home.mkdir(parents=True, exist_ok=True)
+            staging[folder] = Path(tempfile.mkdtemp(prefix=f".{folder.name or 'out'}.", suffix=".tmp", dir=home))
+        temps = {key: staging[path.parent] / path.name for key, path in finals.items()}
+        yield temps
+        for folder in staging:
+            folder.mkdir(parents=True, exist_ok=True)
+        for key, path in finals.items():
+            os.replace(temps[key], path)
+        for path in remove:
+            if Path(path) not in finals.values():
+                with contextlib.suppress(FileNotFoundError):
+                    Path(path).unlink()
+        done = True
+    finally:
+        for tmp in staging.values():
+            shutil.rmtree(tmp, ignore_errors=True)
+        if not done:
+            for d in sorted(set(created), key=lambda d: len(d.parts), reverse=True):
+                with contextlib.suppress(OSError):
+                    d.rmdir()  # only if empty
+
+
 def write_class_distances(path: str | os.PathLike, cd: ClassDistances) -> Path:
     """Write the matrix as Parquet, one row per ordered class pair (atomically).
 
@@ -230,7 +290,7 @@ def write_class_distances(path: str | os.PathLike, cd: ClassDistances) -> Path:
     ]
     table = table.replace_schema_metadata({META_KEY: json.dumps(meta, sort_keys=True)})
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
+        write_parquet(table, tmp)
     return Path(path)
 
 
@@ -240,7 +300,7 @@ def read_class_distances(path: str | os.PathLike) -> ClassDistances:
     if not p.exists():
         raise LatentGraphError(f"{p}: class distance file does not exist")
     try:
-        table = pq.read_table(p)
+        table = read_parquet(p)
     except Exception as exc:
         raise LatentGraphError(f"{p}: cannot read as Parquet ({type(exc).__name__}: {exc})") from exc
     need = ["class_a", "class_b", "mean_distance", "pairs", "total_pairs"]
@@ -455,7 +515,8 @@ def write_class_graph(
     """Build the class graph of ``cd`` and write every file of :data:`OUTPUTS` to ``paths``.
 
     ``paths`` maps the keys of :data:`OUTPUTS` to file names. Returns the summary.
-    Nothing is written when the graph cannot be built (bad ``class_k``).
+    The files are written as one set (:func:`staged_paths`): on any failure (e.g. a bad
+    ``class_k``) none of them is written or changed.
     """
     from .export import edge_table, node_table, write_csv, write_gexf, write_graphml
     from .netstats import degree_distribution, to_json
@@ -466,33 +527,39 @@ def write_class_graph(
         raise LatentGraphError(f"no output path for {missing}")
     g, summary = analyse_class_graph(cd, class_k, seed=seed, n_hubs=n_hubs, resolution=resolution)
     nodes = node_table(g)
-    write_csv(nodes, paths["nodes"])
-    write_csv(edge_table(g), paths["edges"])
-    write_graphml(g, paths["graphml"])
-    pos = nodes[["x", "y"]].to_numpy()
-    write_gexf(g, paths["gexf"], positions=pos, color_by="louvain", size_by="degree",
-               description=f"{title}: class kNN graph (class_k={class_k}); colour = Louvain community, "
-                           "size = degree, edge weight = similarity")
-    write_csv(degree_distribution(g), paths["degrees"])
-    write_json_atomic(paths["stats"], to_json(summary))
-    write_text_atomic(paths["summary"], summary_markdown(summary, g, title))
+    with staged_paths({key: paths[key] for key in OUTPUTS}) as tmp:
+        write_csv(nodes, tmp["nodes"])
+        write_csv(edge_table(g), tmp["edges"])
+        write_graphml(g, tmp["graphml"])
+        pos = nodes[["x", "y"]].to_numpy()
+        write_gexf(g, tmp["gexf"], positions=pos, color_by="louvain", size_by="degree",
+                   description=f"{title}: class kNN graph (class_k={class_k}); colour = Louvain community, "
+                               "size = degree, edge weight = similarity")
+        write_csv(degree_distribution(g), tmp["degrees"])
+        write_json_atomic(tmp["stats"], to_json(summary))
+        write_text_atomic(tmp["summary"], summary_markdown(summary, g, title))
     return summary
 
 
 def plot_class_graph_files(nodes_csv: str | os.PathLike, edges_csv: str | os.PathLike,
                            degrees_csv: str | os.PathLike, paths: dict[str, str | os.PathLike],
                            title: str = "Class graph", n_labels: int = 10) -> None:
-    """The figures of :data:`FIGURES` from the written node, edge and degree tables."""
+    """The figures of :data:`FIGURES` from the written node, edge and degree tables.
+
+    The figures are written as one set (:func:`staged_paths`): all of them or none.
+    """
     import pandas as pd
 
     from .plotting import plot_class_graph, plot_degree_distribution
 
     nodes = pd.read_csv(nodes_csv)
     edges = pd.read_csv(edges_csv)
-    plot_class_graph(nodes, edges, paths["communities_png"], color="louvain", n_labels=n_labels,
-                     title=f"{title}: Louvain communities (size = degree)")
-    plot_class_graph(nodes, edges, paths["communities_svg"], color="louvain", n_labels=n_labels,
-                     title=f"{title}: Louvain communities (size = degree)")
-    plot_class_graph(nodes, edges, paths["accuracy_png"], color="class_accuracy", n_labels=n_labels,
-                     title=f"{title}: class accuracy (size = degree)")
-    plot_degree_distribution(pd.read_csv(degrees_csv), paths["degrees_png"], title=f"{title}: degree distribution")
+    degrees = pd.read_csv(degrees_csv)
+    with staged_paths({key: paths[key] for key in FIGURES}) as tmp:
+        plot_class_graph(nodes, edges, tmp["communities_png"], color="louvain", n_labels=n_labels,
+                         title=f"{title}: Louvain communities (size = degree)")
+        plot_class_graph(nodes, edges, tmp["communities_svg"], color="louvain", n_labels=n_labels,
+                         title=f"{title}: Louvain communities (size = degree)")
+        plot_class_graph(nodes, edges, tmp["accuracy_png"], color="class_accuracy", n_labels=n_labels,
+                         title=f"{title}: class accuracy (size = degree)")
+        plot_degree_distribution(degrees, tmp["degrees_png"], title=f"{title}: degree distribution")

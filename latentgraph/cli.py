@@ -9,13 +9,16 @@
 
 Inputs are latents Parquet files (see :mod:`latentgraph.io`); ``compare`` also accepts
 kNN graph files written by ``knn`` and ``.npy`` latent matrices with ``--labels``. Errors in the input are reported in one line and
-exit with status 2.
+exit with status 2. Output paths (``-o``) are checked before any work, and every result file
+is written atomically (a failed command leaves no partial result).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,21 +28,173 @@ from .utils import LatentGraphError, atomic_path
 
 log = logging.getLogger("latentgraph")
 
-def _positive_int(text: str) -> int:
+METRIC_HELP_COMPARE = (
+    "distance of the kNN search on latents (l1 or l2). A kNN graph file must have been built with it (its metadata "
+    "says which); two graph files must agree. Default: the metric of a graph file among the inputs, else l1. A graph "
+    "file that does not record its metric is taken to use --metric, which it then needs unless both inputs are graph "
+    "files"
+)
+
+
+def _bounded_int(text: str, lowest: int) -> int:
     try:
         v = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{v} must be >= 1")
+    if v < lowest:
+        raise argparse.ArgumentTypeError(f"{v} must be >= {lowest}")
     return v
 
 
-def _add_knn_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--metric", choices=["l1", "l2"], default="l1", help="distance (default: l1, as the thesis)")
+def _positive_int(text: str) -> int:
+    """An integer >= 1 (argparse type)."""
+    return _bounded_int(text, 1)
+
+
+def _add_knn_options(p: argparse.ArgumentParser, metric_default: str | None = "l1",
+                     metric_help: str = "distance (default: l1, as the thesis)") -> None:
+    p.add_argument("--metric", choices=["l1", "l2"], default=metric_default, help=metric_help)
     p.add_argument("--backend", choices=["auto", "numpy", "numba", "faiss", "faiss-gpu"], default="auto",
                    help="search backend; results are identical (default: auto)")
     p.add_argument("--threads", type=_positive_int, default=None, help="CPU threads for the search")
+
+
+def check_output(path: str | os.PathLike, *, folder: bool = False, option: str = "-o") -> Path:
+    """Check, before any work, that ``path`` can receive a command's result; return it as a Path.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The output path given on the command line.
+    folder : bool
+        True for a command that writes a folder of files (``classgraph``), False for one file.
+    option : str
+        The option that gave ``path``, named in the error message.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    LatentGraphError
+        A file output that is an existing folder, a folder output that is an existing file,
+        a path below a file, or a path whose nearest existing folder is not writable.
+    """
+    p = Path(path)
+    text = os.fspath(path)
+    if folder:
+        if p.exists() and not p.is_dir():
+            raise LatentGraphError(f"{option} {text}: is a file; {option} takes the folder to write the result files to")
+    elif p.is_dir() or text.endswith(("/", os.sep)):
+        raise LatentGraphError(f"{option} {text}: is a folder; {option} takes the name of the file to write")
+    above = p.absolute() if folder and p.is_dir() else p.absolute().parent
+    while not above.exists() and not above.is_symlink() and above != above.parent:
+        above = above.parent
+    if not above.is_dir():
+        raise LatentGraphError(f"{option} {text}: {above} is a file, not a folder; {option} needs a path in a folder")
+    if not os.access(above, os.W_OK | os.X_OK):
+        raise LatentGraphError(f"{option} {text}: folder {above} is not writable; choose a folder you can write to")
+    return p
+
+
+def _check_npy_options(args: argparse.Namespace, paths: Sequence[str]) -> None:
+    """``--labels`` and ``--ids`` describe ``.npy`` latents; with Parquet inputs only they are an error."""
+    if any(str(path).lower().endswith(".npy") for path in paths):
+        return
+    for option, value in (("--labels", args.labels), ("--ids", args.ids)):
+        if value is not None:
+            what = "is a Parquet file" if len(paths) == 1 else "are Parquet files"
+            raise LatentGraphError(f"{option} {value}: applies to .npy latents only; {' and '.join(map(str, paths))} "
+                                   f"{what}, whose labels and sample ids come from the file")
+
+
+def _parquet_schema(path: str) -> Any:
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_schema(path)
+    except FileNotFoundError:
+        raise LatentGraphError(f"{path}: file does not exist") from None
+    except Exception as exc:
+        raise LatentGraphError(f"{path}: cannot read as Parquet ({type(exc).__name__}: {exc})") from exc
+
+
+def graph_file_metric(path: str) -> tuple[bool, str | None]:
+    """Whether ``path`` is a kNN graph file, and the metric its metadata records.
+
+    Parameters
+    ----------
+    path : str
+        A latents (Parquet or ``.npy``) or kNN graph Parquet file.
+
+    Returns
+    -------
+    tuple of (bool, str or None)
+        ``(is a kNN graph file, its metric or None when the file does not record one)``.
+    """
+    from .io import META_KEY
+
+    if str(path).lower().endswith(".npy"):
+        return False, None
+    schema = _parquet_schema(path)
+    if "neighbor_ids" not in schema.names:
+        return False, None
+    raw = (schema.metadata or {}).get(META_KEY)
+    try:
+        meta = json.loads(raw) if raw else {}
+    except json.JSONDecodeError as exc:
+        raise LatentGraphError(f"{path}: metadata is not valid JSON: {exc}") from exc
+    metric = meta.get("metric") if isinstance(meta, dict) else None
+    return True, None if metric is None else str(metric)
+
+
+def resolve_metric(paths: Sequence[str], metric: str | None) -> str:
+    """The one metric of a comparison of ``paths``, checked against the kNN graph files among them.
+
+    Parameters
+    ----------
+    paths : sequence of str
+        The compared files (latents or kNN graph files).
+    metric : str or None
+        ``--metric``, or None when it was not given.
+
+    Returns
+    -------
+    str
+        ``metric`` if given, else the metric recorded by the graph files, else ``"l1"``.
+
+    Raises
+    ------
+    LatentGraphError
+        A graph file built with another metric than ``metric``, graph files of different
+        metrics, or a graph file that does not record its metric compared with latents
+        without ``metric``.
+    """
+    graphs = {}
+    for path in paths:
+        is_graph, stored = graph_file_metric(path)
+        if is_graph:
+            graphs[path] = stored
+    known = {path: m for path, m in graphs.items() if m is not None}
+    if metric is not None:
+        for path, m in known.items():
+            if m != metric:
+                raise LatentGraphError(f"{path}: kNN graph was built with metric {m}, not --metric {metric}; "
+                                       f"give --metric {m} or leave it out")
+        return metric
+    if len(set(known.values())) > 1:
+        (pa, ma), (pb, mb) = list(known.items())[:2]
+        raise LatentGraphError(f"{pa} (metric {ma}) and {pb} (metric {mb}): kNN graphs of different metrics "
+                               "cannot be compared")
+    if known:
+        return next(iter(known.values()))
+    unknown = list(graphs)
+    if unknown and len(graphs) < len(paths):
+        raise LatentGraphError(f"{unknown[0]}: kNN graph file does not record its metric; give --metric (l1 or l2) "
+                               "to say which it was built with")
+    return "l1"
 
 
 def load_graph_or_latents(path: str, k: int, metric: str, backend: str, threads: int | None) -> Any:
@@ -50,24 +205,23 @@ def load_graph_or_latents(path: str, k: int, metric: str, backend: str, threads:
 def load_graph_and_latents(path: str, k: int, metric: str, backend: str, threads: int | None,
                            labels: str | None = None, ids: str | None = None) -> tuple[Any, Any]:
     """``(KnnTable, latents or None)`` from a kNN graph Parquet file (no latents), a latents
-    Parquet file or a ``.npy`` matrix with ``labels`` (and optional ``ids``) files."""
+    Parquet file or a ``.npy`` matrix with ``labels`` (and optional ``ids``) files.
+
+    Latents are searched with ``metric``; a graph file must record ``metric`` (one that
+    records no metric is taken to use it, see :func:`resolve_metric`)."""
     from .io import read_knn, read_latents_any
     from .knn import knn_table
 
-    if not str(path).lower().endswith(".npy"):
-        import pyarrow.parquet as pq
-
-        try:
-            names = pq.read_schema(path).names
-        except FileNotFoundError:
-            raise LatentGraphError(f"{path}: file does not exist") from None
-        except Exception as exc:
-            raise LatentGraphError(f"{path}: cannot read as Parquet ({type(exc).__name__}: {exc})") from exc
-        if "neighbor_ids" in names:
-            table = read_knn(path)
-            if table.k < k:
-                raise LatentGraphError(f"{path}: graph stores k={table.k} neighbours, fewer than the k={k} asked for")
-            return table, None
+    if not str(path).lower().endswith(".npy") and "neighbor_ids" in _parquet_schema(path).names:
+        table = read_knn(path)
+        stored = table.metadata.get("metric")
+        if stored is None:
+            table.metric = metric
+        elif str(stored) != metric:
+            raise LatentGraphError(f"{path}: kNN graph was built with metric {stored}, not {metric}")
+        if table.k < k:
+            raise LatentGraphError(f"{path}: graph stores k={table.k} neighbours, fewer than the k={k} asked for")
+        return table, None
     lat = read_latents_any(path, labels=labels, ids=ids)
     try:
         t = knn_table(lat.X, k, lat.labels, lat.sample_id, metric=metric, backend=backend, threads=threads)
@@ -92,6 +246,8 @@ def run_knn(args: argparse.Namespace) -> int:
     from .io import read_latents_any, write_knn
     from .knn import knn_table
 
+    check_output(args.output)
+    _check_npy_options(args, [args.latents])
     lat = read_latents_any(args.latents, args.labels, args.ids)
     try:
         table = knn_table(lat.X, args.k, lat.labels, lat.sample_id, metric=args.metric, backend=args.backend,
@@ -105,8 +261,8 @@ def run_knn(args: argparse.Namespace) -> int:
 
 
 def _count(text: str) -> int:
-    """0 or a positive integer."""
-    return 0 if text.strip() == "0" else _positive_int(text)
+    """0 or a positive integer (argparse type)."""
+    return _bounded_int(text, 0)
 
 
 def add_compare(p: argparse.ArgumentParser) -> None:
@@ -131,7 +287,7 @@ def add_compare(p: argparse.ArgumentParser) -> None:
                    "A and B hold the same samples in the same order")
     p.add_argument("--ids", help="sample ids of .npy latents, same formats (default: row numbers)")
     p.add_argument("-o", "--output", help="also write the table as CSV")
-    _add_knn_options(p)
+    _add_knn_options(p, metric_default=None, metric_help=METRIC_HELP_COMPARE)
 
 
 def run_compare(args: argparse.Namespace) -> int:
@@ -139,9 +295,13 @@ def run_compare(args: argparse.Namespace) -> int:
     from .measures import compare
     from .utils import stable_seed
 
+    if args.output:
+        check_output(args.output)
+    _check_npy_options(args, [args.a, args.b])
+    metric = resolve_metric([args.a, args.b], args.metric)
     kmax = max(args.k)
-    a, xa = load_graph_and_latents(args.a, kmax, args.metric, args.backend, args.threads, args.labels, args.ids)
-    b, xb = load_graph_and_latents(args.b, kmax, args.metric, args.backend, args.threads, args.labels, args.ids)
+    a, xa = load_graph_and_latents(args.a, kmax, metric, args.backend, args.threads, args.labels, args.ids)
+    b, xb = load_graph_and_latents(args.b, kmax, metric, args.backend, args.threads, args.labels, args.ids)
     if "cka" in args.measure:
         for path, x in ((args.a, xa), (args.b, xb)):
             if x is None:
@@ -180,8 +340,17 @@ def run_extract(args: argparse.Namespace) -> int:
     from .models import known_arch, unknown_arch_message
     from .pretrained import extract_pretrained
 
+    check_output(args.output)
     if not known_arch(args.arch):
         raise LatentGraphError(unknown_arch_message(args.arch))
+    # checked here so that the messages name options, not the workflow's config keys
+    if not Path(args.weights).is_file():
+        raise LatentGraphError(f"{args.weights}: weights file does not exist (the weights argument)")
+    if args.dataset in ("imagefolder", "cifar100"):
+        if not args.root:
+            raise LatentGraphError(f"--dataset {args.dataset} needs --root (the data folder)")
+        if not Path(args.root).is_dir():
+            raise LatentGraphError(f"--root {args.root}: folder does not exist")
     data_cfg = {"dataset": args.dataset, "root": args.root, "class_names": args.class_names,
                 "require_train": False}
     model_cfg = {"arch": args.arch, "stem": "imagenet", "width": 64, "input_size": args.input_size}
@@ -214,8 +383,10 @@ def add_classgraph(p: argparse.ArgumentParser) -> None:
                    help="shortest-path routine; results agree (default: auto = the fastest available)")
     p.add_argument("--knn-backend", choices=["auto", "numpy", "numba", "faiss", "faiss-gpu"], default="auto",
                    help="kNN search backend; results are identical (default: auto)")
-    p.add_argument("--no-figures", action="store_true", help="skip the PNG/SVG figures")
-    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("--no-figures", action="store_true",
+                   help="skip the PNG/SVG figures (figures of an earlier run in the output folder are removed)")
+    p.add_argument("-o", "--output", required=True,
+                   help="output folder; its result files are replaced as one set when all are written")
 
 
 def run_classgraph(args: argparse.Namespace) -> int:
@@ -228,12 +399,14 @@ def run_classgraph(args: argparse.Namespace) -> int:
         OUTPUTS,
         class_distances_from_latents,
         plot_class_graph_files,
+        staged_paths,
         write_class_distances,
         write_class_graph,
     )
     from .data import read_class_names
     from .io import read_latents
 
+    out = check_output(args.output, folder=True)
     lat = read_latents(args.latents)
     n_classes = int(np.unique(lat.labels).size)
     if args.class_k >= n_classes:  # checked before the expensive part, so nothing is written
@@ -246,15 +419,18 @@ def run_classgraph(args: argparse.Namespace) -> int:
     cd = class_distances_from_latents(lat, args.k, weights=args.weights, metric=args.metric, class_names=names,
                                       knn_backend=args.knn_backend, batch_size=args.batch_size, n_jobs=args.jobs,
                                       backend=args.backend, progress=args.verbose)
-    out = Path(args.output)
-    write_class_distances(out / DISTANCES_FILE, cd)
-    paths = {key: out / name for key, name in OUTPUTS.items()}
+    # the whole set is written into a staging folder and moved into place at the end: a failure leaves the
+    # folder as it was; without figures, the figures of an earlier run are removed with the swap
+    files = {"distances": DISTANCES_FILE, **OUTPUTS, **({} if args.no_figures else FIGURES)}
+    stale = [out / name for name in FIGURES.values()] if args.no_figures else []
     title = f"Class graph of {Path(args.latents).name}"
-    summary = write_class_graph(cd, paths, args.class_k, seed=args.seed, n_hubs=args.hubs,
-                                resolution=args.resolution, title=title)
-    if not args.no_figures:
-        plot_class_graph_files(paths["nodes"], paths["edges"], paths["degrees"],
-                               {key: out / name for key, name in FIGURES.items()}, title=title)
+    with staged_paths({key: out / name for key, name in files.items()}, remove=stale) as tmp:
+        write_class_distances(tmp["distances"], cd)
+        summary = write_class_graph(cd, {key: tmp[key] for key in OUTPUTS}, args.class_k, seed=args.seed,
+                                    n_hubs=args.hubs, resolution=args.resolution, title=title)
+        if not args.no_figures:
+            plot_class_graph_files(tmp["nodes"], tmp["edges"], tmp["degrees"], {key: tmp[key] for key in FIGURES},
+                                   title=title)
     m = summary["measures"]
     print(f"wrote {out}: {cd.n_classes} classes, {m['edges']} edges, average degree {m['average_degree']:.3f}, "
           f"diameter {m['diameter']}, average path length {m['average_path_length']:.3f}, "
@@ -286,6 +462,9 @@ def run_graphstats(args: argparse.Namespace) -> int:
     from .netstats import default_distance_attribute, format_summary, load_graph, summarise, to_json
 
     g = load_graph(args.graph, nodes=args.nodes, name_column=args.name_column)
+    if g.ecount() == 0:
+        raise LatentGraphError(f"{args.graph}: the graph has no edges ({g.vcount()} vertices, after dropping "
+                               "self-loops); graphstats needs at least one edge")
     if args.distance == "auto":
         distance = default_distance_attribute(g)
     elif args.distance == "none":
@@ -338,6 +517,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("faiss").setLevel(logging.WARNING)  # its loader's INFO lines read like failures
     try:
         return int(args._run(args) or 0)
     except LatentGraphError as exc:

@@ -8,8 +8,18 @@ the Snakefile can call it before any job runs.
 
 from __future__ import annotations
 
+import functools
+import warnings
 from typing import Any
 
+from .execution import (  # noqa: F401 - the config API in one place
+    EXECUTION_KEYWORD,
+    SCHEMA_PATH,
+    execution_keys,
+    execution_settings,
+    normalise_config,
+    result_config,
+)
 from .utils import LatentGraphError
 
 
@@ -18,7 +28,14 @@ def _fail(key: str, msg: str) -> None:
 
 
 def load_schema(path: str) -> dict[str, Any]:
-    """Read a YAML (or JSON) schema file."""
+    """Read a YAML (or JSON) schema file (a fresh copy: callers may change it)."""
+    import copy
+
+    return copy.deepcopy(_read_schema(str(path)))
+
+
+@functools.lru_cache(maxsize=4)
+def _read_schema(path: str) -> dict[str, Any]:
     import yaml
 
     with open(path) as fh:
@@ -89,8 +106,12 @@ def check_config(config: dict[str, Any]) -> None:
             _fail("stability.runs", f"run {r!r} is not trained; trained runs: {sorted(runs)}")
     if stab:
         first, last = stab["epochs"]
-        if not 0 <= first <= last <= epochs:
+        if first >= last:
+            _fail("stability.epochs", f"[{first}, {last}] must be increasing: [first, last] with first < last")
+        if not 0 <= first < last <= epochs:
             _fail("stability.epochs", f"window [{first}, {last}] must lie inside the trained epochs 0..{epochs}")
+        for message in window_step_warnings(config):
+            warnings.warn(message, WindowWarning, stacklevel=2)
     ks = config["knn"]["k"]
     if len(set(ks)) != len(ks):
         _fail("knn.k", f"values repeat: {ks}")
@@ -102,18 +123,132 @@ def check_config(config: dict[str, Any]) -> None:
     check_model_arch(config)
     check_measures_config(config)
     check_layers_config(config)
+    check_layer_names_known(config)
+    check_sizes(config)
+
+
+# --------------------------------------------------------------------------- checks against the data and model
+
+
+#: Sample counts of the datasets whose size is known before any file is read: (train, test).
+KNOWN_SIZES = {"digits": 1797, "cifar100": (50000, 10000)}
+
+
+def split_size(config: dict[str, Any], split: str | None = None) -> int | None:
+    """Number of samples of ``split`` (default ``latents.split``), or None when only the data can tell.
+
+    Reproduces the stratified splits of :mod:`latentgraph.data` (scikit-learn's
+    ``train_test_split``: ``ceil(fraction * n)`` samples go to the held-out part) for the
+    bundled digits and the synthetic set, and CIFAR-100's fixed 50,000 / 10,000 split.
+    """
+    import math
+
+    data = config["data"]
+    split = split or config.get("latents", {}).get("split", "test")
+    dataset = data["dataset"]
+    if dataset in ("digits", "synthetic"):
+        if dataset == "digits":
+            n = KNOWN_SIZES["digits"]
+        else:
+            syn = data.get("synthetic") or {}
+            n = int(syn.get("n_classes", 4)) * int(syn.get("n_per_class", 40))
+        n_test = math.ceil(float(data.get("test_fraction", 0.5)) * n)
+        n_train = n - n_test
+    elif dataset == "cifar100":
+        n_train, n_test = KNOWN_SIZES["cifar100"]
+    else:
+        return None
+    if split == "test":
+        return n_test
+    n_val = math.ceil(float(data.get("val_fraction", 0.0) or 0.0) * n_train)
+    return n_val if split == "val" else n_train - n_val
+
+
+def check_sizes(config: dict[str, Any]) -> None:
+    """Neighbour counts below, and eigenvalue counts at most, the number of samples (when known)."""
+    n = split_size(config)
+    if n is None:
+        return
+    where = f"the {config.get('latents', {}).get('split', 'test')} split of {config['data']['dataset']} has N={n} samples"
+    kmax = max(int(k) for k in config["knn"]["k"])
+    if kmax >= n:
+        _fail("knn.k", f"k={kmax} must be smaller than the number of samples: {where}")
+    cg = config.get("classgraph") or {}
+    if cg.get("enabled", True) and not (cg.get("source") or {}).get("pretrained") and int(cg.get("k", 4)) >= n:
+        _fail("classgraph.k", f"{cg['k']} must be smaller than the number of samples: {where}")
+    m = measures_settings(config)
+    if m is not None and "spectral" in m["extra"] and m["n_eigs"] > n:
+        _fail("measures.n_eigs", f"{m['n_eigs']} must be at most the number of samples: {where}")
+    lay = layers_settings(config)
+    if lay is not None and max(lay["k"]) >= n:
+        _fail("layers.k", f"k={max(lay['k'])} must be smaller than the number of samples: {where}")
+
+
+def check_layer_names_known(config: dict[str, Any]) -> None:
+    """Layer names against the model's modules, without torch, for the architectures the
+    package describes (resnet18); other architectures are checked when the train job starts
+    (:func:`latentgraph.models.check_config_layer_names`)."""
+    from .models import ARCHS, check_layer_names, requested_layers, resnet18_module_names
+
+    arch = config.get("model", {}).get("arch", "resnet18")
+    if arch in ARCHS:
+        check_layer_names(requested_layers(config), resnet18_module_names(), arch)
+
+
+class WindowWarning(UserWarning):
+    """A stability window whose compared checkpoints straddle a learning-rate step."""
+
+
+def checkpoint_lr(config: dict[str, Any], epoch: int) -> float | None:
+    """Learning rate that produced checkpoint ``epoch`` (None for ``epoch_000``, theta0).
+
+    Checkpoint ``epoch_e`` holds the weights after ``e`` epochs; its last epoch (0-based
+    index ``e - 1``) trained at ``lr * gamma ** (milestones <= e - 1)``
+    (:meth:`latentgraph.train.TrainSettings.lr_at`, MultiStepLR's rule).
+    """
+    if int(epoch) <= 0:
+        return None
+    train = config["train"]
+    sched = train.get("scheduler") or {}
+    steps = sum(1 for m in sched.get("milestones", []) if int(m) <= int(epoch) - 1)
+    return float((train.get("optimizer") or {}).get("lr", 0.1)) * float(sched.get("gamma", 0.1)) ** steps
+
+
+def window_step_warnings(config: dict[str, Any]) -> list[str]:
+    """One message per compared pair of the stability window that straddles a learning-rate step.
+
+    Epoch-to-epoch pairs ``(t, t+1)`` whose checkpoints were trained at different learning
+    rates compare across a step; the seed comparisons at the checkpoints before the window's
+    last step compare networks that the rest of the window has left behind. Users may want
+    that, so it is a warning, not an error.
+    """
+    stab = config.get("stability") or {}
+    if not stab.get("enabled", True):
+        return []
+    first, last = (int(e) for e in stab["epochs"])
+    messages = []
+    for t in range(max(first, 1), last):
+        lr_a, lr_b = checkpoint_lr(config, t), checkpoint_lr(config, t + 1)
+        if lr_a != lr_b:
+            messages.append(
+                f"stability.epochs [{first}, {last}]: the pair ({t}, {t + 1}) straddles a learning-rate step "
+                f"(checkpoint {t} trained at lr {lr_a:g}, checkpoint {t + 1} at {lr_b:g}; train.scheduler.milestones "
+                f"{list(config['train'].get('scheduler', {}).get('milestones', []))}); the seed comparison at "
+                f"checkpoint {t} is before the step. A window after the step starts at checkpoint {t + 1}")
+    return messages
 
 
 def noise_target(config: dict[str, Any]) -> tuple[str, int]:
     """The (run, epoch) whose latents the noise experiment perturbs, with the null defaults resolved.
 
-    ``noise.run`` null = the first run of ``train.runs``; ``noise.epoch`` null = the last
+    ``noise.run`` null = the first run of ``train.runs`` by name (a mapping has no order);
+    ``noise.epoch`` null = the last
     epoch of the stability window when stability is enabled, else ``train.epochs``.
     """
     noise = config.get("noise", {})
     run = noise.get("run")
     if run is None:
-        run = next(iter(config["train"]["runs"]))
+        run = sorted(config["train"]["runs"])[0]
     epoch = noise.get("epoch")
     if epoch is None:
         stab = config.get("stability", {})
@@ -245,12 +380,18 @@ FC_HEAD_ARCHS = ("resnet", "resnext", "wide_resnet", "regnet", "googlenet", "inc
 
 
 def measures_settings(config: dict[str, Any]) -> dict[str, Any] | None:
-    """What determines the extra measures' values (``measures`` section), or None when disabled."""
-    m = config.get("measures") or {}
-    if not m.get("enabled", False):
+    """What determines the extra measures' values (``measures`` section), or None when disabled.
+
+    Keys the section leaves out take the schema's defaults (``tests/test_defaults.py``
+    keeps them equal).
+    """
+    defaults = {"enabled": True, "extra": ["cns_sym", "mutual_knn", "spectral", "cka", "hubness"], "n_eigs": 20,
+                "null_permutations": 10, "seed": 0}
+    m = {**defaults, **(config.get("measures") or {})}
+    if not m["enabled"]:
         return None
-    return {"extra": list(m.get("extra", [])), "n_eigs": int(m.get("n_eigs", 20)),
-            "null_permutations": int(m.get("null_permutations", 0)), "seed": int(m.get("seed", 0))}
+    return {"extra": list(m["extra"]), "n_eigs": int(m["n_eigs"]), "null_permutations": int(m["null_permutations"]),
+            "seed": int(m["seed"])}
 
 
 def check_measures_config(config: dict[str, Any]) -> None:
@@ -264,17 +405,21 @@ def check_measures_config(config: dict[str, Any]) -> None:
 
 def layers_settings(config: dict[str, Any]) -> dict[str, Any] | None:
     """The ``layers`` section with its null defaults resolved, or None when disabled:
-    ``runs`` (two), ``epoch`` (null = train.epochs), ``layers``, ``reduce``, ``k`` (null = knn.k)."""
-    lay = config.get("layers") or {}
-    if not lay.get("enabled", False):
+    ``runs`` (two), ``epoch`` (null = train.epochs), ``layers``, ``reduce``, ``k`` (null = knn.k).
+
+    Keys the section leaves out take the schema's defaults (``tests/test_defaults.py``).
+    """
+    defaults = {"enabled": False, "runs": ["A", "B"], "epoch": None,
+                "layers": ["layer1", "layer2", "layer3", "layer4", "avgpool"], "reduce": "avg", "k": None}
+    lay = {**defaults, **(config.get("layers") or {})}
+    if not lay["enabled"]:
         return None
-    epoch = lay.get("epoch")
-    k = lay.get("k")
+    epoch, k = lay["epoch"], lay["k"]
     return {
-        "runs": list(lay.get("runs", ["A", "B"])),
+        "runs": list(lay["runs"]),
         "epoch": int(config["train"]["epochs"]) if epoch is None else int(epoch),
-        "layers": list(lay.get("layers", [])),
-        "reduce": lay.get("reduce", "avg"),
+        "layers": list(lay["layers"]),
+        "reduce": lay["reduce"],
         "k": sorted(int(x) for x in (config["knn"]["k"] if k is None else k)),
     }
 

@@ -315,6 +315,22 @@ def read_class_names(path: str | Path, n_classes: int | None = None) -> list[str
     return names
 
 
+def check_class_names_file(cfg: dict[str, Any], n_classes: int) -> None:
+    """Fail now (one line naming ``data.class_names``) when the configured class-name file is
+    missing, unreadable or of the wrong length; do nothing when none is configured.
+
+    Training jobs call it before they train: the names label only later outputs (latents
+    metadata, the class graph), which would otherwise fail hours later.
+    """
+    path = cfg.get("class_names")
+    if not path:
+        return
+    try:
+        read_class_names(path, n_classes)
+    except LatentGraphError as exc:
+        raise LatentGraphError(f"data.class_names: {exc}") from None
+
+
 def load_dataset(cfg: dict[str, Any], input_size: int | None = None) -> DataBundle:
     """Build the :class:`DataBundle` described by a config's ``data`` section."""
     name = cfg.get("dataset", "digits")

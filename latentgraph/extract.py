@@ -116,10 +116,13 @@ def extraction_options(config: dict[str, Any]) -> dict[str, Any]:
     These are speed knobs: the scripts read them from the config directly, not through
     rule params, so changing them never re-runs a job.
     """
+    from .execution import execution_settings
+
+    train = execution_settings(config, "train")
     return {
-        "device": config["train"]["device"],
-        "batch_size": config["latents"]["batch_size"],
-        "num_workers": config["train"]["num_workers"],
+        "device": train["device"],
+        "batch_size": execution_settings(config, "latents")["batch_size"],
+        "num_workers": train["num_workers"],
     }
 
 

@@ -166,15 +166,31 @@ def _int_column(table: pa.Table, name: str, where: str) -> np.ndarray:
     return col.to_numpy().astype(np.int64)
 
 
+def write_parquet(table: pa.Table, path: str | os.PathLike) -> None:
+    """Write ``table`` to ``path`` (already a temporary path) with a CRC-32 checksum on every page.
+
+    :func:`read_parquet` verifies them, so a file changed on disk after it was written
+    (a bit flip, a partial copy) fails on read instead of giving other numbers.
+    """
+    pq.write_table(table, path, write_page_checksum=True)
+
+
+def read_parquet(path: str | os.PathLike) -> pa.Table:
+    """Read a Parquet file, verifying the page checksums of files that carry them."""
+    return pq.read_table(path, page_checksum_verification=True)
+
+
 def _read_table(path: str | os.PathLike, what: str, required: list[str]) -> tuple[pa.Table, dict[str, Any]]:
     path = Path(path)
     where = f"{path}: "
     if not path.exists():
         raise LatentGraphError(f"{where}{what} file does not exist")
     try:
-        table = pq.read_table(path)
+        table = read_parquet(path)
     except Exception as exc:  # pyarrow raises several types for corrupt files
-        raise LatentGraphError(f"{where}cannot read {what} file as Parquet ({type(exc).__name__}: {exc})") from exc
+        raise LatentGraphError(f"{where}cannot read {what} file as Parquet ({type(exc).__name__}: {exc}); "
+                               f"if it is a workflow result, delete it and rerun naming it as the target "
+                               f"(or --forcerun its rule)") from exc
     missing = [c for c in required if c not in table.column_names]
     if missing:
         raise LatentGraphError(
@@ -214,7 +230,7 @@ def write_latents(
     meta.setdefault("n_samples", int(X.shape[0]))
     table = pa.table(cols).replace_schema_metadata({META_KEY: json.dumps(meta, sort_keys=True)})
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
+        write_parquet(table, tmp)
     return Path(path)
 
 
@@ -244,7 +260,7 @@ def write_knn(path: str | os.PathLike, table: Any, metadata: dict[str, Any] | No
     meta.update({"k": int(table.k), "metric": table.metric})
     arrow = pa.table(cols).replace_schema_metadata({META_KEY: json.dumps(meta, sort_keys=True)})
     with atomic_path(path) as tmp:
-        pq.write_table(arrow, tmp)
+        write_parquet(arrow, tmp)
     return Path(path)
 
 

@@ -131,6 +131,68 @@ def build_model(arch: str = "resnet18", num_classes: int = 1000, stem: str = "im
     return model
 
 
+def resnet18_module_names() -> list[str]:
+    """The names of ``build_model("resnet18", ...).named_modules()`` (any stem and width), without torch.
+
+    The workflow checks ``latents.layer`` and ``layers.layers`` against them when it parses
+    the config, so that a typo fails before any training. ``tests/test_models.py`` checks
+    the list against the built models.
+    """
+    names = ["conv1", "bn1", "relu", "maxpool"]
+    for stage in range(1, 5):
+        names.append(f"layer{stage}")
+        for block in range(2):
+            prefix = f"layer{stage}.{block}"
+            names += [prefix] + [f"{prefix}.{m}" for m in ("conv1", "bn1", "relu", "conv2", "bn2")]
+            if stage > 1 and block == 0:
+                names += [f"{prefix}.downsample", f"{prefix}.downsample.0", f"{prefix}.downsample.1"]
+    return names + ["avgpool", "fc"]
+
+
+def module_names(arch: str, stem: str = "imagenet", width: int = 64) -> list[str]:
+    """Named modules of an architecture (torch's ``meta`` device: no weights are allocated)."""
+    if arch in ARCHS:
+        return resnet18_module_names()
+    import torch
+
+    with torch.device("meta"):
+        model = build_model(arch, 10, stem, width)
+    return [n for n, _ in model.named_modules() if n]
+
+
+def check_layer_names(layers: dict[str, list[str]], names: list[str], arch: str) -> None:
+    """Raise naming the config key when a requested module is not in ``names``."""
+    import difflib
+
+    for key, wanted in layers.items():
+        for layer in wanted:
+            if layer not in names:
+                close = difflib.get_close_matches(layer, names, n=3, cutoff=0.6)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                top = ", ".join(n for n in names if "." not in n)
+                raise LatentGraphError(f"{key}: model {arch!r} has no module {layer!r}{hint} (top-level modules: "
+                                       f"{top}; nested ones by dotted name, as model.named_modules() lists them)")
+
+
+def requested_layers(config: dict[str, Any]) -> dict[str, list[str]]:
+    """Module names a (validated) workflow config asks for, by config key: ``latents.layer``
+    and, when the layer stage is enabled, ``layers.layers``."""
+    out = {"latents.layer": [(config.get("latents") or {}).get("layer", "avgpool")]}
+    lay = config.get("layers") or {}
+    if lay.get("enabled", False):
+        out["layers.layers"] = list(lay.get("layers", []))
+    return out
+
+
+def check_config_layer_names(config: dict[str, Any]) -> None:
+    """Layer names of a workflow config against the built model (any architecture; needs
+    torch). The train job's first step, so that a typo fails before any training."""
+    model = config.get("model") or {}
+    arch = model.get("arch", "resnet18")
+    names = module_names(arch, model.get("stem", "imagenet"), int(model.get("width", 64)))
+    check_layer_names(requested_layers(config), names, arch)
+
+
 def build_from_spec(spec: dict[str, Any]) -> Any:
     """Build the network a checkpoint's ``spec`` describes."""
     return build_model(spec["arch"], spec["num_classes"], spec.get("stem", "imagenet"), spec.get("width", 64))

@@ -103,15 +103,28 @@ class PruneSettings:
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> PruneSettings:
-        """Settings from a config's ``pruning`` section."""
+        """Settings from a config's ``pruning`` section.
+
+        Parameters
+        ----------
+        cfg
+            The ``pruning`` section, validated or partial: a missing key takes the field
+            default above, which equals the schema's (``tests/test_defaults.py``).
+
+        Returns
+        -------
+        PruneSettings
+            The settings.
+        """
+        d = cls()  # the one set of defaults: the field defaults
         es = cfg.get("early_stopping", {}) or {}
         return cls(
-            scope=str(cfg.get("scope", "global")),
-            reset=str(cfg.get("reset", "init")),
-            rewind_epoch=int(cfg.get("rewind_epoch", 1)),
-            patience=int(es.get("patience", 3)),
-            max_epochs=int(es.get("max_epochs", 30)),
-            min_delta=float(es.get("min_delta", 0.0)),
+            scope=str(cfg.get("scope", d.scope)),
+            reset=str(cfg.get("reset", d.reset)),
+            rewind_epoch=int(cfg.get("rewind_epoch", d.rewind_epoch)),
+            patience=int(es.get("patience", d.patience)),
+            max_epochs=int(es.get("max_epochs", d.max_epochs)),
+            min_delta=float(es.get("min_delta", d.min_delta)),
         )
 
     @property
@@ -120,18 +133,44 @@ class PruneSettings:
         return int(self.rewind_epoch) if self.reset == "rewind" else 0
 
 
+#: Defaults of the ``pruning`` keys that :class:`PruneSettings` does not hold (the schema's, kept
+#: equal by ``tests/test_defaults.py``): the rounds' validation share and, where they differ
+#: from :class:`latentgraph.train.TrainSettings`' field defaults (the ``train`` section's),
+#: the rounds' training keys (``batch_size``, ``optimizer``, ``scheduler``).
+PRUNING_DEFAULTS: dict[str, Any] = {"val_fraction": 0.1, "scheduler": {"milestones": [10, 20]}}
+
+
 def train_settings(pruning_cfg: Mapping[str, Any], train_cfg: Mapping[str, Any], **override: Any) -> Any:
     """:class:`latentgraph.train.TrainSettings` of the pruning rounds.
 
-    Batch size, optimiser and schedule come from the ``pruning`` section; where and how fast
-    it runs (device, amp, channels_last, workers, eval batch size) from ``train``.
+    Parameters
+    ----------
+    pruning_cfg
+        The ``pruning`` section: batch size, optimiser and schedule, and the epoch limit
+        ``early_stopping.max_epochs``. Missing keys take :data:`PRUNING_DEFAULTS`, then the
+        ``TrainSettings`` field defaults; the epoch limit :class:`PruneSettings`' default.
+    train_cfg
+        The ``train`` section (or its execution settings): where and how fast the rounds
+        run (device, amp, channels_last, workers, eval batch size); nothing else is read.
+    **override
+        Fields set directly (e.g. ``threads``).
+
+    Returns
+    -------
+    TrainSettings
+        The settings of every round's training.
     """
     from .train import TrainSettings
 
-    merged = {k: train_cfg[k] for k in ("device", "amp", "channels_last", "num_workers", "eval_batch_size")
-              if k in train_cfg}
-    merged.update({k: pruning_cfg[k] for k in ("batch_size", "optimizer", "scheduler") if k in pruning_cfg})
-    merged["epochs"] = int((pruning_cfg.get("early_stopping") or {}).get("max_epochs", 30))
+    merged: dict[str, Any] = {k: train_cfg[k] for k in ("device", "amp", "channels_last", "num_workers",
+                                                         "eval_batch_size") if k in train_cfg}
+    for key in ("optimizer", "scheduler"):  # sub-sections: the pruning defaults, then the section's keys
+        merged[key] = {**PRUNING_DEFAULTS.get(key, {}), **(pruning_cfg.get(key) or {})}
+    batch_size = pruning_cfg.get("batch_size", PRUNING_DEFAULTS.get("batch_size"))
+    if batch_size is not None:  # else TrainSettings' default
+        merged["batch_size"] = batch_size
+    max_epochs = (pruning_cfg.get("early_stopping") or {}).get("max_epochs", PruneSettings().max_epochs)
+    merged["epochs"] = int(max_epochs)
     return TrainSettings.from_config(merged, **override)
 
 
@@ -139,9 +178,10 @@ def round_data_config(data_cfg: Mapping[str, Any], pruning_cfg: Mapping[str, Any
     """The ``data`` config of the pruning rounds: the validation split is ``pruning.val_fraction``.
 
     Only the rounds hold out this split (for early stopping); the runs of the train stage
-    keep their own ``data.val_fraction`` (0 by default: the whole training split).
+    keep their own ``data.val_fraction`` (0 by default: the whole training split). A
+    missing ``pruning.val_fraction`` takes :data:`PRUNING_DEFAULTS`' (the schema's).
     """
-    frac = float(pruning_cfg.get("val_fraction", 0.1))
+    frac = float(pruning_cfg.get("val_fraction", PRUNING_DEFAULTS["val_fraction"]))
     if not 0.0 < frac < 1.0:
         raise LatentGraphError(f"pruning.val_fraction must lie in the open interval (0, 1), got {frac}")
     return {**dict(data_cfg), "val_fraction": frac}

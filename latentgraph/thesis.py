@@ -44,6 +44,9 @@ def _ours(v: Any) -> str:
 
 
 def _stability(ref: dict[str, Any], df: pd.DataFrame) -> list[dict[str, Any]]:
+    # the thesis numbers epochs from 0 after training (epoch t = the weights after its
+    # (t+1)-th epoch); our checkpoint epoch_{t+offset} holds the same weights (epoch_000 = theta0)
+    offset = int(ref.get("checkpoint_offset", 0))
     rows = []
     for comparison in ("epoch", "seed"):
         ours_c = df[df["comparison"] == comparison]
@@ -59,10 +62,12 @@ def _stability(ref: dict[str, Any], df: pd.DataFrame) -> list[dict[str, Any]]:
                                  "ours": _ours(float(mine[measure].mean()) if len(mine) else None)})
                     continue
                 for r in spec["rows"]:
-                    sel = mine[(mine["epoch_a"] == r["epoch_a"]) & (mine["epoch_b"] == r["epoch_b"])]
+                    a, b = r["epoch_a"] + offset, r["epoch_b"] + offset
+                    sel = mine[(mine["epoch_a"] == a) & (mine["epoch_b"] == b)]
                     if comparison == "epoch":
                         sel = sel[sel["run"] == sel["run"].iloc[0]] if len(sel) else sel  # run A, as the thesis
-                    setting = f"epochs {r['epoch_a']}, {r['epoch_b']}" if comparison == "epoch" else f"epoch {r['epoch_a']}"
+                    setting = (f"thesis epochs {r['epoch_a']}, {r['epoch_b']} = checkpoints {a}, {b}"
+                               if comparison == "epoch" else f"thesis epoch {r['epoch_a']} = checkpoint {a}")
                     rows.append({"section": f"Table {table}", "quantity": f"{measure}, {comparison} comparison",
                                  "setting": setting, "k": k, "thesis": _fmt(r[f"k{k}"]),
                                  "ours": _ours(float(sel[measure].iloc[0]) if len(sel) else None)})

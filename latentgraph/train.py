@@ -35,15 +35,21 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrainSettings:
-    """Hyper-parameters of the fixed training scheme."""
+    """Hyper-parameters of the fixed training scheme (config section ``train``).
 
-    epochs: int = 15
-    batch_size: int = 64
-    lr: float = 0.05
+    The field defaults are the schema's (``schemas/config.schema.yaml``, kept equal by
+    ``tests/test_defaults.py``) and the library's only ones: :meth:`from_config` fills every
+    key a section leaves out from them, so library and workflow users train alike.
+    ``threads`` is no config key (the workflow passes the job's thread count).
+    """
+
+    epochs: int = 25
+    batch_size: int = 128
+    lr: float = 0.1
     momentum: float = 0.9
-    weight_decay: float = 5e-4
+    weight_decay: float = 0.0
     nesterov: bool = False
-    milestones: list[int] = field(default_factory=list)
+    milestones: list[int] = field(default_factory=lambda: [10, 20, 30])
     gamma: float = 0.1
     device: str = "auto"
     amp: bool = True
@@ -54,23 +60,38 @@ class TrainSettings:
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any], **override: Any) -> TrainSettings:
-        """Settings from a config's ``train`` section (unknown keys are ignored here)."""
+        """Settings from a config's ``train`` section (unknown keys are ignored here).
+
+        Parameters
+        ----------
+        cfg
+            The ``train`` section, validated (every key present) or partial: a missing key
+            takes the field default above, which equals the schema's.
+        **override
+            Fields set directly, after the section (e.g. ``threads``).
+
+        Returns
+        -------
+        TrainSettings
+            The settings.
+        """
+        d = cls()  # the one set of defaults: the field defaults
         opt = cfg.get("optimizer", {}) or {}
         sched = cfg.get("scheduler", {}) or {}
         kw = {
-            "epochs": int(cfg.get("epochs", 15)),
-            "batch_size": int(cfg.get("batch_size", 64)),
-            "lr": float(opt.get("lr", 0.05)),
-            "momentum": float(opt.get("momentum", 0.9)),
-            "weight_decay": float(opt.get("weight_decay", 0.0)),
-            "nesterov": bool(opt.get("nesterov", False)),
-            "milestones": [int(m) for m in sched.get("milestones", [])],
-            "gamma": float(sched.get("gamma", 0.1)),
-            "device": str(cfg.get("device", "auto")),
-            "amp": bool(cfg.get("amp", True)),
-            "channels_last": bool(cfg.get("channels_last", True)),
-            "num_workers": int(cfg.get("num_workers", 0)),
-            "eval_batch_size": int(cfg.get("eval_batch_size", 256)),
+            "epochs": int(cfg.get("epochs", d.epochs)),
+            "batch_size": int(cfg.get("batch_size", d.batch_size)),
+            "lr": float(opt.get("lr", d.lr)),
+            "momentum": float(opt.get("momentum", d.momentum)),
+            "weight_decay": float(opt.get("weight_decay", d.weight_decay)),
+            "nesterov": bool(opt.get("nesterov", d.nesterov)),
+            "milestones": [int(m) for m in sched.get("milestones", d.milestones)],
+            "gamma": float(sched.get("gamma", d.gamma)),
+            "device": str(cfg.get("device", d.device)),
+            "amp": bool(cfg.get("amp", d.amp)),
+            "channels_last": bool(cfg.get("channels_last", d.channels_last)),
+            "num_workers": int(cfg.get("num_workers", d.num_workers)),
+            "eval_batch_size": int(cfg.get("eval_batch_size", d.eval_batch_size)),
         }
         kw.update(override)
         return cls(**kw)

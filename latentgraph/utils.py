@@ -29,7 +29,9 @@ def atomic_path(path: str | os.PathLike, *, mkdir: bool = True) -> Iterator[Path
 
     Readers never see a half-written file and an interrupted writer leaves nothing behind
     under the final name. The temporary file keeps the final suffix (some writers, such as
-    matplotlib, choose the format from it).
+    matplotlib, choose the format from it). The result gets the mode an ordinary write
+    would give it (``0o666`` less the umask), not the private ``0o600`` of a temporary
+    file: collaborators on a shared cluster must be able to read it.
     """
     path = Path(path)
     if mkdir:
@@ -39,11 +41,27 @@ def atomic_path(path: str | os.PathLike, *, mkdir: bool = True) -> Iterator[Path
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        if tmp_path.is_file():
+            os.chmod(tmp_path, 0o666 & ~current_umask())
         os.replace(tmp_path, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+
+
+def current_umask() -> int:
+    """The process's file-creation mask (read without changing it where Linux allows)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    mask = os.umask(0o022)  # pragma: no cover
+    os.umask(mask)  # pragma: no cover
+    return mask  # pragma: no cover
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
@@ -92,6 +110,9 @@ def setup_logging(logfile: str | os.PathLike | None = None, level: int = logging
     for h in handlers:
         root.addHandler(h)
     root.setLevel(level)
+    # FAISS's loader logs at INFO which optional CPU module (AVX-512, AVX2) it fails to load
+    # before it loads the next one; in a job log that reads like the failure
+    logging.getLogger("faiss").setLevel(max(level, logging.WARNING))
     logging.captureWarnings(True)
 
 

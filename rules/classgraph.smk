@@ -27,8 +27,8 @@ rule pretrained_latents:
         runtime=RES["latents"]["runtime"],
     params:
         weights=(CGF["source"].get("pretrained") or {}).get("weights"),
-        data=config["data"],
-        model=config["model"],
+        data=RESULT["data"],
+        model=RESULT["model"],
         layer=config["latents"]["layer"],
         split=lambda wc: wc.split,
     script:

@@ -6,12 +6,29 @@ from snakemake.utils import validate
 # The workflow uses its own copy of the library, also inside conda envs (scripts do the same).
 sys.path.insert(0, workflow.basedir)
 
-from latentgraph.config import check_config, epoch_window, validate_config  # noqa: E402
+from latentgraph.config import (  # noqa: E402
+    check_config,
+    epoch_window,
+    normalise_config,
+    result_config,
+    validate_config,
+)
 
 # one readable line per problem first, then Snakemake's validation, which fills in defaults
 validate_config(config, f"{workflow.basedir}/schemas/config.schema.yaml")
 validate(config, "../schemas/config.schema.yaml")
+# canonical form (keys sorted, numbers typed by the schema), in place: scripts see it too
+_canonical = normalise_config(config)
+config.clear()
+config.update(_canonical)
 check_config(config)
+
+# Rule params come from RESULT only: the config without its execution-only keys (schema:
+# x-execution-only), so device, workers, inference batch sizes, backends and resources are
+# never rerun triggers. Scripts read those through latentgraph.config.execution_settings.
+RESULT = result_config(config)
+# what a training run's result depends on in the data section (class names only label outputs)
+TRAIN_DATA = {k: v for k, v in RESULT["data"].items() if k != "class_names"}
 
 R = f"results/{config['name']}"
 RUNS = list(config["train"]["runs"])
@@ -100,7 +117,7 @@ import re
 
 from latentgraph.prune import rate_label
 
-PRUNE = config["pruning"]
+PRUNE = RESULT["pruning"]
 PRUNE_RATES = [rate_label(p) for p in PRUNE["rates"]]
 PRUNE_ROUNDS = int(PRUNE["rounds"])
 # what determines a round's result besides its rate and index (not `rates`, `rounds`)

@@ -16,7 +16,7 @@ rule latents:
         mem_mb=RES["latents"]["mem_mb"],
         runtime=RES["latents"]["runtime"],
     params:
-        data=config["data"],
+        data=RESULT["data"],
         layer=config["latents"]["layer"],
         split=config["latents"]["split"],
         run=lambda wc: wc.run,

@@ -80,7 +80,7 @@ if LAYERS is not None:
             mem_mb=RES["latents"]["mem_mb"],
             runtime=RES["latents"]["runtime"],
         params:
-            data=config["data"],
+            data=RESULT["data"],
             layers=LAYERS["layers"],
             reduce=LAYERS["reduce"],
             split=config["latents"]["split"],

@@ -29,8 +29,8 @@ rule prune_round0:
         mem_mb=RES["train"]["mem_mb"],
         runtime=RES["train"]["runtime"],
     params:
-        data=config["data"],
-        seed=config["train"]["runs"].get(PRUNE["run"]),
+        data=TRAIN_DATA,
+        seed=RESULT["train"]["runs"].get(PRUNE["run"]),
         pruning=PRUNE_ROUND0_PARAMS,
         amp=config["train"]["amp"],
         rate=None,
@@ -65,8 +65,8 @@ rule prune_round:
         mem_mb=RES["train"]["mem_mb"],
         runtime=RES["train"]["runtime"],
     params:
-        data=config["data"],
-        seed=config["train"]["runs"].get(PRUNE["run"]),
+        data=TRAIN_DATA,
+        seed=RESULT["train"]["runs"].get(PRUNE["run"]),
         pruning=PRUNE_PARAMS,
         amp=config["train"]["amp"],
         rate=lambda wc: float(wc.rate),
@@ -93,7 +93,7 @@ rule prune_latents:
         mem_mb=RES["latents"]["mem_mb"],
         runtime=RES["latents"]["runtime"],
     params:
-        data=config["data"],
+        data=RESULT["data"],
         layer=config["latents"]["layer"],
         split=config["latents"]["split"],
         run=PRUNE["run"],

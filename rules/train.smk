@@ -17,10 +17,10 @@ rule train:
         mem_mb=RES["train"]["mem_mb"],
         runtime=RES["train"]["runtime"],
     params:
-        seed=lambda wc: config["train"]["runs"][wc.run],
-        model=config["model"],
-        data=config["data"],
-        train={k: v for k, v in config["train"].items() if k != "runs"},
+        seed=lambda wc: RESULT["train"]["runs"][wc.run],
+        model=RESULT["model"],
+        data=TRAIN_DATA,
+        train={k: v for k, v in RESULT["train"].items() if k != "runs"},
         work_dir=lambda wc: f"{R}/train/{wc.run}/_work",
     script:
         "../workflow_scripts/train.py"

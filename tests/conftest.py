@@ -41,7 +41,9 @@ def snakemake(workdir: Path, *args: str, configfile: Path | None = TINY, check: 
     if configfile is not None:
         cmd += ["--configfile", str(configfile)]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    # an ordinary umask: result files must come out readable by the group and others
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
+                          preexec_fn=lambda: os.umask(0o022))
     if check and proc.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc

@@ -272,3 +272,82 @@ def test_workflow_pretrained_source(tmp_path):
     os.utime(tmp_path / "w.pth", (later, later))
     out = snakemake(tmp_path, "-n", configfile=tmp_path / "pre.yaml")
     assert "pretrained_latents" in out.stdout + out.stderr
+
+
+@pytest.fixture
+def small_latents(tmp_path):
+    from latentgraph.io import write_latents
+
+    rng = np.random.default_rng(3)
+    C, per = 5, 12
+    labels = np.repeat(np.arange(C), per)
+    X = rng.normal(size=(C, 6))[labels] + rng.normal(size=(labels.size, 6))
+    return str(write_latents(tmp_path / "lat.parquet", X, labels, metadata={"class_names": [f"c{i}" for i in range(C)]}))
+
+
+def test_classgraph_command_checks_its_folder_first(small_latents, tmp_path, capsys, monkeypatch):
+    import latentgraph.classgraph
+    from latentgraph.cli import main
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the output folder is checked before the class distances")
+
+    monkeypatch.setattr(latentgraph.classgraph, "class_distances_from_latents", no_work)
+    (tmp_path / "file.txt").write_text("x")
+    (tmp_path / "ro").mkdir()
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p) == str(tmp_path / "ro") else
+                        real_access(p, mode, **kw))
+    for out, message in ((tmp_path / "file.txt", "file.txt: is a file; -o takes the folder"),
+                         (tmp_path / "file.txt" / "cg", "file.txt is a file, not a folder"),
+                         (tmp_path / "ro", "is not writable"), (tmp_path / "ro" / "cg", "is not writable")):
+        assert main(["classgraph", small_latents, "--class-k", "2", "-o", str(out)]) == 2, out
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+    assert not any((tmp_path / "ro").iterdir())
+
+
+def test_classgraph_command_writes_its_files_as_one_set(small_latents, tmp_path, capsys, monkeypatch):
+    import latentgraph.plotting
+    from latentgraph.cli import main
+
+    out = tmp_path / "cg"
+    (out / "mine").mkdir(parents=True)  # files that are not the command's stay where they are
+    (out / "mine" / "notes.txt").write_text("keep")
+    assert main(["classgraph", small_latents, "--class-k", "2", "-o", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert set(before) == set(CLASSGRAPH_FILES.values())
+
+    def fail(*args, **kwargs):
+        raise LatentGraphError("figure failed")
+
+    # a failure in the last step (the figures): the previous set is left as it was, a new folder gets nothing
+    monkeypatch.setattr(latentgraph.plotting, "plot_degree_distribution", fail)
+    assert main(["classgraph", small_latents, "--class-k", "3", "--weights", "hops", "-o", str(out)]) == 2
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["mine"]  # no temporary folder left
+    assert main(["classgraph", small_latents, "--class-k", "3", "-o", str(tmp_path / "new" / "cg")]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cg", "lat.parquet"]
+    monkeypatch.undo()
+    # a rerun without figures removes the figures of the earlier set
+    capsys.readouterr()
+    assert main(["classgraph", small_latents, "--class-k", "3", "--no-figures", "-o", str(out)]) == 0
+    tables = {v for k, v in CLASSGRAPH_FILES.items() if not k.endswith(("_png", "_svg"))}
+    assert {p.name for p in out.iterdir() if p.is_file()} == tables
+    assert (out / "mine" / "notes.txt").read_text() == "keep"
+    assert json.loads((out / "stats.json").read_text())["class_graph"]["class_k"] == 3
+
+
+def test_write_class_graph_writes_nothing_on_failure(small_latents, tmp_path, monkeypatch):
+    import latentgraph.classgraph as cg
+    from latentgraph.classgraph import OUTPUTS, write_class_graph
+
+    cd = class_distances_from_latents(read_latents(small_latents), 4)
+
+    def fail(*args, **kwargs):
+        raise LatentGraphError("markdown failed")
+
+    monkeypatch.setattr(cg, "summary_markdown", fail)
+    with pytest.raises(LatentGraphError, match="markdown failed"):
+        write_class_graph(cd, {key: tmp_path / "out" / name for key, name in OUTPUTS.items()}, 2)
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []

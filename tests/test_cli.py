@@ -127,3 +127,138 @@ def test_compare_measure_errors(two_latents, capsys):
     assert "10 labels for the 80 rows" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["compare", str(d / "a.parquet"), str(d / "b.parquet"), "--measure", "rsa"])
+
+
+def _without_metric(src, dst):
+    """A copy of the graph file ``src`` whose metadata does not record the metric."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(src)
+    meta = json.loads(table.schema.metadata[b"latentgraph"])
+    meta.pop("metric")
+    pq.write_table(table.replace_schema_metadata({b"latentgraph": json.dumps(meta)}), dst)
+
+
+def test_compare_checks_the_metric_of_graph_files(two_latents, capsys):
+    d, X, _, labels = two_latents
+    a, b, g1, g2, g0 = (str(d / f) for f in ("a.parquet", "b.parquet", "g1.parquet", "g2.parquet", "g0.parquet"))
+    assert main(["knn", a, "--k", "8", "--metric", "l2", "-o", g2]) == 0
+    assert main(["knn", b, "--k", "8", "--metric", "l1", "-o", g1]) == 0
+    _without_metric(g2, g0)
+    capsys.readouterr()
+    # --metric against the graph's metric, and two graphs of different metrics
+    assert main(["compare", g2, a, "--k", "4", "--metric", "l1"]) == 2
+    assert "g2.parquet: kNN graph was built with metric l2, not --metric l1" in capsys.readouterr().err
+    assert main(["compare", g2, g1, "--k", "4"]) == 2
+    assert "g2.parquet (metric l2) and" in capsys.readouterr().err
+    # without --metric the latents take the graph's metric: the same as both latents with l2
+    assert main(["compare", a, a, "--k", "4", "--metric", "l2"]) == 0
+    same = capsys.readouterr().out
+    assert same.splitlines()[1] == "4,1.000000,1.000000"
+    assert main(["compare", g2, a, "--k", "4"]) == 0
+    assert capsys.readouterr().out == same
+    # a graph file that does not record its metric: --metric says which it is, needed against latents
+    assert main(["compare", g0, a, "--k", "4"]) == 2
+    err = capsys.readouterr().err
+    assert "g0.parquet: kNN graph file does not record its metric; give --metric" in err
+    assert main(["compare", g0, a, "--k", "4", "--metric", "l2"]) == 0
+    assert capsys.readouterr().out == same
+    assert main(["compare", g0, g2, "--k", "4"]) == 0
+    assert capsys.readouterr().out == same
+
+
+def test_labels_and_ids_with_parquet_inputs_are_errors(two_latents, capsys):
+    d, X, _, labels = two_latents
+    np.save(d / "y.npy", labels)
+    a, b, y = str(d / "a.parquet"), str(d / "b.parquet"), str(d / "y.npy")
+    for argv in (["compare", a, b, "--k", "4", "--labels", y], ["compare", a, b, "--k", "4", "--ids", y],
+                 ["knn", a, "--k", "4", "--labels", y, "-o", str(d / "g.parquet")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "applies to .npy latents only" in err and "a.parquet" in err, argv
+    assert not (d / "g.parquet").exists()
+
+
+def test_output_paths_are_checked_before_the_work(two_latents, capsys, monkeypatch):
+    import os
+
+    import latentgraph.knn
+
+    d, *_ = two_latents
+    a, b = str(d / "a.parquet"), str(d / "b.parquet")
+    (d / "file.txt").write_text("x")
+    (d / "folder").mkdir()
+    (d / "w.pth").write_bytes(b"")
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("the output path is checked before the search")
+
+    monkeypatch.setattr(latentgraph.knn, "knn_table", no_search)
+    cases = [
+        (["knn", a, "--k", "4", "-o", str(d / "file.txt" / "g.parquet")], "file.txt is a file, not a folder"),
+        (["compare", a, b, "--k", "4", "-o", str(d / "file.txt" / "sub" / "t.csv")], "file.txt is a file, not"),
+        (["knn", a, "--k", "4", "-o", str(d / "folder")], "folder: is a folder; -o takes the name of the file"),
+        (["compare", a, b, "--k", "4", "-o", str(d / "folder")], "folder: is a folder"),
+        (["extract", str(d / "w.pth"), "--dataset", "synthetic", "-o", str(d / "folder")], "folder: is a folder"),
+    ]
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p) == str(d / "ro") else
+                        real_access(p, mode, **kw))
+    (d / "ro").mkdir()
+    cases += [(["knn", a, "--k", "4", "-o", str(d / "ro" / "new" / "g.parquet")], "folder " + str(d / "ro")
+               + " is not writable"),
+              (["compare", a, b, "--k", "4", "-o", str(d / "ro" / "t.csv")], "is not writable")]
+    for argv, message in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, (argv, err)
+    assert sorted(p.name for p in d.iterdir()) == ["a.parquet", "b.parquet", "file.txt", "folder", "ro", "w.pth"]
+    assert not any((d / "folder").iterdir()) and not any((d / "ro").iterdir())
+
+
+def test_extract_errors_name_cli_options(tmp_path, capsys):
+    out = str(tmp_path / "lat.parquet")
+    assert main(["extract", str(tmp_path / "missing.pth"), "--dataset", "synthetic", "-o", out]) == 2
+    err = capsys.readouterr().err
+    assert "missing.pth: weights file does not exist" in err and "classgraph." not in err
+    (tmp_path / "w.pth").write_bytes(b"")
+    for dataset in ("imagefolder", "cifar100"):
+        assert main(["extract", str(tmp_path / "w.pth"), "--dataset", dataset, "-o", out]) == 2
+        err = capsys.readouterr().err
+        assert f"--dataset {dataset} needs --root" in err and "data." not in err, err
+    assert main(["extract", str(tmp_path / "w.pth"), "--dataset", "cifar100", "--root", str(tmp_path / "nope"),
+                 "-o", out]) == 2
+    err = capsys.readouterr().err
+    assert "--root " + str(tmp_path / "nope") + ": folder does not exist" in err and "data." not in err, err
+
+
+def test_integer_option_messages(two_latents, capsys):
+    d, *_ = two_latents
+    a = str(d / "a.parquet")
+    for option, value, message in (("--null", "-1", "-1 must be >= 0"), ("--null", "x", "'x' is not an integer"),
+                                   ("--k", "0", "0 must be >= 1"), ("--n-eigs", "-2", "-2 must be >= 1")):
+        with pytest.raises(SystemExit) as exc:
+            main(["compare", a, a, option, value])
+        assert exc.value.code == 2
+        assert f"argument {option}: {message}" in capsys.readouterr().err
+
+
+def test_command_results_are_readable_under_umask_022(two_latents):
+    """Files the commands write get 0644 under umask 022, not a temporary file's private 0600."""
+    import os
+
+    d, *_ = two_latents
+    old = os.umask(0o022)
+    try:
+        assert main(["knn", str(d / "a.parquet"), "--k", "4", "-o", str(d / "g.parquet")]) == 0
+        assert main(["compare", str(d / "a.parquet"), str(d / "b.parquet"), "--k", "4", "-o", str(d / "t.csv")]) == 0
+        assert main(["classgraph", str(d / "a.parquet"), "--k", "4", "--class-k", "2", "--no-figures",
+                     "-o", str(d / "cg")]) == 0
+    finally:
+        os.umask(old)
+    written = [d / "g.parquet", d / "t.csv", *(p for p in (d / "cg").iterdir())]
+    assert len(written) > 4
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in written} == {p.name: "0o644" for p in written}
+    assert (d / "cg").stat().st_mode & 0o777 == 0o755

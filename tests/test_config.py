@@ -26,7 +26,7 @@ def test_defaults_are_filled_in():
     assert cfg["knn"]["k"] == [4, 8, 16] and cfg["knn"]["metric"] == "l1"
     assert cfg["train"]["optimizer"]["lr"] == 0.1 and cfg["train"]["epochs"] == 25
     assert cfg["resources"]["train"]["mem_mb"] == 4000
-    assert epoch_window(cfg) == [10, 11, 12, 13, 14, 15]
+    assert epoch_window(cfg) == [11, 12, 13, 14, 15, 16]
 
 
 @pytest.mark.parametrize(
@@ -117,3 +117,124 @@ def test_measures_and_layers_schema(tiny_config):
     bad["layers"]["layers"] = ["layer 1"]
     with pytest.raises(LatentGraphError, match=r"layers\.layers\.0: 'layer 1' does not match"):
         validate_config(bad, SCHEMA)
+
+
+# --------------------------------------------------------------------------- canonical params, execution-only keys
+
+
+def _reordered(obj):
+    """The same mapping with every level's keys in reverse order (what a sort_keys dump can do)."""
+    if isinstance(obj, dict):
+        return {k: _reordered(obj[k]) for k in reversed(list(obj))}
+    if isinstance(obj, list):
+        return [_reordered(v) for v in obj]
+    return obj
+
+
+def test_normalised_config_ignores_key_order_and_number_spelling(tiny_config):
+    from latentgraph.config import normalise_config, result_config
+
+    a = normalise_config(full(tiny_config))
+    b = normalise_config(full(_reordered(tiny_config)))
+    assert repr(a) == repr(b)  # Snakemake compares params by repr
+    c = copy.deepcopy(tiny_config)
+    c["train"]["optimizer"]["lr"] = 1  # an int where the schema says number ...
+    c["train"]["epochs"] = 3.0  # ... and a float where it says integer
+    c["noise"]["grid"] = [0, 0.5, 1]
+    n = normalise_config(full(c))
+    assert repr(n["train"]["optimizer"]["lr"]) == "1.0" and repr(n["train"]["epochs"]) == "3"
+    assert repr(n["noise"]["grid"]) == "[0.0, 0.5, 1.0]"
+    assert list(n) == sorted(n) and list(n["train"]) == sorted(n["train"])
+    assert n["stability"]["runs"] == tiny_config["stability"]["runs"]  # list order is meaning: kept
+    r = result_config(full(tiny_config))
+    assert "device" not in r["train"] and "backend" not in r["knn"] and "resources" not in r
+    assert "download" not in r["data"] and "lr" in r["train"]["optimizer"]
+
+
+def test_execution_only_keys_are_declared_in_the_schema():
+    from latentgraph.config import execution_keys, execution_settings
+
+    keys = execution_keys()
+    assert {"train.device", "train.num_workers", "train.eval_batch_size", "latents.batch_size", "knn.backend",
+            "classgraph.backend", "classgraph.batch_size", "noise.path_batch_size", "resources"} <= set(keys)
+    # what changes a result is never execution-only
+    assert not {"train.amp", "train.optimizer", "knn.k", "knn.metric", "train.epochs", "data.dataset"} & set(keys)
+    cfg = full({"name": "x"})
+    assert execution_settings(cfg, "train") == {"device": "auto", "channels_last": True, "num_workers": 0,
+                                                "eval_batch_size": 256}
+    assert execution_settings(cfg, "knn") == {"backend": "auto"}
+
+
+# --------------------------------------------------------------------------- checks before any work
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda c: c["stability"].update(epochs=[3, 2]), r"stability\.epochs: \[3, 2\] must be increasing"),
+        (lambda c: c.setdefault("latents", {}).update(layer="layer5"), r"latents\.layer: model 'resnet18' has no module 'layer5'"),
+        (lambda c: c["layers"].update(layers=["layer1", "layer4.2"]), r"layers\.layers: .* no module 'layer4\.2'"),
+        (lambda c: c["knn"].update(k=[2, 60]), r"knn\.k: k=60 must be smaller than the number of samples: "
+                                               r"the test split of synthetic has N=60"),
+        (lambda c: c["classgraph"].update(k=60), r"classgraph\.k: 60 must be smaller than the number of samples"),
+        (lambda c: c["measures"].update(n_eigs=61), r"measures\.n_eigs: 61 must be at most the number of samples"),
+        (lambda c: c["layers"].update(k=[60]), r"layers\.k: k=60 must be smaller"),
+    ],
+)
+def test_errors_found_when_the_config_is_read(tiny_config, edit, message):
+    edit(tiny_config)
+    with pytest.raises(LatentGraphError, match=message):
+        full(tiny_config)
+
+
+def test_known_split_sizes_match_the_loaded_data(tiny_config):
+    """The sizes checked at parse time are the sizes the data loader gives."""
+    from latentgraph.config import split_size
+    from latentgraph.data import load_dataset
+
+    for dataset, extra in (("synthetic", {"test_fraction": 0.3, "val_fraction": 0.25}),
+                           ("digits", {"test_fraction": 0.5, "val_fraction": 0.1})):
+        cfg = full(tiny_config)
+        cfg["data"].update(dataset=dataset, **extra)
+        bundle = load_dataset(cfg["data"])
+        for split in ("train", "test", "val"):
+            assert split_size(cfg, split) == len(getattr(bundle, split)), (dataset, split)
+
+
+def test_layer_names_known_without_torch_are_the_models():
+    from latentgraph.models import build_model, resnet18_module_names
+
+    for stem, width in (("cifar", 16), ("imagenet", 64), ("imagenet", 8)):
+        built = [n for n, _ in build_model("resnet18", 10, stem, width).named_modules() if n]
+        assert resnet18_module_names() == built
+
+
+def test_window_straddling_a_learning_rate_step_warns(tiny_config):
+    from latentgraph.config import WindowWarning, window_step_warnings
+
+    tiny_config["train"]["scheduler"]["milestones"] = [2]  # checkpoint 2 before the step, 3 after
+    with pytest.warns(WindowWarning, match=r"the pair \(2, 3\) straddles a learning-rate step"):
+        full(tiny_config)
+    tiny_config["train"]["scheduler"]["milestones"] = [1]
+    assert window_step_warnings(full(tiny_config)) == []
+
+
+@pytest.mark.parametrize("path", [REPO / "config.yaml", *sorted((REPO / "configs").glob("*.yaml"))],
+                         ids=lambda p: Path(p).name)
+def test_no_shipped_window_straddles_a_step(path):
+    from latentgraph.config import window_step_warnings
+
+    assert window_step_warnings(full(load_yaml(path))) == []
+
+
+def test_thesis_window_maps_to_checkpoints_after_the_step():
+    """The thesis's epochs 10-15 (numbered from 0, step at 10) are our checkpoints 11-16."""
+    from latentgraph.config import checkpoint_lr
+    from latentgraph.thesis import load_reference
+
+    cfg = full(load_yaml(REPO / "configs" / "thesis_cifar100.yaml"))
+    ref = load_reference(REPO / "report" / "thesis_tables.yaml")["stability"]
+    first, last = (e + ref["checkpoint_offset"] for e in ref["window"])
+    assert cfg["stability"]["epochs"] == [first, last] == [11, 16]
+    assert [checkpoint_lr(cfg, e) for e in range(first, last + 1)] == pytest.approx([0.01] * 6)
+    assert checkpoint_lr(cfg, 10) == pytest.approx(0.1)  # the thesis's epoch 9: before the step

@@ -149,3 +149,17 @@ def test_streaming_histogram_matches_numpy():
     z = StreamingHistogram(4)
     z.add(np.zeros(3))
     assert z.counts.tolist() == [3, 0, 0, 0] and z.quantile(0.5) == 0.0
+
+
+def test_graphstats_command_refuses_a_graph_without_edges(tmp_path, capsys):
+    from latentgraph.cli import main
+
+    (tmp_path / "e.csv").write_text("source,target,weight\n")
+    (tmp_path / "loops.csv").write_text("source,target\n0,0\n1,1\n")
+    (tmp_path / "n.csv").write_text("id,name\n0,a\n1,b\n")
+    for argv in (["e.csv"], ["e.csv", "--nodes", "n.csv"], ["loops.csv", "--json"]):
+        path = str(tmp_path / argv[0])
+        extra = [str(tmp_path / a) if a.endswith(".csv") else a for a in argv[1:]]
+        assert main(["graphstats", path, *extra]) == 2, argv
+        captured = capsys.readouterr()
+        assert f"{path}: the graph has no edges" in captured.err and captured.out == "", argv

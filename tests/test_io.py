@@ -126,3 +126,39 @@ def test_bring_your_own_latents_npy_and_label_files(tmp_path):
     np.save(tmp_path / "dup.npy", np.array([1, 1, 2, 3, 4, 5]))
     with pytest.raises(LatentGraphError, match="sample_id values repeat"):
         read_latents_any(tmp_path / "x.npy", tmp_path / "y.txt", tmp_path / "dup.npy")
+
+
+def test_parquet_pages_carry_checksums_that_catch_bit_flips(tmp_path, latents):
+    """A bit flipped on disk fails the read, naming the file, instead of changing the numbers."""
+    import pyarrow.parquet as pq
+
+    X, labels, ids = latents
+    path = write_latents(tmp_path / "l.parquet", X, labels, ids)
+    raw = bytearray(path.read_bytes())
+    size = pq.ParquetFile(path).metadata.row_group(0).total_byte_size
+    silent = 0
+    for offset in range(8, min(size, len(raw) - 8), max(1, size // 40)):
+        bad = bytearray(raw)
+        bad[offset] ^= 0x10
+        (tmp_path / "bad.parquet").write_bytes(bad)
+        try:
+            got = read_latents(tmp_path / "bad.parquet")
+        except LatentGraphError as exc:
+            assert "bad.parquet" in str(exc)
+            continue
+        silent += not np.array_equal(got.X, X)
+    assert silent == 0
+
+
+def test_results_get_the_mode_an_ordinary_write_gives(tmp_path, latents):
+    """atomic_path's temporary file is private (0600); the result is not (umask 022 -> 0644, 027 -> 0640)."""
+    import os
+
+    X, labels, ids = latents
+    for mask, mode in ((0o022, 0o644), (0o027, 0o640)):
+        old = os.umask(mask)
+        try:
+            path = write_latents(tmp_path / f"l{mask:o}.parquet", X, labels, ids)
+        finally:
+            os.umask(old)
+        assert path.stat().st_mode & 0o777 == mode

@@ -55,6 +55,18 @@ def test_default_config_dry_run_plans_the_thesis_stages(tmp_path):
     assert jobs["train"] == 2 and jobs["latents"] >= n_graphs and jobs["knn"] >= n_graphs and jobs["stability"] == 1
 
 
+def test_slurm_profile_caps_every_bundled_rule():
+    """Each rule with a group takes one bundle slot (profiles/slurm), or its bundles ask for all their jobs' CPUs."""
+    text = "".join(p.read_text() for p in (REPO / "rules").glob("*.smk"))
+    grouped = {m.group(1) for block in re.split(r"\n(?=\s*rule )", text)
+               if (m := re.match(r"\s*rule (\w+):", block)) and re.search(r"\n\s+group:", block)}
+    assert grouped >= {"knn", "prune_knn", "noise_point"}
+    profile = load_yaml(REPO / "profiles" / "slurm" / "config.yaml")
+    capped = {entry.split(":")[0] for entry in profile["set-resources"] if entry.endswith(":bundle_slots=1")}
+    assert grouped <= capped, f"rules bundled without a slot: {sorted(grouped - capped)}"
+    assert "bundle_slots=local" in profile["set-resource-scopes"]
+
+
 def test_lint_and_snakefmt_are_clean():
     lint = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=REPO, capture_output=True, text=True)
     assert lint.returncode == 0, lint.stdout + lint.stderr
@@ -124,12 +136,27 @@ def test_changing_training_settings_retrains(tiny_run, tmp_path):
     assert jobs.get("train") == 2 and jobs.get("latents") == 4
 
 
-def test_speed_knobs_never_rerun(tiny_run, tmp_path):
+@pytest.mark.parametrize("fault", ["cuda", "class_names"])
+def test_train_job_fails_before_training(tmp_path, fault):
+    """What only the job can check (a GPU, a class-name file) fails at its start, not after training."""
+    import torch
+
     cfg = load_yaml(TINY)
-    cfg["knn"]["backend"] = "numpy"
-    cfg["latents"] = {"batch_size": 7}
-    cfg["resources"]["graph"]["threads"] = 2
-    assert planned_jobs(tiny_run, write_yaml(tmp_path / "fast.yaml", cfg)) == {}
+    if fault == "cuda":
+        if torch.cuda.is_available():
+            pytest.skip("this machine has a GPU")
+        cfg["train"]["device"] = "cuda"
+        message = "device 'cuda' was requested but PyTorch sees no GPU"
+    else:
+        (tmp_path / "names.txt").write_text("a\nb\nc\n")
+        cfg["data"]["class_names"] = str(tmp_path / "names.txt")
+        message = "data.class_names: class-names file"
+    target = "results/tiny/train/A/history.csv"
+    proc = snakemake(tmp_path, target, configfile=write_yaml(tmp_path / "c.yaml", cfg), check=False)
+    assert proc.returncode != 0
+    log = (tmp_path / "results/tiny/logs/train/A.log").read_text()
+    assert message in log or (fault == "class_names" and "has 3 class names, the data has 4 classes" in log), log
+    assert "epoch 1" not in log.lower() and not list((tmp_path / "results/tiny/train").rglob("*.pt"))
 
 
 def test_one_target_alone(tiny_run, tmp_path):
@@ -152,16 +179,89 @@ def test_bad_config_stops_before_anything_runs(tmp_path):
     assert not (tmp_path / "results").exists()
 
 
-def test_k_not_below_n_fails_the_job_and_writes_nothing(tiny_run, tmp_path):
+def test_k_not_below_n_stops_before_any_job(tiny_run, tmp_path):
     work = copy_run(tiny_run, tmp_path / "w")
     shutil.rmtree(work / "results/tiny/knn")
     cfg = load_yaml(TINY)
-    cfg["knn"]["k"] = [2, 60]  # the tiny test split has 60 samples
+    cfg["knn"]["k"] = [2, 60]  # the tiny test split has 60 samples: known when the config is read
     proc = snakemake(work, configfile=write_yaml(work / "big.yaml", cfg), check=False)
     assert proc.returncode != 0
-    logs = "".join(p.read_text() for p in (work / "results/tiny/logs/knn").rglob("*.log"))
-    assert "k=60 must be smaller than the number of samples N=60" in logs
-    assert not list((work / "results/tiny/knn").rglob("*.parquet"))  # failed jobs leave no output
+    assert "knn.k: k=60 must be smaller than the number of samples: the test split of synthetic has N=60" in (
+        proc.stdout + proc.stderr)
+    assert not (work / "results/tiny/knn").exists()  # nothing ran
+
+
+def test_result_files_are_readable_by_collaborators(tiny_run):
+    """Under umask 022 every result is mode 0644 and every folder 0755, as an ordinary write gives."""
+    results = tiny_run / "results" / "tiny"
+    files = [p for p in results.rglob("*") if p.is_file()]
+    assert len(files) > 100
+    wrong = {str(p.relative_to(results)): oct(p.stat().st_mode & 0o777) for p in files
+             if p.stat().st_mode & 0o777 != 0o644}
+    assert not wrong, wrong
+    folders = [p for p in results.rglob("*") if p.is_dir()]
+    assert all(p.stat().st_mode & 0o777 == 0o755 for p in folders)
+
+
+def test_reordered_config_is_a_no_op(tiny_run, tmp_path):
+    """YAML mappings have no order: the same config written with sorted keys reruns nothing."""
+    import yaml
+
+    cfg = load_yaml(TINY)
+    path = tmp_path / "sorted.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=True))
+    assert planned_jobs(tiny_run, path) == {}
+    cfg["train"]["optimizer"]["lr"] = 0.05  # the same number, spelled as the other type where allowed
+    cfg["train"]["scheduler"]["gamma"] = 0.1
+    cfg["noise"]["grid"] = [0.0, 0.5, 1.0]
+    cfg["knn"]["k"] = [4, 2]  # a set of k: order is no result
+    assert planned_jobs(tiny_run, write_yaml(tmp_path / "spelled.yaml", cfg)) == {}
+
+
+#: A changed value for every execution-only key of the schema (test_every_execution_key_...).
+EXECUTION_CHANGES = {
+    "data.download": lambda c: c["data"].update(download=True),
+    "train.device": lambda c: c["train"].update(device="auto"),  # tiny says cpu; auto is the CPU here
+    "train.channels_last": lambda c: c["train"].update(channels_last=False),
+    "train.num_workers": lambda c: c["train"].update(num_workers=1),
+    "train.eval_batch_size": lambda c: c["train"].update(eval_batch_size=128),
+    "latents.batch_size": lambda c: c.setdefault("latents", {}).update(batch_size=7),
+    "knn.backend": lambda c: c["knn"].update(backend="numpy"),
+    "noise.path_batch_size": lambda c: c["noise"].update(path_batch_size=7),
+    "classgraph.batch_size": lambda c: c["classgraph"].update(batch_size=7),
+    "classgraph.backend": lambda c: c["classgraph"].update(backend="scipy"),
+    "resources": lambda c: (c["resources"]["graph"].update(threads=2, mem_mb=3000),
+                            c["resources"]["train"].update(runtime=50)),
+}
+
+
+def test_every_execution_key_changed_alone_reruns_nothing(tiny_run, tmp_path):
+    from latentgraph.config import execution_keys
+
+    assert set(EXECUTION_CHANGES) == set(execution_keys()), "give every execution-only key a test value"
+    for key, change in EXECUTION_CHANGES.items():
+        cfg = load_yaml(TINY)
+        change(cfg)
+        jobs = planned_jobs(tiny_run, write_yaml(tmp_path / f"{key}.yaml", cfg))
+        assert jobs == {}, f"{key} alone schedules {jobs}"
+
+
+def test_result_keys_rerun_what_they_change(tiny_run, tmp_path):
+    cfg = load_yaml(TINY)
+    cfg["model"]["width"] = 8
+    jobs = planned_jobs(tiny_run, write_yaml(tmp_path / "width.yaml", cfg))
+    assert jobs.get("train") == 2 and jobs.get("latents") == 4 and jobs.get("prune_round0") == 1
+    cfg = load_yaml(TINY)
+    cfg["noise"]["seed"] = 1
+    jobs = planned_jobs(tiny_run, write_yaml(tmp_path / "noise.yaml", cfg))
+    assert jobs.get("noise_point") == 3 and jobs.get("noise_table") == 1
+    assert not {"train", "latents", "knn", "prune_round", "stability"} & set(jobs)
+    names = tmp_path / "names.txt"
+    names.write_text("zero\none\ntwo\nthree\n")
+    cfg = load_yaml(TINY)
+    cfg["data"]["class_names"] = str(names)  # labels outputs only: no retraining
+    jobs = planned_jobs(tiny_run, write_yaml(tmp_path / "names.yaml", cfg))
+    assert "train" not in jobs and "prune_round" not in jobs and jobs.get("latents") == 4
 
 
 def test_interrupted_run_reruns_cleanly_to_the_same_tables(tiny_run, tmp_path):

@@ -6,13 +6,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
 
 from latentgraph.classgraph import class_distances_from_latents, write_class_distances
+from latentgraph.execution import execution_settings
 from latentgraph.io import read_latents
 from latentgraph.utils import setup_logging
 
 setup_logging(snakemake.log[0])
 
 p = snakemake.params
-cg = snakemake.config["classgraph"]
+cg = execution_settings(snakemake.config, "classgraph")
 lat = read_latents(snakemake.input[0])
 cd = class_distances_from_latents(
     lat,
@@ -20,7 +21,7 @@ cd = class_distances_from_latents(
     weights=p.weights,
     metric=p.metric,
     # speed knobs (results do not depend on them) come from the config directly
-    knn_backend=snakemake.config["knn"]["backend"],
+    knn_backend=execution_settings(snakemake.config, "knn")["backend"],
     threads=snakemake.threads,
     batch_size=cg["batch_size"],
     n_jobs=snakemake.threads,

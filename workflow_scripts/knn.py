@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
 
+from latentgraph.execution import execution_settings
 from latentgraph.io import read_latents, write_knn
 from latentgraph.knn import knn_table
 from latentgraph.utils import setup_logging
@@ -18,7 +19,7 @@ table = knn_table(
     labels=lat.labels,
     sample_id=lat.sample_id,
     metric=snakemake.params.metric,
-    backend=snakemake.config["knn"]["backend"],  # results do not depend on it
+    backend=execution_settings(snakemake.config, "knn")["backend"],  # results do not depend on it
     threads=snakemake.threads,
     metadata={k: lat.metadata.get(k) for k in ("dataset", "split", "run", "seed", "epoch", "test_accuracy")},
 )

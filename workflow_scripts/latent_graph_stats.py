@@ -7,6 +7,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 
 import logging
 
+from latentgraph.execution import execution_settings
 from latentgraph.graphstats import knn_graph_statistics
 from latentgraph.io import read_knn, read_latents
 from latentgraph.noise import noise_l1_norm, variance_vector
@@ -19,7 +20,7 @@ p = snakemake.params
 lat = read_latents(snakemake.input.latents)
 table = read_knn(snakemake.input.knn)
 stats = knn_graph_statistics(table, int(p.k), directed=p.directed, bins=int(p.bins),
-                             batch_size=int(snakemake.config["noise"]["path_batch_size"]))
+                             batch_size=int(execution_settings(snakemake.config, "noise")["path_batch_size"]))
 norm = noise_l1_norm(variance_vector(lat.X), p=1.0, samples=int(p.mc_samples), seed=int(p.seed))
 median = stats["weighted"]["median"]
 stats.update({

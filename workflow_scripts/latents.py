@@ -8,6 +8,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 import torch
 
 from latentgraph.data import load_dataset
+from latentgraph.execution import execution_settings
 from latentgraph.extract import extract_checkpoint, extraction_options
 from latentgraph.models import load_checkpoint
 from latentgraph.utils import setup_logging
@@ -17,7 +18,7 @@ torch.set_num_threads(snakemake.threads)
 
 p = snakemake.params
 ckpt = load_checkpoint(snakemake.input.checkpoint)
-data = load_dataset(p.data, input_size=ckpt["spec"]["input_size"])
+data = load_dataset({**p.data, **execution_settings(snakemake.config, "data")}, input_size=ckpt["spec"]["input_size"])
 extract_checkpoint(
     snakemake.input.checkpoint,
     data,

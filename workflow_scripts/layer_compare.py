@@ -5,6 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
 
+from latentgraph.execution import execution_settings
 from latentgraph.io import read_latents
 from latentgraph.layers import compare_layer
 from latentgraph.utils import atomic_path, setup_logging, stable_seed
@@ -22,7 +23,7 @@ df = compare_layer(
     depth=p.depth,
     metric=p.metric,
     directed=p.directed,
-    backend=snakemake.config["knn"]["backend"],  # results do not depend on it
+    backend=execution_settings(snakemake.config, "knn")["backend"],  # results do not depend on it
     threads=snakemake.threads,
     n_eigs=m["n_eigs"],
     n_perm=m["null_permutations"],

@@ -8,6 +8,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 import torch
 
 from latentgraph.data import load_dataset
+from latentgraph.execution import execution_settings
 from latentgraph.extract import extraction_options
 from latentgraph.layers import extract_checkpoint_layers
 from latentgraph.models import load_checkpoint
@@ -18,7 +19,7 @@ torch.set_num_threads(snakemake.threads)
 
 p = snakemake.params
 ckpt = load_checkpoint(snakemake.input.checkpoint)
-data = load_dataset(p.data, input_size=ckpt["spec"]["input_size"])
+data = load_dataset({**p.data, **execution_settings(snakemake.config, "data")}, input_size=ckpt["spec"]["input_size"])
 extract_checkpoint_layers(
     snakemake.input.checkpoint,
     data,

@@ -7,6 +7,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 
 import logging
 
+from latentgraph.execution import execution_settings
 from latentgraph.head import read_head
 from latentgraph.io import read_knn, read_latents
 from latentgraph.noise import check_clean_accuracy, noise_point, parse_p_key, variance_vector
@@ -25,9 +26,8 @@ if clean.n != lat.n or (clean.sample_id != lat.sample_id).any() or (clean.labels
     raise LatentGraphError(f"{snakemake.input.knn} does not hold the samples of {snakemake.input.latents} in order")
 clean_acc = check_clean_accuracy(lat.X, lat.labels, lat.prediction, W, b, lat.metadata.get("test_accuracy"),
                                  where=snakemake.input.latents)
-cfg = snakemake.config
 df = noise_point(lat.X, lat.labels, clean, W, b, pv, p.repeat, p.seed, p.ks, directed=p.directed, metric=p.metric,
-                 backend=cfg["knn"]["backend"], threads=snakemake.threads, var=variance_vector(lat.X))
+                 backend=execution_settings(snakemake.config, "knn")["backend"], threads=snakemake.threads, var=variance_vector(lat.X))
 if pv == 0:
     # the experiment's anchor: no noise = the model's own test accuracy and the clean graph
     if df["accuracy"].iloc[0] != clean_acc:

@@ -7,6 +7,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 
 import torch
 
+from latentgraph.execution import execution_settings
 from latentgraph.extract import extraction_options
 from latentgraph.pretrained import extract_pretrained
 from latentgraph.utils import setup_logging
@@ -17,7 +18,7 @@ torch.set_num_threads(snakemake.threads)
 p = snakemake.params
 extract_pretrained(
     p.weights,
-    p.data,
+    {**p.data, **execution_settings(snakemake.config, "data")},
     p.model,
     snakemake.output[0],
     split=p.split,

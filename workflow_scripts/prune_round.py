@@ -6,8 +6,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
 
 from latentgraph.data import load_dataset
+from latentgraph.execution import execution_settings
 from latentgraph.models import load_checkpoint
 from latentgraph.prune import PruneSettings, round_data_config, run_round, train_settings
+from latentgraph.train import resolve_device
 from latentgraph.utils import setup_logging
 
 setup_logging(snakemake.log[0])
@@ -15,9 +17,12 @@ setup_logging(snakemake.log[0])
 p = snakemake.params
 inp, out = snakemake.input, snakemake.output
 spec = load_checkpoint(inp.theta0)["spec"]
-data = load_dataset(round_data_config(p.data, p.pruning), input_size=spec["input_size"])
-# device, workers and batch size of evaluation are speed knobs: read from the config, not params
-settings = train_settings(p.pruning, dict(snakemake.config["train"], amp=p.amp), threads=snakemake.threads)
+# device, workers and batch size of evaluation are execution settings: from the config, not params
+settings = train_settings(p.pruning, {**execution_settings(snakemake.config, "train"), "amp": p.amp},
+                          threads=snakemake.threads)
+resolve_device(settings.device)  # a missing GPU fails here, before any work
+data_cfg = {**p.data, **execution_settings(snakemake.config, "data")}
+data = load_dataset(round_data_config(data_cfg, p.pruning), input_size=spec["input_size"])
 first = int(p.round) == 0
 run_round(
     inp.theta0,

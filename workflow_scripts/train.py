@@ -5,16 +5,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
 
-from latentgraph.data import load_dataset
-from latentgraph.models import model_spec
-from latentgraph.train import TrainSettings, data_fingerprint, train_run
+from latentgraph.data import check_class_names_file, load_dataset
+from latentgraph.execution import execution_settings
+from latentgraph.models import check_config_layer_names, model_spec
+from latentgraph.train import TrainSettings, data_fingerprint, resolve_device, train_run
 from latentgraph.utils import setup_logging
 
 setup_logging(snakemake.log[0])
 
 p = snakemake.params
-data = load_dataset(p.data, input_size=p.model["input_size"])
-settings = TrainSettings.from_config(p.train, threads=snakemake.threads)
+# device, loader workers and evaluation batch size change how fast, not what: read from the
+# config (latentgraph.config.execution_settings), not params, so they never retrain
+run_on = execution_settings(snakemake.config, "train")
+settings = TrainSettings.from_config({**p.train, **run_on}, threads=snakemake.threads)
+resolve_device(settings.device)  # a missing GPU fails here, before any work
+data = load_dataset({**p.data, **execution_settings(snakemake.config, "data")}, input_size=p.model["input_size"])
+# the class-name file labels later outputs only; a wrong one fails now, not after training
+check_class_names_file(snakemake.config["data"], data.num_classes)
+# and the layers the later jobs extract exist in this architecture (any torchvision model)
+check_config_layer_names(snakemake.config)
 train_run(
     model_spec(p.model, data.num_classes),
     data,
