@@ -164,6 +164,45 @@ def split_size(config: dict[str, Any], split: str | None = None) -> int | None:
     return n_val if split == "val" else n_train - n_val
 
 
+#: Default of ``resources.knn_gpu_min_samples`` (the schema's): the smallest latents split whose
+#: kNN jobs ask SLURM for a GPU on GPU configs. Estimated crossover (README, "Speed, scale and
+#: the GPU"): the CPU kernel takes about 1.6e-8 s x N^2 at d = 512 on 2 cores (39 s at
+#: N = 50,000, 7 s at 20,000, 2.3 s at 10,000), a GPU job's fixed cost (allocation, start-up
+#: of CUDA and FAISS's GPU build) is estimated at 25-40 s: break-even near N = 40,000-50,000.
+KNN_GPU_MIN_SAMPLES = 40_000
+#: The split size assumed when only the data can tell (imagefolder): ImageNet's validation set.
+UNKNOWN_SPLIT_SIZE = 50_000
+
+
+def knn_on_gpu(config: dict[str, Any]) -> bool:
+    """Whether the kNN jobs of ``config`` (rules knn, prune_knn, layer_compare) run on a GPU.
+
+    They search the latents of one split (``latents.split``): a GPU pays only for large
+    ones, so a GPU config (``resources.gpu`` >= 1) sends them to a GPU, in
+    ``envs/graph-gpu.yaml`` and unbundled, when the split has at least
+    ``resources.knn_gpu_min_samples`` samples; smaller splits search on CPU nodes in
+    ``envs/graph.yaml``, bundled like a CPU config's.
+
+    Parameters
+    ----------
+    config
+        A workflow config (validated, or with ``resources`` keys left out: they take the
+        schema's defaults).
+
+    Returns
+    -------
+    bool
+        True when the kNN jobs ask for a GPU. A split whose size only the data can tell
+        (imagefolder) counts as :data:`UNKNOWN_SPLIT_SIZE` samples.
+    """
+    res = config.get("resources") or {}
+    if not res.get("gpu"):
+        return False
+    n = split_size(config)
+    n = UNKNOWN_SPLIT_SIZE if n is None else n
+    return n >= int(res.get("knn_gpu_min_samples", KNN_GPU_MIN_SAMPLES))
+
+
 def check_sizes(config: dict[str, Any]) -> None:
     """Neighbour counts below, and eigenvalue counts at most, the number of samples (when known)."""
     n = split_size(config)

@@ -99,7 +99,9 @@ class TensorSplit:
         """Images, labels and ids of the rows in ``index`` (a LongTensor), on ``device``."""
         if device is not None and str(device) != "cpu":
             images, labels = self.on(device)
-            index_d = index.to(device)
+            # non_blocking: a host->device copy from pageable memory is staged at once and
+            # waits for no queued GPU work (a blocking one would synchronise every batch)
+            index_d = index.to(device, non_blocking=True)
             return images[index_d], labels[index_d], self._ids_t[index]
         return self.images[index], self._labels_t[index], self._ids_t[index]
 
@@ -114,8 +116,10 @@ def augment_batch(x: Any, generator: Any, pad: int = 4) -> Any:
     drawn per image from ``generator`` and applied to the whole batch at once."""
     torch = _torch()
     b, c, h, w = x.shape
-    shifts = torch.randint(0, 2 * pad + 1, (2, b), generator=generator).to(x.device)
-    flips = (torch.rand(b, generator=generator) < 0.5).to(x.device)
+    # drawn on the CPU generator (the same draws on every device); non_blocking copies wait
+    # for no queued GPU work, as in TensorSplit.batch
+    shifts = torch.randint(0, 2 * pad + 1, (2, b), generator=generator).to(x.device, non_blocking=True)
+    flips = (torch.rand(b, generator=generator) < 0.5).to(x.device, non_blocking=True)
     xp = torch.nn.functional.pad(x, (pad, pad, pad, pad))
     rows = shifts[0][:, None] + torch.arange(h, device=x.device)[None, :]
     cols = shifts[1][:, None] + torch.arange(w, device=x.device)[None, :]

@@ -1,8 +1,14 @@
 """Latent extraction: run a network over a split and keep one layer's activations.
 
 The default layer is ``avgpool`` (the 512-d input of the ResNet's ``fc`` head, thesis
-§3.1). Latents are computed in float32 (no reduced-precision autocast: bf16 would collapse
-near neighbours into ties). For the ``avgpool`` layer the predictions stored with the
+§3.1). Latents are computed in true float32 on every device (no reduced-precision
+autocast: bf16 would collapse near neighbours into ties), and with TF32 off
+(:func:`float32_precision`): torch may otherwise run float32 convolutions and matmuls on
+Ampere/Hopper GPUs as TF32 (10-bit mantissa, ~1e-3 relative error), which would bring back
+those ties and make GPU latents differ from CPU latents. Every extraction path (latents,
+pruning latents, layer latents, pretrained latents) goes through :func:`extract_layers`,
+which holds that setting for its forward passes only and restores the previous one after
+(training may keep TF32). For the ``avgpool`` layer the predictions stored with the
 latents are the ``fc`` head applied to the *stored* float32 latents in float64
 (:func:`head_predict`), so any later use of the head on the same latents (for instance
 the noise experiment at p = 0) reproduces them exactly.
@@ -10,7 +16,9 @@ the noise experiment at p = 0) reproduces them exactly.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +28,73 @@ from .data import DataBundle, prepare_batch
 from .head import head_predict  # numpy only; re-exported here for existing callers
 from .io import write_latents
 from .models import capture, model_from_checkpoint
-from .train import iterate, resolve_device
+from .train import fp32_precision_leaves, iterate, resolve_device
 from .utils import LatentGraphError
 
 log = logging.getLogger(__name__)
+
+
+def _read_or_none(read: Any) -> Any:
+    """``read()``, or None where torch refuses to read a legacy TF32 flag (mixed legacy/new API use)."""
+    try:
+        return read()
+    except RuntimeError:
+        return None
+
+
+@contextlib.contextmanager
+def float32_precision() -> Iterator[None]:
+    """Compute float32 convolutions and matmuls in IEEE float32 (no TF32) inside the block.
+
+    On entry: float32 matmul precision ``"highest"`` (= legacy
+    ``torch.backends.cuda.matmul.allow_tf32 = False``), ``torch.backends.cudnn.allow_tf32 =
+    False``, and in torch >= 2.9 every per-operator ``fp32_precision`` leaf (cuBLAS matmul,
+    cuDNN conv/RNN, oneDNN matmul/conv/RNN) set to ``"ieee"``: the leaves are what the
+    kernels read, the legacy flags are kept in agreement so that torch's consistency checks
+    pass. On exit, normal or by an exception, every one of them is restored to its value on
+    entry (a legacy flag that torch refused to read on entry is left untouched). The
+    settings are process-wide: do not train in another thread meanwhile.
+
+    Yields
+    ------
+    None
+    """
+    import torch
+
+    leaves = fp32_precision_leaves()
+    saved_leaves = {name: h.fp32_precision for name, h in leaves.items()}
+    saved_matmul = _read_or_none(torch.get_float32_matmul_precision)
+    saved_cudnn = _read_or_none(lambda: torch.backends.cudnn.allow_tf32)
+    try:
+        if saved_matmul is not None:
+            torch.set_float32_matmul_precision("highest")
+        if saved_cudnn is not None:
+            torch.backends.cudnn.allow_tf32 = False
+        for handle in leaves.values():
+            handle.fp32_precision = "ieee"
+        yield
+    finally:
+        if saved_matmul is not None:
+            torch.set_float32_matmul_precision(saved_matmul)
+        if saved_cudnn is not None:
+            torch.backends.cudnn.allow_tf32 = saved_cudnn
+        for name, handle in leaves.items():
+            handle.fp32_precision = saved_leaves[name]
+
+
+@contextlib.contextmanager
+def _repeatable_cudnn() -> Iterator[None]:
+    """cuDNN picks its convolution algorithms by heuristics, deterministically (no autotuning
+    that a training job may have switched on), inside the block; restored after. GPU latents
+    of one checkpoint then repeat run to run on one machine."""
+    import torch
+
+    saved = torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic
+    torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = False, True
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = saved
 
 
 def head_weights(model_or_state: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -78,9 +149,10 @@ def extract_layers(
     argmax of the network's output; when ``avgpool`` is among the layers and the model has
     an ``fc`` head on it (the ResNets), they are that head applied to the stored float32
     latents in float64 (:func:`head_predict`), as the rest of the workflow recomputes them.
+    The forward passes run in true float32 on every device (:func:`float32_precision`:
+    TF32 off) and, on CUDA, with cuDNN's deterministic heuristic algorithm choice (no
+    autotuning); both are restored after.
     """
-    import contextlib
-
     import torch
 
     if not layers or len(set(layers)) != len(layers):
@@ -88,7 +160,7 @@ def extract_layers(
     model = model.to(device).eval()
     feats: dict[str, list[np.ndarray]] = {name: [] for name in layers}
     labels, ids, preds = [], [], []
-    with torch.no_grad(), contextlib.ExitStack() as stack:
+    with torch.no_grad(), float32_precision(), _repeatable_cudnn(), contextlib.ExitStack() as stack:
         stores = {name: stack.enter_context(capture(model, name, reduce)) for name in layers}
         for x, y, sid in iterate(split, batch_size, num_workers=num_workers, pin_memory=device.type == "cuda",
                                  device=device):

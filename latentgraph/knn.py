@@ -14,14 +14,24 @@ identical whatever the search backend:
 Backends: ``numpy`` (blocked brute force, float64, no dependency), ``numba`` (a
 cache-blocked L1 kernel, :mod:`latentgraph._l1kernel`; L1 only), ``faiss`` (``IndexFlat``
 with ``METRIC_L1``/``METRIC_L2``, CPU), ``faiss-gpu`` (the same index on a GPU), and
-``auto``: faiss-gpu when FAISS sees a GPU; else, for L1 on N >= 4,096 rows, numba (2-3x
-faster than FAISS's memory-bound L1 scan on 2 cores, see ``benchmarks/bench_knn.py``); else faiss;
-else numpy.
+``auto``: faiss-gpu when FAISS sees a GPU and N >= :data:`GPU_MIN_N` rows (below, the GPU's
+start-up costs more than the CPU's whole search); else, for L1 on N >= 4,096 rows, numba
+(2-3x faster than FAISS's memory-bound L1 scan on 2 cores, see ``benchmarks/bench_knn.py``);
+else faiss; else numpy.
+
+Before its first search, backend ``faiss-gpu`` runs a smoke test in a subprocess
+(:func:`check_faiss_gpu`, once per process): a FAISS build without kernels for the GPU
+aborts the process in CUDA, which would otherwise end a job without a Python error.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +46,11 @@ log = logging.getLogger(__name__)
 METRICS = ("l1", "l2")
 BACKENDS = ("auto", "numpy", "numba", "faiss", "faiss-gpu")
 NUMBA_MIN_N = 4096  # below this, FAISS's start-up is cheaper than numba's (cached) kernel load
+#: ``auto`` picks faiss-gpu from this many rows on. Estimated crossover: the GPU's fixed cost in
+#: a process (CUDA context, FAISS's GPU resources, the smoke test's subprocess: about 2-4 s,
+#: an estimate) against the CPU kernel's search, about 1.6e-8 s x N^2 at d = 512 on 2 cores
+#: (2.3 s at N = 10,000, 7 s at 20,000; README, "Speed, scale and the GPU").
+GPU_MIN_N = 15_000
 _U32 = 2.0**-24  # unit roundoff of float32
 
 
@@ -183,6 +198,7 @@ def _faiss_candidates(X: np.ndarray, kk: int, metric: str, gpu: bool, threads: i
     if gpu:
         if not hasattr(faiss, "StandardGpuResources") or faiss.get_num_gpus() < 1:
             raise LatentGraphError("backend 'faiss-gpu' needs a FAISS GPU build and a visible GPU")
+        check_faiss_gpu()  # a CUDA abort in a subprocess, not in this one
         res = faiss.StandardGpuResources()
         index = faiss.index_cpu_to_gpu(res, 0, index)
     index.add(X)
@@ -202,15 +218,167 @@ def faiss_has_gpu() -> bool:
     return hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
 
 
+#: Python code of the GPU smoke test (:func:`check_faiss_gpu`): one L1 search of a few rows on
+#: GPU 0, checked against the CPU index (each row first, distances equal up to rounding).
+_GPU_SMOKE_CODE = """
+import faiss, numpy as np
+x = np.random.default_rng(0).random((64, 32), dtype=np.float32)
+cpu = faiss.IndexFlat(32, faiss.METRIC_L1)
+cpu.add(x)
+res = faiss.StandardGpuResources()
+gpu = faiss.index_cpu_to_gpu(res, 0, faiss.IndexFlat(32, faiss.METRIC_L1))
+gpu.add(x)
+D, I = gpu.search(x, 4)
+Dc, Ic = cpu.search(x, 4)
+if not (np.array_equal(I[:, 0], np.arange(64)) and np.allclose(D, Dc, rtol=1e-4, atol=1e-4)):
+    raise SystemExit(f"the GPU's L1 distances differ from the CPU's: {D[:2]} vs {Dc[:2]}")
+"""
+_GPU_CHECKED = False  # set once the smoke test passed in this process
+
+
+def _gpu_smoke_command() -> list[str]:
+    """The command of the GPU smoke test: this interpreter running :data:`_GPU_SMOKE_CODE`."""
+    return [sys.executable, "-c", _GPU_SMOKE_CODE]
+
+
+def _faiss_build() -> str:
+    """The FAISS in use, for messages: version, compile options and where it is installed."""
+    try:
+        import faiss
+    except ImportError:
+        return "FAISS (not importable)"
+    opts = str(getattr(faiss, "get_compile_options", lambda: "")()).strip()
+    where = os.path.dirname(getattr(faiss, "__file__", "") or "") or "?"
+    return f"FAISS {getattr(faiss, '__version__', '?')} ({opts or 'compile options unknown'}) from {where}"
+
+
+def gpu_names() -> list[str]:
+    """Names and compute capabilities of the GPUs ``nvidia-smi`` lists (empty without it)."""
+    exe = shutil.which("nvidia-smi")
+    if exe is None:
+        return []
+    try:
+        out = subprocess.run([exe, "--query-gpu=name,compute_cap", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if out.returncode != 0:
+        return []
+    names = []
+    for line in out.stdout.splitlines():
+        name, _, cap = (s.strip() for s in line.partition(","))
+        if name:
+            names.append(f"{name} (compute capability {cap})" if cap else name)
+    return names
+
+
+def cpu_name() -> str:
+    """The CPU model (``/proc/cpuinfo``, else :func:`platform.processor`) and its core count."""
+    import platform
+
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.lower().startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{model or platform.processor() or platform.machine() or 'CPU'}, {os.cpu_count()} cores"
+
+
+def device_name() -> str:
+    """What a kNN search runs on, without torch: the GPUs FAISS sees, else the CPU.
+
+    GPUs are named by ``nvidia-smi`` when present (else counted through
+    ``faiss.get_num_gpus``); without a GPU the CPU model from ``/proc/cpuinfo``.
+    """
+    if faiss_has_gpu():
+        import faiss
+
+        names = gpu_names()
+        return ", ".join(names) if names else f"{faiss.get_num_gpus()} GPU(s) (nvidia-smi not found)"
+    return cpu_name()
+
+
+def check_faiss_gpu(timeout: float = 300.0) -> None:
+    """Run a FAISS GPU search of a few rows in a subprocess, once per process.
+
+    A FAISS build without kernels for the GPU (e.g. the ``faiss-gpu-cu12`` wheel, which has
+    no sm_90 kernels, on an H100/H200) or a broken CUDA set-up aborts the process inside
+    CUDA, with no Python error to catch. The subprocess takes that abort; this process
+    raises a clear error instead. Passing once is remembered for the rest of the process.
+
+    Parameters
+    ----------
+    timeout
+        Seconds the smoke test may take (CUDA start-up included).
+
+    Raises
+    ------
+    LatentGraphError
+        When the smoke test fails, aborts or times out; the message names the FAISS build,
+        the GPUs and what to do.
+    """
+    global _GPU_CHECKED
+    if _GPU_CHECKED:
+        return
+    import time
+
+    cmd = _gpu_smoke_command()
+    t0 = time.perf_counter()
+    rc: int | None
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        rc, stderr = proc.returncode, proc.stderr
+    except subprocess.TimeoutExpired as exc:
+        err = exc.stderr
+        rc, stderr = None, err.decode(errors="replace") if isinstance(err, bytes) else (err or "")
+    if rc == 0:
+        _GPU_CHECKED = True
+        log.info("knn: FAISS GPU smoke test passed in %.1f s", time.perf_counter() - t0)
+        return
+    if rc is None:
+        how = f"did not finish within {timeout:g} s"
+    elif rc < 0:
+        try:
+            how = f"was killed by signal {signal.Signals(-rc).name}"
+        except ValueError:
+            how = f"was killed by signal {-rc}"
+    else:
+        how = f"exited with status {rc}"
+    tail = "\n".join(f"    {line}" for line in (stderr or "").strip().splitlines()[-12:]) or "    (none)"
+    gpus = ", ".join(gpu_names()) or "unknown (nvidia-smi not found or failed)"
+    raise LatentGraphError(
+        f"FAISS GPU smoke test failed: one METRIC_L1 search of 64 rows on GPU 0, run in a subprocess, {how}.\n"
+        f"  FAISS build: {_faiss_build()}\n"
+        f"  GPU: {gpus}; CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', '(unset)')}\n"
+        f"  its stderr (last lines):\n{tail}\n"
+        "What to do:\n"
+        "  - A FAISS GPU build without kernels for this GPU aborts like this (\"no kernel image is available\"):\n"
+        "    the faiss-gpu-cu12 wheel has none for Hopper (sm_90: H100, H200). Install the official faiss-gpu\n"
+        "    wheel >= 1.15.1 (envs/graph-gpu.yaml; pip extra [gpu]).\n"
+        "  - Check that nvidia-smi works on the node and that its driver supports the build's CUDA version.\n"
+        "  - Meanwhile search on the CPU (same results): knn.backend: numba or faiss, or raise\n"
+        "    resources.knn_gpu_min_samples so that the kNN jobs ask for no GPU."
+    )
+
+
 def resolve_backend(backend: str = "auto", n: int | None = None, metric: str = "l1") -> str:
-    """Turn ``auto`` into a concrete backend for ``n`` rows and ``metric``; validate the others."""
+    """Turn ``auto`` into a concrete backend for ``n`` rows and ``metric``; validate the others.
+
+    ``auto`` picks faiss-gpu only when FAISS sees a GPU and ``n`` is at least
+    :data:`GPU_MIN_N` (or unknown); otherwise numba for L1 on ``n`` >= :data:`NUMBA_MIN_N`
+    rows, else faiss, else numpy.
+    """
     if backend not in BACKENDS:
         raise LatentGraphError(f"unknown kNN backend {backend!r}; allowed: {list(BACKENDS)}")
     if backend == "numba" and metric != "l1":
         raise LatentGraphError("backend 'numba' supports metric 'l1' only")
     if backend != "auto":
         return backend
-    if faiss_has_gpu():
+    if (n is None or n >= GPU_MIN_N) and faiss_has_gpu():
         return "faiss-gpu"
     from ._l1kernel import HAVE_NUMBA
 

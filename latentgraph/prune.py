@@ -151,7 +151,8 @@ def train_settings(pruning_cfg: Mapping[str, Any], train_cfg: Mapping[str, Any],
         ``TrainSettings`` field defaults; the epoch limit :class:`PruneSettings`' default.
     train_cfg
         The ``train`` section (or its execution settings): where and how fast the rounds
-        run (device, amp, channels_last, workers, eval batch size); nothing else is read.
+        run (device, amp, channels_last, workers, eval batch size, deterministic); nothing
+        else is read.
     **override
         Fields set directly (e.g. ``threads``).
 
@@ -163,7 +164,7 @@ def train_settings(pruning_cfg: Mapping[str, Any], train_cfg: Mapping[str, Any],
     from .train import TrainSettings
 
     merged: dict[str, Any] = {k: train_cfg[k] for k in ("device", "amp", "channels_last", "num_workers",
-                                                         "eval_batch_size") if k in train_cfg}
+                                                         "eval_batch_size", "deterministic") if k in train_cfg}
     for key in ("optimizer", "scheduler"):  # sub-sections: the pruning defaults, then the section's keys
         merged[key] = {**PRUNING_DEFAULTS.get(key, {}), **(pruning_cfg.get(key) or {})}
     batch_size = pruning_cfg.get("batch_size", PRUNING_DEFAULTS.get("batch_size"))
@@ -555,7 +556,7 @@ def run_round(
     from .train import configure_torch, evaluate, resolve_device
 
     device = resolve_device(train_settings.device)
-    configure_torch(device, train_settings.threads)
+    configure_torch(device, train_settings.threads, train_settings.deterministic)
     model, ckpt0 = model_from_checkpoint(theta0_path)
     spec = ckpt0["spec"]
     input_size = int(spec["input_size"])
@@ -584,7 +585,8 @@ def run_round(
 
     def validate(m: Any) -> tuple[float, float]:
         return evaluate(m, data.val, input_size, device, batch_size=train_settings.eval_batch_size,
-                        amp=train_settings.amp, num_workers=train_settings.num_workers)
+                        amp=train_settings.amp, num_workers=train_settings.num_workers,
+                        channels_last=train_settings.channels_last)
 
     rewound: list[int] = []
 

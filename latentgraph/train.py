@@ -1,12 +1,31 @@
-"""Training with a fixed scheme (thesis §3.6.1, Table 4.1), resumable and deterministic.
+"""Training with a fixed scheme (thesis §3.6.1, Table 4.1), resumable, and reproducible where it can be.
 
 One run = one seed. The run saves its initial weights (epoch 0, θ0) and a checkpoint after
 every epoch, and records loss and accuracy per epoch. Work happens in a private work
 folder: each finished epoch is written there atomically together with the full training
 state (optimiser momentum, RNG states, history). An interrupted run restarts from its
-last finished epoch and, because every epoch's data order is seeded by (seed, epoch),
-ends with the same weights as an uninterrupted one. Only when all epochs are done are the
-checkpoints moved to their final paths, so a workflow manager never sees a partial run.
+last finished epoch with every epoch's data order seeded by (seed, epoch). Only when all
+epochs are done are the checkpoints moved to their final paths, so a workflow manager never
+sees a partial run.
+
+Reproducibility, as far as it is true:
+
+- **CPU**: bit-reproducible. Two runs with one seed, and a run resumed after an
+  interruption, end with identical weights and histories (``tests/test_train.py``).
+- **CUDA, default** (``train.deterministic: false``): *not* reproducible. cuDNN autotuning
+  (``benchmark``), TF32 and non-deterministic kernels (atomic adds in backward passes) are
+  on for speed, so two runs with one seed, or a run resumed after a SLURM retry, differ
+  in the last bits after the first step and drift apart from there.
+- **CUDA with** ``train.deterministic: true``: deterministic kernels only
+  (``torch.use_deterministic_algorithms(True)``: an op without one raises an error that
+  names it), cuDNN autotuning off, TF32 off, ``CUBLAS_WORKSPACE_CONFIG=:4096:8``
+  (:func:`configure_torch`). Runs then repeat bit for bit, but only on the same GPU model,
+  driver, CUDA/cuDNN and torch version; never bit-equal to CPU runs. Its cost in speed
+  has not been measured (no GPU was available to this project's development).
+
+Per-batch losses and correct counts are summed on the device and read once per epoch, in
+the order a host-side sum would take (float64), so the numbers equal those of per-step
+reads bit for bit without a host synchronisation per step.
 
 Learning rates follow ``MultiStepLR`` semantics without storing a scheduler: epoch e
 (0-based) trains at lr * gamma ** (number of milestones <= e).
@@ -41,6 +60,8 @@ class TrainSettings:
     ``tests/test_defaults.py``) and the library's only ones: :meth:`from_config` fills every
     key a section leaves out from them, so library and workflow users train alike.
     ``threads`` is no config key (the workflow passes the job's thread count).
+    ``deterministic`` (``train.deterministic``) makes CUDA runs repeatable
+    (:func:`configure_torch`); CPU runs are so always.
     """
 
     epochs: int = 25
@@ -57,6 +78,7 @@ class TrainSettings:
     threads: int | None = None
     num_workers: int = 0
     eval_batch_size: int = 256
+    deterministic: bool = False
 
     @classmethod
     def from_config(cls, cfg: dict[str, Any], **override: Any) -> TrainSettings:
@@ -92,6 +114,7 @@ class TrainSettings:
             "channels_last": bool(cfg.get("channels_last", d.channels_last)),
             "num_workers": int(cfg.get("num_workers", d.num_workers)),
             "eval_batch_size": int(cfg.get("eval_batch_size", d.eval_batch_size)),
+            "deterministic": bool(cfg.get("deterministic", d.deterministic)),
         }
         kw.update(override)
         return cls(**kw)
@@ -101,9 +124,14 @@ class TrainSettings:
         return self.lr * self.gamma ** bisect.bisect_right(sorted(self.milestones), epoch_index)
 
     def fingerprint(self) -> dict[str, Any]:
-        """The settings that change the trained weights (not where or how fast they run)."""
+        """The settings that change the trained weights (not where or how fast they run).
+
+        ``deterministic`` is left out like ``device``: it picks the kernels of a CUDA run
+        (and is a no-op on CPU), not the experiment, so a run may resume under the other
+        value (it is then repeatable only from that point on).
+        """
         d = asdict(self)
-        for k in ("device", "threads", "num_workers", "eval_batch_size", "channels_last"):
+        for k in ("device", "threads", "num_workers", "eval_batch_size", "channels_last", "deterministic"):
             d.pop(k)
         return d
 
@@ -119,18 +147,112 @@ def resolve_device(name: str = "auto") -> Any:
     return torch.device(name)
 
 
-def configure_torch(device: Any, threads: int | None = None, deterministic: bool = True) -> None:
-    """Thread count and determinism: bit-reproducible on CPU, fast kernels on CUDA."""
+#: The per-operator float32 precision handles of torch >= 2.9 (``torch.backends.<module>.<op>.fp32_precision``),
+#: as (module, op). They decide what a float32 kernel computes in: cuBLAS matmuls read
+#: ``cuda.matmul``, cuDNN convolutions ``cudnn.conv``; a leaf set to "none" inherits its parent's.
+FP32_PRECISION_LEAVES = (("cuda", "matmul"), ("cudnn", "conv"), ("cudnn", "rnn"),
+                         ("mkldnn", "matmul"), ("mkldnn", "conv"), ("mkldnn", "rnn"))
+
+
+def fp32_precision_leaves() -> dict[str, Any]:
+    """The per-operator ``fp32_precision`` handles this torch has, by ``"module.op"`` (none before torch 2.9).
+
+    Returns
+    -------
+    dict
+        ``{"cudnn.conv": torch.backends.cudnn.conv, ...}``; each handle's ``fp32_precision``
+        reads and sets ``"ieee"``, ``"tf32"``, ``"bf16"`` (oneDNN only) or ``"none"``.
+    """
+    import torch
+
+    out: dict[str, Any] = {}
+    for module, op in FP32_PRECISION_LEAVES:
+        handle = getattr(getattr(torch.backends, module, None), op, None)
+        try:
+            handle.fp32_precision  # noqa: B018 - probes for the attribute
+        except AttributeError:
+            continue
+        out[f"{module}.{op}"] = handle
+    return out
+
+
+def set_tf32(allowed: bool) -> None:
+    """Allow or forbid TF32 for float32 convolutions and matmuls on CUDA (process-wide).
+
+    Sets both APIs so they agree (torch raises when its legacy getters see them disagree):
+    the legacy ``torch.backends.cuda.matmul.allow_tf32`` (= float32 matmul precision
+    "high"/"highest") and ``torch.backends.cudnn.allow_tf32``, and, in torch >= 2.9, the
+    per-operator ``fp32_precision`` of cuBLAS matmuls and cuDNN convolutions/RNNs, which
+    the kernels read. Forbidding also sets oneDNN's (CPU) leaves to ``"ieee"`` (no
+    bf16/TF32 for float32 on CPUs that have it); allowing leaves the CPU untouched.
+
+    Parameters
+    ----------
+    allowed
+        True: TF32 (10-bit mantissa) is allowed; False: float32 is computed as float32.
+    """
+    import torch
+
+    torch.backends.cuda.matmul.allow_tf32 = bool(allowed)
+    torch.backends.cudnn.allow_tf32 = bool(allowed)
+    for name, handle in fp32_precision_leaves().items():
+        if name.startswith(("cuda.", "cudnn.")):
+            handle.fp32_precision = "tf32" if allowed else "ieee"
+        elif not allowed:
+            handle.fp32_precision = "ieee"
+
+
+#: cuBLAS workspace setting that makes its matmuls deterministic (NVIDIA's cuBLAS docs; torch
+#: accepts ":4096:8" and ":16:8" and raises in deterministic mode without one of them).
+CUBLAS_DETERMINISTIC_CONFIGS = (":4096:8", ":16:8")
+
+
+def configure_torch(device: Any, threads: int | None = None, deterministic: bool = False) -> None:
+    """Thread count and kernels of a training process.
+
+    CPU: deterministic algorithms (``warn_only``): CPU runs are bit-reproducible whatever
+    ``deterministic`` says. CUDA without ``deterministic``: fast and *not* reproducible
+    (cuDNN autotuning, TF32, non-deterministic kernels). CUDA with ``deterministic``
+    (``train.deterministic``): ``torch.use_deterministic_algorithms(True)`` (an op without
+    a deterministic CUDA kernel raises an error naming it), cuDNN ``benchmark`` off and
+    ``deterministic`` on, TF32 off, and ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` unless already
+    one of the deterministic values. torch reads that variable when cuBLAS first runs, so
+    this must be called before any CUDA work of the process (``train_run`` and
+    ``prune.run_round`` call it first); a warning says when CUDA was already initialised.
+
+    Parameters
+    ----------
+    device
+        The ``torch.device`` the process trains on.
+    threads
+        CPU threads for torch (None: torch's default).
+    deterministic
+        Repeatable CUDA runs (same GPU model, driver and library versions); no effect on CPU.
+    """
+    import os
+
     import torch
 
     if threads:
         torch.set_num_threads(int(threads))
     if device.type == "cpu":
-        torch.use_deterministic_algorithms(deterministic, warn_only=True)
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        return
+    if deterministic:
+        if os.environ.get("CUBLAS_WORKSPACE_CONFIG") not in CUBLAS_DETERMINISTIC_CONFIGS:
+            os.environ["CUBLAS_WORKSPACE_CONFIG"] = CUBLAS_DETERMINISTIC_CONFIGS[0]
+            if torch.cuda.is_initialized():
+                log.warning("CUDA was initialised before train.deterministic set CUBLAS_WORKSPACE_CONFIG; "
+                            "cuBLAS may ignore it (set it in the environment to be sure)")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
+        set_tf32(False)
     else:
+        torch.use_deterministic_algorithms(False)
         torch.backends.cudnn.benchmark = True
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cudnn.deterministic = False
+        set_tf32(True)
 
 
 def autocast(device: Any, enabled: bool) -> Any:
@@ -184,25 +306,61 @@ def iterate(
 
 
 def evaluate(
-    model: Any, split: Any, input_size: int, device: Any, *, batch_size: int = 256, amp: bool = True, num_workers: int = 0
+    model: Any,
+    split: Any,
+    input_size: int,
+    device: Any,
+    *,
+    batch_size: int = 256,
+    amp: bool = True,
+    num_workers: int = 0,
+    channels_last: bool = True,
 ) -> tuple[float, float]:
-    """Mean cross-entropy loss and accuracy of ``model`` on ``split``."""
+    """Mean cross-entropy loss and accuracy of ``model`` on ``split``.
+
+    Parameters
+    ----------
+    model
+        The network, on ``device``.
+    split
+        The split to evaluate (a :class:`latentgraph.data.TensorSplit` or a dataset).
+    input_size
+        Side length the images are resized to.
+    device
+        The ``torch.device`` to evaluate on.
+    batch_size
+        Samples per forward pass (``train.eval_batch_size``).
+    amp
+        bf16 autocast on CUDA (``train.amp``).
+    num_workers
+        DataLoader workers of file-backed splits (``train.num_workers``).
+    channels_last
+        channels_last input batches on CUDA (``train.channels_last``; ignored elsewhere).
+
+    Returns
+    -------
+    tuple of float
+        (mean loss, accuracy). Per-batch sums stay on the device and are read once at the
+        end, with the values a per-batch host sum in float64 gives.
+    """
     import torch
     import torch.nn.functional as F
 
     model.eval()
-    total, correct, loss_sum = 0, 0, 0.0
+    total = 0
+    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
     with torch.no_grad():
         for x, y, _ in iterate(split, batch_size, num_workers=num_workers, pin_memory=device.type == "cuda",
                                device=device):
-            x = prepare_batch(x, input_size, device, channels_last=device.type == "cuda")
-            y = y.to(device)
+            x = prepare_batch(x, input_size, device, channels_last=channels_last and device.type == "cuda")
+            y = y.to(device, non_blocking=True)
             with autocast(device, amp):
                 out = model(x)
-            loss_sum += float(F.cross_entropy(out.float(), y, reduction="sum"))
-            correct += int((out.argmax(1) == y).sum())
-            total += int(y.numel())
-    return loss_sum / max(total, 1), correct / max(total, 1)
+            loss_sum += F.cross_entropy(out.float(), y, reduction="sum").double()
+            correct += (out.argmax(1) == y).sum()
+            total += int(y.numel())  # shape metadata: no device read
+    return float(loss_sum) / max(total, 1), int(correct) / max(total, 1)
 
 
 def train_one_epoch(
@@ -221,13 +379,18 @@ def train_one_epoch(
 
     ``after_step`` runs after every optimiser step (pruning uses it to re-apply masks).
     """
+    import torch
     import torch.nn.functional as F
     from tqdm import tqdm
 
     for group in optimizer.param_groups:
         group["lr"] = settings.lr_at(epoch_index)
     model.train()
-    total, correct, loss_sum = 0, 0, 0.0
+    # sums on the device, read once after the loop: no host synchronisation per step. The
+    # float64 loss sum adds loss * n in batch order, as the host-side sum did (same bits).
+    total = 0
+    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
     batches = iterate(
         split,
         settings.batch_size,
@@ -252,10 +415,11 @@ def train_one_epoch(
         optimizer.step()
         if after_step is not None:
             after_step()
-        loss_sum += float(loss.detach()) * int(y.numel())
-        correct += int((out.detach().argmax(1) == y).sum())
-        total += int(y.numel())
-    return loss_sum / max(total, 1), correct / max(total, 1)
+        n = int(y.numel())  # shape metadata: no device read
+        loss_sum += loss.detach().double() * n
+        correct += (out.detach().argmax(1) == y).sum()
+        total += n
+    return float(loss_sum) / max(total, 1), int(correct) / max(total, 1)
 
 
 def make_optimizer(model: Any, settings: TrainSettings) -> Any:
@@ -301,7 +465,7 @@ def train_run(
         raise LatentGraphError(f"need {settings.epochs + 1} checkpoint paths (epochs 0..{settings.epochs}), "
                                f"got {len(checkpoint_paths)}")
     device = resolve_device(settings.device)
-    configure_torch(device, settings.threads)
+    configure_torch(device, settings.threads, settings.deterministic)
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
     state_path = work / "state.pt"
@@ -359,7 +523,8 @@ def train_run(
         train_loss, train_acc = train_one_epoch(model, optimizer, data.train, settings, input_size, device, seed, e,
                                                 progress=progress)
         test_loss, test_acc = evaluate(model, data.test, input_size, device, batch_size=settings.eval_batch_size,
-                                       amp=settings.amp, num_workers=settings.num_workers)
+                                       amp=settings.amp, num_workers=settings.num_workers,
+                                       channels_last=settings.channels_last)
         row = {"epoch": e + 1, "lr": settings.lr_at(e), "train_loss": train_loss, "train_accuracy": train_acc,
                "test_loss": test_loss, "test_accuracy": test_acc, "seconds": time.perf_counter() - t0}
         history.append(row)

@@ -19,7 +19,7 @@ rule pretrained_latents:
     benchmark:
         f"{R}/benchmarks/pretrained_latents/{{split}}.tsv"
     conda:
-        "../envs/torch.yaml"
+        TORCH_ENV
     threads: RES["latents"]["threads"]
     resources:
         **gpu_resources(),

@@ -9,6 +9,7 @@ sys.path.insert(0, workflow.basedir)
 from latentgraph.config import (  # noqa: E402
     check_config,
     epoch_window,
+    knn_on_gpu,
     normalise_config,
     result_config,
     validate_config,
@@ -37,6 +38,54 @@ WINDOW = epoch_window(config)
 KS = sorted(config["knn"]["k"])
 RES = config["resources"]
 
+# Every job that runs torch (train, latents, head, the prune rounds and their latents,
+# pretrained and layer latents) uses TORCH_ENV: on GPU configs conda-forge's CUDA build of
+# PyTorch (envs/torch-gpu.yaml, pinned to CUDA 12: an unpinned env solved on a login node
+# without a GPU gets the CPU build), else envs/torch.yaml.
+TORCH_ENV = "../envs/torch-gpu.yaml" if RES["gpu"] else "../envs/torch.yaml"
+
+
+def _main_process():
+    """True in the Snakemake process the user started, false in a cluster job's own Snakemake."""
+    return not (
+        getattr(workflow, "remote_exec", False)
+        or getattr(workflow, "subprocess_exec", False)
+    )
+
+
+# GPU configs: say which torch build and which GPUs this process sees, before any job is
+# submitted (latentgraph.gpu: reads torch's files and runs nvidia-smi, never imports torch).
+# CPU configs skip it, so their start-up stays as it was.
+GPU_REPORT = None
+if RES["gpu"] and _main_process():
+    from snakemake.logging import logger
+    from snakemake.settings.types import DeploymentMethod
+
+    from latentgraph.gpu import startup_report
+
+    _methods = workflow.deployment_settings.deployment_method
+    GPU_REPORT = startup_report(
+        RES["gpu"],
+        use_conda=DeploymentMethod.CONDA in _methods,
+        env_file=TORCH_ENV.removeprefix("../"),
+    )
+    (logger.warning if GPU_REPORT.problems else logger.info)(GPU_REPORT.text())
+
+
+onstart:
+    # Local runs only (the executor is known here, not while the Snakefile is read): GPU
+    # jobs at once must not exceed what one GPU takes (profiles/default: resources gpu=1).
+    if GPU_REPORT is not None and workflow.local_exec:
+        from snakemake.logging import logger
+        from latentgraph.gpu import gpu_limit_problem
+
+        _limit = workflow.global_resources.get("gpu")
+        _problem = gpu_limit_problem(
+            getattr(_limit, "value", _limit), len(GPU_REPORT.gpus.names)
+        )
+        if _problem:
+            logger.warning(f"WARNING: {_problem}")
+
 
 wildcard_constraints:
     run="[A-Za-z0-9_]+",
@@ -60,12 +109,16 @@ def knn_path(run, epoch):
     return f"{R}/knn/{run}/epoch_{ep(epoch)}.parquet"
 
 
-# kNN jobs on GPU configs run FAISS's GPU build (envs/graph-gpu.yaml) and ask for a GPU
-GRAPH_ENV = "../envs/graph-gpu.yaml" if RES["gpu"] else "../envs/graph.yaml"
-# On CPU configs the kNN jobs (one per latents file) go to a cluster in bundles
-# (profiles/slurm: group-components); GPU jobs are not bundled, or a bundle would ask for
-# one GPU per job it runs side by side.
-KNN_GROUP = None if RES["gpu"] else "knn"
+# kNN jobs (knn, prune_knn, layer_compare; all search the latents of one split) ask for a
+# GPU only where it pays: on GPU configs whose split has at least
+# resources.knn_gpu_min_samples samples (latentgraph.config.knn_on_gpu). Those run FAISS's
+# GPU build (envs/graph-gpu.yaml); all others search on the CPU (envs/graph.yaml).
+KNN_GPU = knn_on_gpu(config)
+GRAPH_ENV = "../envs/graph-gpu.yaml" if KNN_GPU else "../envs/graph.yaml"
+# CPU kNN jobs (one per latents file) go to a cluster in bundles (profiles/slurm:
+# group-components); GPU jobs are not bundled, or a bundle would ask for one GPU per job it
+# runs side by side.
+KNN_GROUP = None if KNN_GPU else "knn"
 
 
 def head_path(run, epoch):
@@ -74,13 +127,24 @@ def head_path(run, epoch):
 
 
 def gpu_resources():
-    """GPU requests for the torch jobs (absent on CPU-only configs)."""
+    """GPU requests for the torch jobs (absent on CPU-only configs).
+
+    With ``resources.gpu_partition`` set, the jobs that ask for a GPU (and only they) go to
+    that SLURM partition; the others keep the profile's defaults.
+    """
     res = {}
     if RES["gpu"]:
         res["gpu"] = RES["gpu"]
         if RES.get("gpu_model"):
             res["gpu_model"] = RES["gpu_model"]
+        if RES.get("gpu_partition"):
+            res["slurm_partition"] = RES["gpu_partition"]
     return res
+
+
+def knn_resources():
+    """GPU requests for the kNN jobs: those of the torch jobs where KNN_GPU, else none."""
+    return gpu_resources() if KNN_GPU else {}
 
 
 def all_targets():

@@ -16,7 +16,7 @@ rule knn:
         GRAPH_ENV
     threads: RES["graph"]["threads"]
     resources:
-        **gpu_resources(),
+        **knn_resources(),
         mem_mb=RES["graph"]["mem_mb"],
         runtime=RES["graph"]["runtime"],
     params:

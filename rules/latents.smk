@@ -9,7 +9,7 @@ rule latents:
     log:
         f"{R}/logs/latents/{{run}}/epoch_{{epoch}}.log",
     conda:
-        "../envs/torch.yaml"
+        TORCH_ENV
     threads: RES["latents"]["threads"]
     resources:
         **gpu_resources(),

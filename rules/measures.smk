@@ -73,7 +73,7 @@ if LAYERS is not None:
         benchmark:
             f"{R}/benchmarks/layer_latents/{{run}}/epoch_{{epoch}}.tsv"
         conda:
-            "../envs/torch.yaml"
+            TORCH_ENV
         threads: RES["latents"]["threads"]
         resources:
             **gpu_resources(),
@@ -104,7 +104,7 @@ if LAYERS is not None:
             GRAPH_ENV
         threads: RES["graph"]["threads"]
         resources:
-            **gpu_resources(),
+            **knn_resources(),
             mem_mb=RES["graph"]["mem_mb"],
             runtime=RES["graph"]["runtime"],
         params:

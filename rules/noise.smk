@@ -38,7 +38,7 @@ rule head:
     log:
         f"{R}/logs/head/{{run}}/epoch_{{epoch}}.log",
     conda:
-        "../envs/torch.yaml"
+        TORCH_ENV
     threads: 1
     resources:
         mem_mb=RES["latents"]["mem_mb"],

@@ -22,7 +22,7 @@ rule prune_round0:
     benchmark:
         f"{R}/benchmarks/prune/round_00.tsv"
     conda:
-        "../envs/torch.yaml"
+        TORCH_ENV
     threads: RES["train"]["threads"]
     resources:
         **gpu_resources(),
@@ -58,7 +58,7 @@ rule prune_round:
         rate="|".join(re.escape(r) for r in PRUNE_RATES),
         rnd=r"0[1-9]|[1-9]\d+",
     conda:
-        "../envs/torch.yaml"
+        TORCH_ENV
     threads: RES["train"]["threads"]
     resources:
         **gpu_resources(),
@@ -86,7 +86,7 @@ rule prune_latents:
     wildcard_constraints:
         state=r"round_00|rate_[^/]+/round_\d+",
     conda:
-        "../envs/torch.yaml"
+        TORCH_ENV
     threads: RES["latents"]["threads"]
     resources:
         **gpu_resources(),
@@ -116,7 +116,7 @@ rule prune_knn:
         GRAPH_ENV
     threads: RES["graph"]["threads"]
     resources:
-        **gpu_resources(),
+        **knn_resources(),
         mem_mb=RES["graph"]["mem_mb"],
         runtime=RES["graph"]["runtime"],
     params:

@@ -10,7 +10,7 @@ rule train:
     benchmark:
         f"{R}/benchmarks/train/{{run}}.tsv"
     conda:
-        "../envs/torch.yaml"
+        TORCH_ENV
     threads: RES["train"]["threads"]
     resources:
         **gpu_resources(),

@@ -161,7 +161,7 @@ def test_execution_only_keys_are_declared_in_the_schema():
     assert not {"train.amp", "train.optimizer", "knn.k", "knn.metric", "train.epochs", "data.dataset"} & set(keys)
     cfg = full({"name": "x"})
     assert execution_settings(cfg, "train") == {"device": "auto", "channels_last": True, "num_workers": 0,
-                                                "eval_batch_size": 256}
+                                                "eval_batch_size": 256, "deterministic": False}
     assert execution_settings(cfg, "knn") == {"backend": "auto"}
 
 

@@ -107,6 +107,7 @@ TRAIN_FIELDS = {
     "channels_last": "train.channels_last",
     "num_workers": "train.num_workers",
     "eval_batch_size": "train.eval_batch_size",
+    "deterministic": "train.deterministic",
 }
 
 #: TrainSettings field -> schema path, for the pruning rounds (``prune.train_settings``): the
@@ -169,7 +170,7 @@ KEYWORDS: dict[str, dict[str, str]] = {
     # train
     "latentgraph.train:resolve_device": {"name": "train.device"},
     "latentgraph.train:evaluate": {"batch_size": "train.eval_batch_size", "amp": "train.amp",
-                                   "num_workers": "train.num_workers"},
+                                   "num_workers": "train.num_workers", "channels_last": "train.channels_last"},
     # latents
     "latentgraph.extract:extract": {"layer": "latents.layer", "batch_size": "latents.batch_size",
                                     "num_workers": "train.num_workers"},

@@ -164,3 +164,91 @@ def test_pyproject_names_every_library_import():
     needed -= set(sys.stdlib_module_names) | {"latentgraph", "__future__"}
     for imp in sorted(needed):
         assert PIP_NAMES.get(imp, imp).lower() in deps, f"latentgraph imports {imp!r}; pyproject lacks it"
+
+
+# the rules that run torch; on GPU configs each must run in the CUDA build (envs/torch-gpu.yaml)
+TORCH_RULES = {"train", "latents", "head", "prune_round0", "prune_round", "prune_latents", "pretrained_latents",
+               "layer_latents"}
+
+
+def conda_value(rule: str) -> str:
+    """What a rule's ``conda:`` names (a quoted path, or a name defined in common.smk)."""
+    text = "".join(p.read_text() for p in (REPO / "rules").glob("*.smk"))
+    block = re.search(rf"(?:rule|checkpoint) {rule}:\n(.*?)(?=\n\s*(?:rule|checkpoint) |\Z)", text, re.S)
+    assert block, rule
+    conda = re.search(r"conda:\s*\n\s*(\S+)", block.group(1))
+    assert conda, f"rule {rule} names no conda env"
+    return conda.group(1)
+
+
+def torch_env_for(resources: dict) -> str:
+    """The env file TORCH_ENV names for a config's ``resources`` (its definition in common.smk, evaluated)."""
+    common = (REPO / "rules" / "common.smk").read_text()
+    definition = re.search(r"^TORCH_ENV = (.+)$", common, re.M)
+    assert definition, "rules/common.smk defines no TORCH_ENV"
+    return Path(eval(definition.group(1), {"RES": resources})).name
+
+
+def test_every_torch_rule_runs_in_torch_env():
+    """Both torch envs are then checked by test_every_rule_script_has_its_imports_in_its_env
+    (for the rules at the top level of a rule file; layer_latents sits in an `if` block)."""
+    imports_torch = {rule for rule, _, script in rules_with_scripts() if "torch" in third_party_closure(script)}
+    assert imports_torch >= TORCH_RULES - {"layer_latents"}
+    wrong = {rule: conda_value(rule) for rule in imports_torch | TORCH_RULES if conda_value(rule) != "TORCH_ENV"}
+    assert not wrong, f"torch rules with a fixed env (a GPU config would get a CPU build): {wrong}"
+    checked = {(rule, env.name) for rule, env, _ in rules_with_scripts()}
+    assert {(rule, "torch-gpu.yaml") for rule in TORCH_RULES - {"layer_latents"}} <= checked
+
+
+def test_gpu_configs_select_the_cuda_torch_env():
+    from conftest import full
+
+    assert torch_env_for({"gpu": 0}) == "torch.yaml"
+    assert torch_env_for({"gpu": 1}) == "torch-gpu.yaml"
+    assert torch_env_for({"gpu": 2}) == "torch-gpu.yaml"
+    seen = set()
+    for path in [REPO / "config.yaml", *sorted((REPO / "configs").glob("*.yaml")), REPO / "tests" / "data" / "tiny.yaml"]:
+        res = full(load_yaml(path))["resources"]
+        env = torch_env_for(res)
+        assert env == ("torch-gpu.yaml" if res["gpu"] >= 1 else "torch.yaml"), path.name
+        seen.add(env)
+    assert seen == {"torch.yaml", "torch-gpu.yaml"}  # the shipped configs exercise both
+
+
+def test_gpu_torch_env_pins_a_cuda_12_build():
+    """Unpinned, a login node without a GPU solves pytorch to its CPU build (no __cuda there)."""
+    deps = [d for d in load_yaml(REPO / "envs" / "torch-gpu.yaml")["dependencies"] if isinstance(d, str)]
+    spec = {re.split(r"[<>=!~ ]", d)[0]: d for d in deps}
+    assert "pytorch-gpu" in spec and "pytorch" not in spec and "pytorch-cpu" not in spec
+    assert spec["torchvision"].split()[-1] == "cuda*"  # its CPU build would pull a CPU pytorch
+    assert spec["cuda-version"].replace(" ", "") == "cuda-version>=12,<13"  # CUDA 12: drivers from R525 on
+    cpu = env_packages(REPO / "envs" / "torch.yaml")
+    assert "pytorch-gpu" not in cpu and "cuda-version" not in cpu
+    # the same packages otherwise: a script that works in one env works in the other
+    assert env_packages(REPO / "envs" / "torch-gpu.yaml") - {"pytorch-gpu", "cuda-version"} == cpu - {"pytorch"}
+
+
+def test_extras_never_install_two_faiss_builds():
+    """faiss-cpu and faiss-gpu both install the folder faiss/: no extra may pull both, `test` neither."""
+    import tomllib
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+
+    def packages(extra: str) -> set[str]:
+        out: set[str] = set()
+        for dep in extras[extra]:
+            name = re.split(r"[<>=!~ \[]", dep)[0].lower()
+            if name == "latentgraph":
+                for sub in re.search(r"\[([^\]]+)\]", dep).group(1).split(","):
+                    out |= packages(sub.strip())
+            else:
+                out.add(name)
+        return out
+
+    faiss = {name: {p for p in packages(name) if p.startswith("faiss")} for name in extras}
+    assert faiss["cpu"] == {"faiss-cpu"} and faiss["gpu"] == {"faiss-gpu"}
+    assert all(len(builds) <= 1 for builds in faiss.values()), faiss
+    assert faiss["test"] == set()  # so '.[test,cpu]' and '.[test,gpu]' both work
+    # CI runs the tests with faiss-cpu, as the README's install line does
+    assert "-e '.[test,cpu]'" in (REPO / ".ci" / "run").read_text()
+    assert "pip install -e '.[test,cpu]'" in (REPO / "README.md").read_text()

@@ -3,6 +3,9 @@ bit for bit; graphs built from the table; bad input."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -116,6 +119,138 @@ def test_auto_backend_resolves_without_gpu():
     assert resolve_backend("auto", n=100) in ("faiss", "faiss-gpu")
     assert resolve_backend("auto", n=100_000) in ("numba", "faiss-gpu")
     assert resolve_backend("auto", n=100_000, metric="l2") in ("faiss", "faiss-gpu")
+
+
+def test_auto_picks_the_gpu_only_for_large_searches(monkeypatch):
+    """A GPU's start-up costs more than the CPU's whole search of a few thousand rows."""
+    import latentgraph.knn as knn_mod
+
+    monkeypatch.setattr(knn_mod, "faiss_has_gpu", lambda: True)
+    assert resolve_backend("auto", n=60) == "faiss"
+    assert resolve_backend("auto", n=knn_mod.GPU_MIN_N - 1) in ("numba", "faiss")
+    assert resolve_backend("auto", n=knn_mod.GPU_MIN_N - 1, metric="l2") == "faiss"
+    assert resolve_backend("auto", n=knn_mod.GPU_MIN_N) == "faiss-gpu"
+    assert resolve_backend("auto", n=None) == "faiss-gpu"  # unknown: assume large
+    assert resolve_backend("faiss-gpu", n=60) == "faiss-gpu"  # asked for explicitly
+    X = np.random.default_rng(0).random((60, 8), dtype=np.float32)
+    idx, _ = knn(X, 4)  # on the CPU: a faiss-gpu search would fail here (no GPU build)
+    assert np.array_equal(idx, oracle(X, 4)[0])
+    monkeypatch.setattr(knn_mod, "faiss_has_gpu", lambda: False)
+    from latentgraph._l1kernel import HAVE_NUMBA
+
+    assert resolve_backend("auto", n=10**6) == ("numba" if HAVE_NUMBA else "faiss")
+
+
+ABORT = "import os, sys; sys.stderr.write('CUDA error: no kernel image is available\\n'); sys.stderr.flush(); os.abort()"
+
+
+@pytest.fixture
+def smoke(monkeypatch):
+    """Replace the GPU smoke test's command; returns the list of commands run."""
+    import latentgraph.knn as knn_mod
+
+    runs: list[str] = []
+    monkeypatch.setattr(knn_mod, "_GPU_CHECKED", False)
+
+    def use(code: str) -> None:
+        def command() -> list[str]:
+            runs.append(code)
+            return [sys.executable, "-c", code]
+
+        monkeypatch.setattr(knn_mod, "_gpu_smoke_command", command)
+
+    use.runs = runs  # type: ignore[attr-defined]
+    return use
+
+
+def test_gpu_smoke_test_turns_a_cuda_abort_into_a_clear_error(smoke):
+    from latentgraph.knn import check_faiss_gpu
+
+    smoke(ABORT)
+    with pytest.raises(LatentGraphError) as err:
+        check_faiss_gpu()
+    msg = str(err.value)
+    for part in ("SIGABRT", "FAISS build: FAISS 1.", "GPU:", "no kernel image is available", "sm_90",
+                 "wheel >= 1.15.1", "knn.backend", "resources.knn_gpu_min_samples"):
+        assert part in msg, (part, msg)
+    smoke("raise SystemExit(3)")
+    with pytest.raises(LatentGraphError, match="exited with status 3"):
+        check_faiss_gpu()
+    smoke("import time; time.sleep(30)")
+    with pytest.raises(LatentGraphError, match="did not finish within 0.5 s"):
+        check_faiss_gpu(timeout=0.5)
+    smoke("pass")
+    check_faiss_gpu()
+    smoke(ABORT)
+    check_faiss_gpu()  # passed once: not run again in this process
+    assert smoke.runs[-1] == "pass"
+
+
+def test_faiss_gpu_backend_runs_the_smoke_test_before_its_first_search(smoke, monkeypatch):
+    """A stand-in GPU FAISS (the CPU index behind the GPU API) shows where the check runs."""
+    import types
+
+    fake = types.ModuleType("faiss")
+    for name in ("IndexFlat", "METRIC_L1", "METRIC_L2", "omp_set_num_threads", "__version__"):
+        setattr(fake, name, getattr(faiss, name))
+    fake.StandardGpuResources = object
+    fake.get_num_gpus = lambda: 1
+    fake.index_cpu_to_gpu = lambda res, device, index: index
+    monkeypatch.setitem(sys.modules, "faiss", fake)
+    X = np.random.default_rng(1).random((50, 6), dtype=np.float32)
+    smoke(ABORT)
+    with pytest.raises(LatentGraphError, match="SIGABRT"):
+        knn(X, 3, backend="faiss-gpu")
+    smoke("pass")
+    for _ in range(2):
+        idx, dist = knn(X, 3, backend="faiss-gpu")
+        assert np.array_equal(idx, oracle(X, 3)[0])
+    assert smoke.runs == [ABORT, "pass"]  # once per process, before the first search
+
+
+def test_device_name_needs_no_torch(monkeypatch):
+    import ast
+
+    import latentgraph.knn as knn_mod
+
+    monkeypatch.setattr(knn_mod, "faiss_has_gpu", lambda: False)
+    assert knn_mod.device_name().endswith(" cores")
+    monkeypatch.setattr(knn_mod, "faiss_has_gpu", lambda: True)
+    monkeypatch.setattr(knn_mod, "gpu_names", lambda: ["NVIDIA H200 (compute capability 9.0)"])
+    assert knn_mod.device_name() == "NVIDIA H200 (compute capability 9.0)"
+    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_knn.py"
+    imported = {a.name.split(".")[0] for n in ast.walk(ast.parse(bench.read_text())) if isinstance(n, ast.Import)
+                for a in n.names}
+    imported |= {n.module.split(".")[0] for n in ast.walk(ast.parse(bench.read_text()))
+                 if isinstance(n, ast.ImportFrom) and n.module}
+    assert "torch" not in imported  # the graph-gpu env has no torch
+
+
+def test_knn_jobs_ask_for_a_gpu_only_for_large_splits():
+    """Thesis CIFAR-100 (10,000 test images) searches on CPUs, ImageNet (50,000) on a GPU."""
+    import yaml
+
+    from latentgraph.config import KNN_GPU_MIN_SAMPLES, UNKNOWN_SPLIT_SIZE, knn_on_gpu, split_size
+
+    repo = Path(__file__).resolve().parents[1]
+    schema = yaml.safe_load((repo / "schemas" / "config.schema.yaml").read_text())
+    default = schema["properties"]["resources"]["properties"]["knn_gpu_min_samples"]["default"]
+    assert default == KNN_GPU_MIN_SAMPLES
+    cifar = yaml.safe_load((repo / "configs" / "thesis_cifar100.yaml").read_text())
+    imagenet = yaml.safe_load((repo / "configs" / "imagenet_classgraph.yaml").read_text())
+    assert cifar["resources"]["gpu"] and imagenet["resources"]["gpu"]
+    assert split_size(cifar) == 10_000 and split_size(imagenet) is None
+    assert not knn_on_gpu(cifar)
+    assert knn_on_gpu(imagenet)  # imagefolder: as large as ImageNet's validation set
+    assert KNN_GPU_MIN_SAMPLES <= UNKNOWN_SPLIT_SIZE
+    cifar["resources"]["knn_gpu_min_samples"] = 10_000  # at least the threshold: the GPU
+    assert knn_on_gpu(cifar)
+    cifar["resources"]["knn_gpu_min_samples"] = 10_001
+    assert not knn_on_gpu(cifar)
+    imagenet["resources"]["gpu"] = 0  # CPU configs never ask for a GPU
+    assert not knn_on_gpu(imagenet)
+    imagenet["resources"].update(gpu=1, knn_gpu_min_samples=50_001)
+    assert not knn_on_gpu(imagenet)
 
 
 def test_undirected_edges_are_the_union_of_knn_edges():

@@ -427,6 +427,36 @@ def test_run_round_needs_a_validation_split(tmp_path, synthetic):
     assert not (tmp_path / "m.pt").exists()
 
 
+def test_run_round_passes_deterministic_and_channels_last_on(tmp_path, monkeypatch):
+    """The rounds honour train.deterministic and evaluate with train.channels_last, as train_run does."""
+    import latentgraph.train as T
+
+    seen: dict = {}
+    real_evaluate, real_configure = T.evaluate, T.configure_torch
+
+    def evaluate(*args, **kw):
+        seen["evaluate"] = kw
+        return real_evaluate(*args, **kw)
+
+    def configure(device, threads=None, deterministic=False):
+        seen["deterministic"] = deterministic
+        return real_configure(device, threads, deterministic)
+
+    monkeypatch.setattr(T, "evaluate", evaluate)
+    monkeypatch.setattr(T, "configure_torch", configure)
+    spec = model_spec({"stem": "cifar", "width": 4, "input_size": 8}, 4)
+    theta0 = save_checkpoint(tmp_path / "theta0.pt", tiny_model(), spec, epoch=0, seed=0)
+    bundle = load_synthetic_bundle(n_classes=4, n_per_class=8, image_size=8, seed=0)
+    rows = np.arange(len(bundle.train))
+    bundle.train, bundle.val = bundle.train.subset(rows[rows % 4 != 0]), bundle.train.subset(rows[rows % 4 == 0])
+    ts = train_settings({"early_stopping": {"max_epochs": 1}}, {"device": "cpu", "channels_last": False,
+                                                               "deterministic": True}, threads=1)
+    run_round(theta0, bundle, ts, PruneSettings(patience=1, max_epochs=1), 0, out_model=tmp_path / "m.pt",
+              out_mask=tmp_path / "k.pt", out_history=tmp_path / "h.csv", out_summary=tmp_path / "s.json",
+              progress=False)
+    assert seen["deterministic"] is True and seen["evaluate"]["channels_last"] is False
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_masks_hold_under_cuda_amp(synthetic):
     dev = torch.device("cuda")

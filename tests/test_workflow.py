@@ -55,6 +55,42 @@ def test_default_config_dry_run_plans_the_thesis_stages(tmp_path):
     assert jobs["train"] == 2 and jobs["latents"] >= n_graphs and jobs["knn"] >= n_graphs and jobs["stability"] == 1
 
 
+def job_resources(workdir: Path, configfile: Path) -> tuple[dict[str, list[str]], str]:
+    """Rule -> the `resources:` line of each job a dry run lists, and the whole output."""
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--cores", "2", "-n", "--configfile", str(configfile)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    res: dict[str, list[str]] = {}
+    rule = None
+    for line in out.splitlines():
+        if m := re.match(r"^\s*(?:local)?rule (\w+):$", line):
+            rule = m.group(1)
+        elif rule and line.strip().startswith("resources:"):
+            res.setdefault(rule, []).append(line.strip())
+            rule = None
+    return res, out
+
+
+def test_dry_run_knn_jobs_ask_for_a_gpu_only_for_large_splits(tmp_path):
+    """Thesis CIFAR-100 (10,000 test images, a GPU config): kNN jobs on CPUs, bundled; its
+    training on the GPU. With resources.knn_gpu_min_samples at 10,000 they ask for a GPU."""
+    knn_rules = ("knn", "prune_knn", "layer_compare")
+    cfg_path = REPO / "configs" / "thesis_cifar100.yaml"
+    res, out = job_resources(tmp_path, cfg_path)
+    assert all("gpu=1" in line for line in res["train"])
+    for rule in knn_rules:
+        assert res[rule] and not any("gpu=" in line for line in res[rule]), rule
+    assert "Group job knn" in out  # bundled like a CPU config's
+    cfg = load_yaml(cfg_path)
+    cfg["resources"]["knn_gpu_min_samples"] = 10_000
+    res, out = job_resources(tmp_path, write_yaml(tmp_path / "gpu_knn.yaml", cfg))
+    for rule in knn_rules:
+        assert res[rule] and all("gpu=1" in line for line in res[rule]), rule
+    assert "Group job knn" not in out  # one GPU per job, never a bundle of them
+
+
 def test_slurm_profile_caps_every_bundled_rule():
     """Each rule with a group takes one bundle slot (profiles/slurm), or its bundles ask for all their jobs' CPUs."""
     text = "".join(p.read_text() for p in (REPO / "rules").glob("*.smk"))
@@ -65,6 +101,50 @@ def test_slurm_profile_caps_every_bundled_rule():
     capped = {entry.split(":")[0] for entry in profile["set-resources"] if entry.endswith(":bundle_slots=1")}
     assert grouped <= capped, f"rules bundled without a slot: {sorted(grouped - capped)}"
     assert "bundle_slots=local" in profile["set-resource-scopes"]
+
+
+def test_dry_run_puts_only_the_gpu_jobs_on_the_gpu_partition(tmp_path):
+    """resources.gpu_partition becomes slurm_partition of the jobs that ask for a GPU, and of
+    no other job (a --default-resources slurm_partition=gpu sent every CPU job there)."""
+    cfg = load_yaml(TINY)
+    cfg["resources"].update(gpu=1, gpu_partition="gpu-part")
+    res, out = job_resources(tmp_path, write_yaml(tmp_path / "gpu.yaml", cfg))
+    assert "resources.gpu = 1" in out  # the start-up report of GPU configs
+    gpu_rules = {rule for rule, lines in res.items() if all("gpu=1" in line for line in lines)}
+    assert gpu_rules >= {"train", "latents", "prune_round0", "prune_round", "prune_latents", "layer_latents"}
+    for rule, lines in res.items():
+        for line in lines:
+            assert ("slurm_partition=gpu-part" in line) == ("gpu=1" in line), (rule, line)
+    assert "slurm_partition" not in str(res["training_summary"]) + str(res["noise_point"]) + str(res["head"])
+    cfg["resources"].pop("gpu_partition")
+    res, _ = job_resources(tmp_path, write_yaml(tmp_path / "gpu.yaml", cfg))
+    assert all("gpu=1" in line for line in res["train"]) and "slurm_partition" not in str(res)
+
+
+def test_default_profile_runs_gpu_jobs_one_at_a_time(tmp_path):
+    """Snakemake counts `gpu` only against a --resources limit: profiles/default (read unless
+    --workflow-profile names another) sets gpu=1, so local GPU jobs never share cuda:0 at once."""
+    profile = load_yaml(REPO / "profiles" / "default" / "config.yaml")
+    assert "gpu=1" in profile["resources"]
+    assert not any(r.startswith("gpu=") for r in load_yaml(REPO / "profiles" / "slurm" / "config.yaml")["resources"])
+    (tmp_path / "Snakefile").write_text(  # three jobs asking for a GPU, each writing its start and end time
+        "rule all:\n    input: expand('{i}.txt', i=range(3))\n\n"
+        "rule gpu_job:\n    output: '{i}.txt'\n    resources: gpu=1\n"
+        "    shell: 'date +%s.%N > {output}.tmp; sleep 0.5; date +%s.%N >> {output}.tmp; mv {output}.tmp {output}'\n"
+    )
+
+    def intervals(*args: str) -> list[tuple[float, float]]:
+        for f in tmp_path.glob("*.txt"):
+            f.unlink()
+        subprocess.run([sys.executable, "-m", "snakemake", "-s", str(tmp_path / "Snakefile"), "--directory",
+                        str(tmp_path), "--cores", "3", "--quiet", "all", *args], check=True, capture_output=True)
+        return sorted(tuple(map(float, (tmp_path / f"{i}.txt").read_text().split())) for i in range(3))
+
+    def overlap(spans: list[tuple[float, float]]) -> bool:
+        return any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False))
+
+    assert not overlap(intervals("--workflow-profile", str(REPO / "profiles" / "default")))
+    assert overlap(intervals("--workflow-profile", "none"))  # without the limit: all three at once
 
 
 def test_lint_and_snakefmt_are_clean():
@@ -225,6 +305,7 @@ EXECUTION_CHANGES = {
     "train.channels_last": lambda c: c["train"].update(channels_last=False),
     "train.num_workers": lambda c: c["train"].update(num_workers=1),
     "train.eval_batch_size": lambda c: c["train"].update(eval_batch_size=128),
+    "train.deterministic": lambda c: c["train"].update(deterministic=True),
     "latents.batch_size": lambda c: c.setdefault("latents", {}).update(batch_size=7),
     "knn.backend": lambda c: c["knn"].update(backend="numpy"),
     "noise.path_batch_size": lambda c: c["noise"].update(path_batch_size=7),
