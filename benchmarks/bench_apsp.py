@@ -6,7 +6,7 @@ latent kNN graph):
 
 - networkx: ``single_source_dijkstra_path_length`` per source, each row folded into the
   C x C class sums with numpy; timed on a random subset of sources and scaled to all N;
-- latentgraph.paths.class_path_sums with each routine - numba (compiled Dijkstra / BFS,
+- latentgraph.graphs.shortest_paths.class_path_sums with each routine - numba (compiled Dijkstra / BFS,
   threads), scipy (``csgraph.dijkstra``, processes) and igraph (``Graph.distances``,
   processes) - on one core and on all cores, weighted (L1 edge lengths) and in hops; every
   source, the real thing.
@@ -39,9 +39,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402  (puts the checkout's own library first on the path)
 
-from latentgraph._pathkernel import HAVE_NUMBA  # noqa: E402
-from latentgraph.knn import edges, knn  # noqa: E402
-from latentgraph.paths import class_path_sums, distance_blocks, to_csr  # noqa: E402
+from latentgraph.graphs._pathkernel import HAVE_NUMBA  # noqa: E402
+from latentgraph.graphs.knn import edges, knn  # noqa: E402
+from latentgraph.graphs.shortest_paths import class_path_sums, distance_blocks, to_csr  # noqa: E402
 from latentgraph.utils import default_jobs  # noqa: E402
 
 

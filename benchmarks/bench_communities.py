@@ -1,5 +1,5 @@
 """Community detection on class graphs: Louvain (igraph) and Leiden (leidenalg), as
-``latentgraph.netstats.communities`` runs them, against networkx's ``louvain_communities``
+``latentgraph.graphs.network_stats.communities`` runs them, against networkx's ``louvain_communities``
 on the same graph with the same similarity weights, in one run.
 
 Graphs: the thesis's published ImageNet class graph (1,000 classes, 3,158 edges; read from
@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 from common import REPO, timeit, versions, write
 
-from latentgraph.classgraph import class_neighbors
-from latentgraph.netstats import communities, load_graph, similarity_weights
+from latentgraph.experiments.classgraph import class_neighbors
+from latentgraph.graphs.network_stats import communities, load_graph, similarity_weights
 
 
 def synthetic_class_graph(c: int, seed: int = 0):

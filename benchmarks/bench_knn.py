@@ -13,7 +13,7 @@ import argparse
 import numpy as np
 from common import timeit, versions, write
 
-from latentgraph.knn import cpu_name, device_name, knn, resolve_backend
+from latentgraph.graphs.knn import cpu_name, device_name, knn, resolve_knn_backend
 
 
 def latent_like(n: int, d: int, seed: int = 0) -> np.ndarray:
@@ -30,7 +30,7 @@ def gpu_run(args: argparse.Namespace) -> dict:
     """
     X = latent_like(args.gpu_n, args.d, seed=1)
     # warm-up (smoke test, CUDA context, kernels): the GPU's fixed cost in a process, which
-    # latentgraph.knn.GPU_MIN_N weighs against the CPU's search
+    # latentgraph.graphs.knn.GPU_MIN_N weighs against the CPU's search
     t_start, _ = timeit(lambda: knn(X[:1024], args.k, backend="faiss-gpu"))
     t_gpu, (gi, gd) = timeit(lambda: knn(X, args.k, backend="faiss-gpu"), repeat=args.repeat)
     cpu_backend = "numba"  # auto would pick faiss-gpu here
@@ -53,7 +53,7 @@ def main() -> None:
     from sklearn.neighbors import NearestNeighbors
 
     X = latent_like(args.n, args.d)
-    backend = resolve_backend("auto", args.n, "l1")
+    backend = resolve_knn_backend("auto", args.n, "l1")
     knn(X[:512], args.k, backend=backend, threads=args.threads)  # warm-up (numba loads its cached kernel)
 
     t_ours, (idx, dist) = timeit(lambda: knn(X, args.k, backend=backend, threads=args.threads), repeat=args.repeat)

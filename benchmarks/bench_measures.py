@@ -20,8 +20,8 @@ import tracemalloc
 import numpy as np
 from common import peak_rss_mib, timeit, write
 
-from latentgraph.knn import knn
-from latentgraph.measures import LinearCKA, cka_linear, hubness, laplacian_spectrum, mutual_knn
+from latentgraph.compare.measures import LinearCKA, cka_linear, hubness, laplacian_spectrum, mutual_knn
+from latentgraph.graphs.knn import knn
 
 
 def clustered(n: int, d: int, classes: int, seed: int) -> np.ndarray:
@@ -65,7 +65,7 @@ def main() -> None:
     X = Y = obj = None  # free 400 MB before the graphs
 
     # a dense check of the sparse eigensolver on a smaller graph of the same kind
-    import latentgraph.measures as M
+    import latentgraph.compare.measures as M
 
     small = clustered(2000, args.graph_d, 100, 1)
     idx_s, _ = knn(small, 4)

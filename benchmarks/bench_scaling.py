@@ -43,9 +43,9 @@ def child(stage: str, n: int, d: int, classes: int) -> dict:
     """Run one stage in this (fresh) process; report time and peak RSS."""
     import resource
 
-    from latentgraph.classgraph import class_distances
-    from latentgraph.knn import adjacency, edges, knn
-    from latentgraph.similarity import cns, jaccard
+    from latentgraph.compare.similarity import cns, jaccard
+    from latentgraph.experiments.classgraph import class_distances
+    from latentgraph.graphs.knn import adjacency, edges, knn
 
     X, labels = latent_like(n, d, classes)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

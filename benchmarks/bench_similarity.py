@@ -13,8 +13,8 @@ from collections import Counter
 import numpy as np
 from common import peak_rss_mib, timeit, write
 
-from latentgraph.knn import adjacency
-from latentgraph.similarity import cns, jaccard
+from latentgraph.compare.similarity import cns, jaccard
+from latentgraph.graphs.knn import adjacency
 
 
 def random_tables(n: int, k: int, seed: int) -> np.ndarray:
@@ -54,7 +54,7 @@ def main() -> None:
     t_sub, (jn, cn) = timeit(lambda: naive(A, B, labels, rows))
     t_naive = t_sub * args.n / args.subset
     # the vectorised per-vertex values on the same subset agree with the loop
-    from latentgraph.similarity import cns_per_vertex, jaccard_per_vertex
+    from latentgraph.compare.similarity import cns_per_vertex, jaccard_per_vertex
 
     agree = bool(np.isclose(jaccard_per_vertex(A, B)[rows].mean(), jn) and
                  np.isclose(cns_per_vertex(A, B, labels)[rows].mean(), cn))

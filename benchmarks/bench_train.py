@@ -15,9 +15,9 @@ import time
 import numpy as np
 from common import write
 
-from latentgraph.data import TensorSplit
-from latentgraph.models import build_model
-from latentgraph.train import TrainSettings, configure_torch, make_optimizer, resolve_device, train_one_epoch
+from latentgraph.nets.data import TensorSplit
+from latentgraph.nets.models import build_model
+from latentgraph.nets.training import TrainSettings, configure_torch, make_optimizer, resolve_device, train_one_epoch
 
 
 def main() -> None:

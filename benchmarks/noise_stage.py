@@ -17,9 +17,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from latentgraph.graphstats import knn_graph_statistics  # noqa: E402
-from latentgraph.knn import knn_table  # noqa: E402
-from latentgraph.noise import chance_level, noise_point, variance_vector  # noqa: E402
+from latentgraph.experiments.noise import chance_level, noise_point, variance_vector  # noqa: E402
+from latentgraph.graphs.knn import knn_table  # noqa: E402
+from latentgraph.graphs.path_stats import knn_graph_statistics  # noqa: E402
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ top of it):
 - :func:`knn` / :func:`knn_graph` - exact k-nearest-neighbour tables and graphs (L1);
 - :func:`jaccard` / :func:`cns` - graph average Jaccard and class neighbourhood similarity;
 - :func:`mutual_knn`, :func:`cka_linear`, :func:`spectral_distance`, :func:`hubness`,
-  :func:`permutation_null` - measures beyond the thesis (:mod:`latentgraph.measures`);
+  :func:`permutation_null` - measures beyond the thesis (:mod:`latentgraph.compare.measures`);
 - :func:`read_latents` / :func:`write_latents` - the Parquet latents format.
 
 Importing the package is cheap: heavy dependencies load when a function needs them.
@@ -20,23 +20,23 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "knn": "latentgraph.knn",
-    "knn_graph": "latentgraph.knn",
-    "knn_table": "latentgraph.knn",
-    "adjacency": "latentgraph.knn",
-    "KnnTable": "latentgraph.knn",
-    "jaccard": "latentgraph.similarity",
-    "cns": "latentgraph.similarity",
-    "jaccard_per_vertex": "latentgraph.similarity",
-    "cns_per_vertex": "latentgraph.similarity",
-    "compare_tables": "latentgraph.similarity",
-    "mutual_knn": "latentgraph.measures",
-    "cns_symmetric": "latentgraph.measures",
-    "cka_linear": "latentgraph.measures",
-    "laplacian_spectrum": "latentgraph.measures",
-    "spectral_distance": "latentgraph.measures",
-    "hubness": "latentgraph.measures",
-    "permutation_null": "latentgraph.measures",
+    "knn": "latentgraph.graphs.knn",
+    "knn_graph": "latentgraph.graphs.knn",
+    "knn_table": "latentgraph.graphs.knn",
+    "adjacency": "latentgraph.graphs.knn",
+    "KnnTable": "latentgraph.graphs.knn",
+    "jaccard": "latentgraph.compare.similarity",
+    "cns": "latentgraph.compare.similarity",
+    "jaccard_per_vertex": "latentgraph.compare.similarity",
+    "cns_per_vertex": "latentgraph.compare.similarity",
+    "compare_tables": "latentgraph.compare.similarity",
+    "mutual_knn": "latentgraph.compare.measures",
+    "cns_symmetric": "latentgraph.compare.measures",
+    "cka_linear": "latentgraph.compare.measures",
+    "laplacian_spectrum": "latentgraph.compare.measures",
+    "spectral_distance": "latentgraph.compare.measures",
+    "hubness": "latentgraph.compare.measures",
+    "permutation_null": "latentgraph.compare.measures",
     "read_latents": "latentgraph.io",
     "write_latents": "latentgraph.io",
     "read_knn": "latentgraph.io",

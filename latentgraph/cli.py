@@ -209,8 +209,8 @@ def load_graph_and_latents(path: str, k: int, metric: str, backend: str, threads
 
     Latents are searched with ``metric``; a graph file must record ``metric`` (one that
     records no metric is taken to use it, see :func:`resolve_metric`)."""
+    from .graphs.knn import knn_table
     from .io import read_knn, read_latents_any
-    from .knn import knn_table
 
     if not str(path).lower().endswith(".npy") and "neighbor_ids" in _parquet_schema(path).names:
         table = read_knn(path)
@@ -243,8 +243,8 @@ def add_knn(p: argparse.ArgumentParser) -> None:
 
 def run_knn(args: argparse.Namespace) -> int:
     """Write the kNN graph of a latents file."""
+    from .graphs.knn import knn_table
     from .io import read_latents_any, write_knn
-    from .knn import knn_table
 
     check_output(args.output)
     _check_npy_options(args, [args.latents])
@@ -267,7 +267,7 @@ def _count(text: str) -> int:
 
 def add_compare(p: argparse.ArgumentParser) -> None:
     """Arguments of ``latentgraph compare``."""
-    from .measures import MEASURES
+    from .compare.measures import MEASURES
 
     p.add_argument("a", help="latents (Parquet, or .npy with --labels) or kNN graph Parquet file (graph A; CNS "
                    "divides by A's neighbourhoods)")
@@ -292,7 +292,7 @@ def add_compare(p: argparse.ArgumentParser) -> None:
 
 def run_compare(args: argparse.Namespace) -> int:
     """Print (and optionally write) the requested measures for each k."""
-    from .measures import compare
+    from .compare.measures import compare
     from .utils import stable_seed
 
     if args.output:
@@ -337,8 +337,8 @@ def add_extract(p: argparse.ArgumentParser) -> None:
 
 def run_extract(args: argparse.Namespace) -> int:
     """Latents of one module of a network loaded from a state-dict file."""
-    from .models import known_arch, unknown_arch_message
-    from .pretrained import extract_pretrained
+    from .nets.models import known_arch, unknown_arch_message
+    from .nets.pretrained import extract_pretrained
 
     check_output(args.output)
     if not known_arch(args.arch):
@@ -393,7 +393,7 @@ def run_classgraph(args: argparse.Namespace) -> int:
     """Class distance matrix, class graph, statistics, communities, exports and figures."""
     import numpy as np
 
-    from .classgraph import (
+    from .experiments.classgraph import (
         DISTANCES_FILE,
         FIGURES,
         OUTPUTS,
@@ -403,8 +403,8 @@ def run_classgraph(args: argparse.Namespace) -> int:
         write_class_distances,
         write_class_graph,
     )
-    from .data import read_class_names
     from .io import read_latents
+    from .nets.data import read_class_names
 
     out = check_output(args.output, folder=True)
     lat = read_latents(args.latents)
@@ -459,7 +459,7 @@ def run_graphstats(args: argparse.Namespace) -> int:
     """Print a graph's statistics, hubs and communities."""
     import json
 
-    from .netstats import default_distance_attribute, format_summary, load_graph, summarise, to_json
+    from .graphs.network_stats import default_distance_attribute, format_summary, graph_summary, load_graph, to_json
 
     g = load_graph(args.graph, nodes=args.nodes, name_column=args.name_column)
     if g.ecount() == 0:
@@ -472,10 +472,10 @@ def run_graphstats(args: argparse.Namespace) -> int:
     else:
         distance = args.distance
     if distance is not None:
-        from .netstats import check_distances
+        from .graphs.network_stats import check_distances
 
         check_distances(g, distance, where=args.graph)
-    summary = summarise(g, distance=distance, community_weights=None if args.unweighted_communities else "similarity",
+    summary = graph_summary(g, distance=distance, community_weights=None if args.unweighted_communities else "similarity",
                         n_hubs=args.hubs, seed=args.seed, resolution=args.resolution, compare=args.compare)
     if args.json:
         sys.stdout.write(json.dumps(to_json(summary), indent=2, default=float) + "\n")

@@ -137,7 +137,7 @@ KNOWN_SIZES = {"digits": 1797, "cifar100": (50000, 10000)}
 def split_size(config: dict[str, Any], split: str | None = None) -> int | None:
     """Number of samples of ``split`` (default ``latents.split``), or None when only the data can tell.
 
-    Reproduces the stratified splits of :mod:`latentgraph.data` (scikit-learn's
+    Reproduces the stratified splits of :mod:`latentgraph.nets.data` (scikit-learn's
     ``train_test_split``: ``ceil(fraction * n)`` samples go to the held-out part) for the
     bundled digits and the synthetic set, and CIFAR-100's fixed 50,000 / 10,000 split.
     """
@@ -226,8 +226,8 @@ def check_sizes(config: dict[str, Any]) -> None:
 def check_layer_names_known(config: dict[str, Any]) -> None:
     """Layer names against the model's modules, without torch, for the architectures the
     package describes (resnet18); other architectures are checked when the train job starts
-    (:func:`latentgraph.models.check_config_layer_names`)."""
-    from .models import ARCHS, check_layer_names, requested_layers, resnet18_module_names
+    (:func:`latentgraph.nets.models.check_config_layer_names`)."""
+    from .nets.models import ARCHS, check_layer_names, requested_layers, resnet18_module_names
 
     arch = config.get("model", {}).get("arch", "resnet18")
     if arch in ARCHS:
@@ -243,7 +243,7 @@ def checkpoint_lr(config: dict[str, Any], epoch: int) -> float | None:
 
     Checkpoint ``epoch_e`` holds the weights after ``e`` epochs; its last epoch (0-based
     index ``e - 1``) trained at ``lr * gamma ** (milestones <= e - 1)``
-    (:meth:`latentgraph.train.TrainSettings.lr_at`, MultiStepLR's rule).
+    (:meth:`latentgraph.nets.training.TrainSettings.lr_at`, MultiStepLR's rule).
     """
     if int(epoch) <= 0:
         return None
@@ -297,7 +297,7 @@ def noise_target(config: dict[str, Any]) -> tuple[str, int]:
 
 def check_noise_config(config: dict[str, Any]) -> None:
     """Cross-key checks of the ``noise`` section (run trained, epoch trained, grid, stats_k)."""
-    from .noise import canonical_grid
+    from .experiments.noise import canonical_grid
 
     noise = config.get("noise")
     if not noise or not noise.get("enabled", True):
@@ -342,7 +342,7 @@ def _check_pruning(config: dict[str, Any]) -> None:
             _fail("pruning.rewind_epoch", f"{j} must lie in 1..early_stopping.max_epochs-1 = 1..{max_epochs - 1}")
 
 
-#: The files of a class graph's result folder (see :mod:`latentgraph.classgraph`), by role.
+#: The files of a class graph's result folder (see :mod:`latentgraph.experiments.classgraph`), by role.
 CLASSGRAPH_FILES = {
     "distances": "class_distances.parquet",
     "nodes": "nodes.csv",
@@ -399,7 +399,7 @@ def check_classgraph(config: dict[str, Any]) -> None:
 
 def check_model_arch(config: dict[str, Any]) -> None:
     """``model.arch``: resnet18 (with stem/width) or any torchvision classification model."""
-    from .models import ARCHS, known_arch, unknown_arch_message
+    from .nets.models import ARCHS, known_arch, unknown_arch_message
 
     model = config.get("model", {})
     arch = model.get("arch", "resnet18")

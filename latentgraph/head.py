@@ -1,7 +1,7 @@
 """The ``fc`` head of a classifier as numpy arrays: predictions and files, without torch.
 
 :func:`head_predict` is how the latents files' ``prediction`` column is computed (see
-:mod:`latentgraph.extract`), so applying it to stored latents reproduces those predictions
+:mod:`latentgraph.nets.extraction`), so applying it to stored latents reproduces those predictions
 exactly. :func:`write_head` / :func:`read_head` keep a head's weight and bias in an
 ``.npz`` file so that graph jobs (the noise experiment) can use it without PyTorch.
 """

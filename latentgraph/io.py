@@ -246,7 +246,7 @@ def read_latents(path: str | os.PathLike) -> Latents:
 
 
 def write_knn(path: str | os.PathLike, table: Any, metadata: dict[str, Any] | None = None) -> Path:
-    """Write a :class:`latentgraph.knn.KnnTable` to Parquet (atomically)."""
+    """Write a :class:`latentgraph.graphs.knn.KnnTable` to Parquet (atomically)."""
     ids = table.sample_id
     cols = {
         "sample_id": pa.array(ids, type=pa.int64()),
@@ -266,7 +266,7 @@ def write_knn(path: str | os.PathLike, table: Any, metadata: dict[str, Any] | No
 
 def read_knn(path: str | os.PathLike) -> Any:
     """Read a kNN graph Parquet file written by :func:`write_knn` into a ``KnnTable``."""
-    from .knn import KnnTable
+    from .graphs.knn import KnnTable
 
     table, meta = _read_table(path, "kNN graph", ["sample_id", "label", "neighbor_ids", "distances"])
     where = f"{path}: "

@@ -198,7 +198,7 @@ def plot_noise_accuracy(summary: pd.DataFrame, path: str | Path, clean_accuracy:
 def plot_path_lengths(stats: Mapping[str, Any], path: str | Path, title: str | None = None) -> Path:
     """Histogram of weighted shortest-path lengths of the clean graph (thesis Fig 5.5).
 
-    ``stats`` is the JSON of :func:`latentgraph.graphstats.knn_graph_statistics` with a
+    ``stats`` is the JSON of :func:`latentgraph.graphs.path_stats.knn_graph_statistics` with a
     ``noise_l1_norm`` entry; the median path length and the mean L1 norm of one noise
     vector at p = 1 are drawn as vertical lines.
     """
@@ -241,7 +241,7 @@ def plot_pruning(df: pd.DataFrame, path: str | Path, measure: str = "cns", refer
                  title: str | None = None) -> Path:
     """Similarity of each pruning round's graph to round 0's against the round (thesis Figs 5.13/5.14).
 
-    ``df`` is the pruning table (``latentgraph.prune.TABLE_COLUMNS``); ``measure`` is
+    ``df`` is the pruning table (``latentgraph.nets.pruning.TABLE_COLUMNS``); ``measure`` is
     ``"cns"`` or ``"jaccard"``. One panel per rate, one line per k. ``reference`` (columns
     ``k, jaccard, cns``: the mean seed-to-seed similarity of the stability experiment) is
     drawn as a dashed horizontal line per k; without it the figure says that it is absent.
@@ -294,7 +294,7 @@ def plot_class_graph(nodes: pd.DataFrame, edges: pd.DataFrame, path: str | Path,
     import numpy as np
     from matplotlib.collections import LineCollection
 
-    from .export import community_color
+    from .graphs.export import community_color
 
     plt = _plt()
     xy = nodes[["x", "y"]].to_numpy(dtype=float)

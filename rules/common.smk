@@ -179,7 +179,7 @@ def all_targets():
 # ---- pruning (rules/prune.smk): round folders, reset weights and targets
 import re
 
-from latentgraph.prune import rate_label
+from latentgraph.nets.pruning import rate_label
 
 PRUNE = RESULT["pruning"]
 PRUNE_RATES = [rate_label(p) for p in PRUNE["rates"]]

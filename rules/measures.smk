@@ -1,6 +1,6 @@
 # Beyond the thesis: hubness of every stability graph, the stability table's extra measures
-# as tables and a figure, and the layer-by-layer comparison of two runs (latentgraph.measures,
-# latentgraph.layers). The extra columns of tables/stability.csv come from rule stability.
+# as tables and a figure, and the layer-by-layer comparison of two runs (latentgraph.compare.measures,
+# latentgraph.experiments.layers). The extra columns of tables/stability.csv come from rule stability.
 
 
 rule hubness:

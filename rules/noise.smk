@@ -3,7 +3,7 @@
 # The noise jobs search a kNN table each, so on GPU configs they run where the knn jobs run.
 
 from latentgraph.config import noise_target  # noqa: E402
-from latentgraph.noise import canonical_grid  # noqa: E402
+from latentgraph.experiments.noise import canonical_grid  # noqa: E402
 
 NOISE = config["noise"]
 NOISE_RUN, NOISE_EPOCH = noise_target(config)

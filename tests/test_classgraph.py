@@ -1,4 +1,4 @@
-"""Tests of latentgraph.classgraph: eq. 4.2 against brute force, the class kNN graph, files,
+"""Tests of latentgraph.experiments.classgraph: eq. 4.2 against brute force, the class kNN graph, files,
 bad input, the pretrained extraction path and the workflow stage."""
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from conftest import REPO, full, load_yaml, snakemake, write_yaml
 from test_paths import disconnected_graph, knn_graph, nx_distances
 from test_pretrained import make_imagefolder
 
-from latentgraph.classgraph import (
+from latentgraph.config import CLASSGRAPH_FILES
+from latentgraph.experiments.classgraph import (
     ClassDistances,
     ClassGraphWarning,
     class_distances,
@@ -27,9 +28,8 @@ from latentgraph.classgraph import (
     read_class_distances,
     write_class_distances,
 )
-from latentgraph.config import CLASSGRAPH_FILES
+from latentgraph.graphs.knn import edges, knn
 from latentgraph.io import Latents, read_latents
-from latentgraph.knn import edges, knn
 from latentgraph.utils import LatentGraphError
 
 
@@ -199,7 +199,7 @@ def test_bad_classgraph_config(tiny_config, edit, message):
 
 
 def test_file_names_agree():
-    from latentgraph.classgraph import DISTANCES_FILE, FIGURES, OUTPUTS
+    from latentgraph.experiments.classgraph import DISTANCES_FILE, FIGURES, OUTPUTS
 
     assert CLASSGRAPH_FILES == {"distances": DISTANCES_FILE, **OUTPUTS, **FIGURES}
 
@@ -245,7 +245,7 @@ def test_workflow_class_graph(tiny_run):
 def test_workflow_pretrained_source(tmp_path):
     """A pretrained config end to end: state-dict file + val ImageFolder -> class graph, no training."""
     torch = pytest.importorskip("torch")
-    from latentgraph.models import build_model
+    from latentgraph.nets.models import build_model
 
     root = make_imagefolder(tmp_path / "imnet", n_classes=4, per_class=5)
     torch.manual_seed(1)
@@ -287,13 +287,13 @@ def small_latents(tmp_path):
 
 
 def test_classgraph_command_checks_its_folder_first(small_latents, tmp_path, capsys, monkeypatch):
-    import latentgraph.classgraph
+    import latentgraph.experiments.classgraph
     from latentgraph.cli import main
 
     def no_work(*args, **kwargs):
         raise AssertionError("the output folder is checked before the class distances")
 
-    monkeypatch.setattr(latentgraph.classgraph, "class_distances_from_latents", no_work)
+    monkeypatch.setattr(latentgraph.experiments.classgraph, "class_distances_from_latents", no_work)
     (tmp_path / "file.txt").write_text("x")
     (tmp_path / "ro").mkdir()
     real_access = os.access
@@ -340,8 +340,8 @@ def test_classgraph_command_writes_its_files_as_one_set(small_latents, tmp_path,
 
 
 def test_write_class_graph_writes_nothing_on_failure(small_latents, tmp_path, monkeypatch):
-    import latentgraph.classgraph as cg
-    from latentgraph.classgraph import OUTPUTS, write_class_graph
+    import latentgraph.experiments.classgraph as cg
+    from latentgraph.experiments.classgraph import OUTPUTS, write_class_graph
 
     cd = class_distances_from_latents(read_latents(small_latents), 4)
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from latentgraph.cli import main
+from latentgraph.compare.similarity import cns, jaccard
+from latentgraph.graphs.knn import adjacency, knn
 from latentgraph.io import read_knn, write_latents
-from latentgraph.knn import adjacency, knn
-from latentgraph.similarity import cns, jaccard
 
 
 @pytest.fixture
@@ -80,7 +80,7 @@ def test_console_script_entry_point(two_latents):
 
 
 def test_compare_every_measure_with_null_and_npy_latents(two_latents, tmp_path, capsys):
-    from latentgraph.measures import MEASURES, columns, compare
+    from latentgraph.compare.measures import MEASURES, columns, compare
     from latentgraph.utils import stable_seed
 
     d, X, Y, labels = two_latents
@@ -91,7 +91,7 @@ def test_compare_every_measure_with_null_and_npy_latents(two_latents, tmp_path, 
     printed = capsys.readouterr().out
     table = pd.read_csv(out)
     assert list(table.columns) == ["k", *columns(MEASURES, null=True)]
-    from latentgraph.knn import knn_table
+    from latentgraph.graphs.knn import knn_table
 
     ids = np.arange(80) * 3
     ref = compare(knn_table(X, 5, labels, ids, backend="numpy"), knn_table(Y, 5, labels, ids, backend="numpy"),
@@ -184,7 +184,7 @@ def test_labels_and_ids_with_parquet_inputs_are_errors(two_latents, capsys):
 def test_output_paths_are_checked_before_the_work(two_latents, capsys, monkeypatch):
     import os
 
-    import latentgraph.knn
+    import latentgraph.graphs.knn
 
     d, *_ = two_latents
     a, b = str(d / "a.parquet"), str(d / "b.parquet")
@@ -195,7 +195,7 @@ def test_output_paths_are_checked_before_the_work(two_latents, capsys, monkeypat
     def no_search(*args, **kwargs):
         raise AssertionError("the output path is checked before the search")
 
-    monkeypatch.setattr(latentgraph.knn, "knn_table", no_search)
+    monkeypatch.setattr(latentgraph.graphs.knn, "knn_table", no_search)
     cases = [
         (["knn", a, "--k", "4", "-o", str(d / "file.txt" / "g.parquet")], "file.txt is a file, not a folder"),
         (["compare", a, b, "--k", "4", "-o", str(d / "file.txt" / "sub" / "t.csv")], "file.txt is a file, not"),

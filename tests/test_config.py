@@ -190,7 +190,7 @@ def test_errors_found_when_the_config_is_read(tiny_config, edit, message):
 def test_known_split_sizes_match_the_loaded_data(tiny_config):
     """The sizes checked at parse time are the sizes the data loader gives."""
     from latentgraph.config import split_size
-    from latentgraph.data import load_dataset
+    from latentgraph.nets.data import load_dataset
 
     for dataset, extra in (("synthetic", {"test_fraction": 0.3, "val_fraction": 0.25}),
                            ("digits", {"test_fraction": 0.5, "val_fraction": 0.1})):
@@ -202,7 +202,7 @@ def test_known_split_sizes_match_the_loaded_data(tiny_config):
 
 
 def test_layer_names_known_without_torch_are_the_models():
-    from latentgraph.models import build_model, resnet18_module_names
+    from latentgraph.nets.models import build_model, resnet18_module_names
 
     for stem, width in (("cifar", 16), ("imagenet", 64), ("imagenet", 8)):
         built = [n for n, _ in build_model("resnet18", 10, stem, width).named_modules() if n]
@@ -230,7 +230,7 @@ def test_no_shipped_window_straddles_a_step(path):
 def test_thesis_window_maps_to_checkpoints_after_the_step():
     """The thesis's epochs 10-15 (numbered from 0, step at 10) are our checkpoints 11-16."""
     from latentgraph.config import checkpoint_lr
-    from latentgraph.thesis import load_reference
+    from latentgraph.experiments.thesis import load_reference
 
     cfg = full(load_yaml(REPO / "configs" / "thesis_cifar100.yaml"))
     ref = load_reference(REPO / "report" / "thesis_tables.yaml")["stability"]

@@ -11,7 +11,7 @@ import pytest
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 
-from latentgraph.data import (  # noqa: E402
+from latentgraph.nets.data import (  # noqa: E402
     TensorSplit,
     load_dataset,
     prepare_batch,
@@ -134,7 +134,7 @@ def test_tensor_split_subset_keeps_ids():
 
 
 def test_augment_batch_translates_and_flips_each_image():
-    from latentgraph.data import augment_batch
+    from latentgraph.nets.data import augment_batch
 
     x = torch.arange(2 * 1 * 6 * 6, dtype=torch.float32).reshape(2, 1, 6, 6) + 1
     g = torch.Generator().manual_seed(0)

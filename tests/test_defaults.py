@@ -156,76 +156,76 @@ STAND_IN_KS = [3, 5]  # knn.k seen by layers_settings (layers.k null -> this)
 #: Function keyword defaults that take a config key's value: "module:function" -> {parameter: schema path}.
 KEYWORDS: dict[str, dict[str, str]] = {
     # data
-    "latentgraph.data:load_digits_bundle": {"test_fraction": "data.test_fraction", "split_seed": "data.split_seed"},
-    "latentgraph.data:load_synthetic_bundle": {
+    "latentgraph.nets.data:load_digits_bundle": {"test_fraction": "data.test_fraction", "split_seed": "data.split_seed"},
+    "latentgraph.nets.data:load_synthetic_bundle": {
         "n_classes": "data.synthetic.n_classes", "n_per_class": "data.synthetic.n_per_class",
         "image_size": "data.synthetic.image_size", "noise": "data.synthetic.noise",
         "test_fraction": "data.test_fraction", "seed": "data.split_seed"},
-    "latentgraph.data:load_cifar100_bundle": {"download": "data.download", "augment": "data.augment"},
-    "latentgraph.data:load_imagefolder_bundle": {
+    "latentgraph.nets.data:load_cifar100_bundle": {"download": "data.download", "augment": "data.augment"},
+    "latentgraph.nets.data:load_imagefolder_bundle": {
         "input_size": "model.input_size", "train_dir": "data.train_dir", "val_dir": "data.val_dir",
         "augment": "data.augment", "require_train": "data.require_train"},
     # model
-    "latentgraph.models:build_model": {"arch": "model.arch", "stem": "model.stem", "width": "model.width"},
+    "latentgraph.nets.models:build_model": {"arch": "model.arch", "stem": "model.stem", "width": "model.width"},
     # train
-    "latentgraph.train:resolve_device": {"name": "train.device"},
-    "latentgraph.train:evaluate": {"batch_size": "train.eval_batch_size", "amp": "train.amp",
+    "latentgraph.nets.training:resolve_device": {"name": "train.device"},
+    "latentgraph.nets.training:evaluate": {"batch_size": "train.eval_batch_size", "amp": "train.amp",
                                    "num_workers": "train.num_workers", "channels_last": "train.channels_last"},
     # latents
-    "latentgraph.extract:extract": {"layer": "latents.layer", "batch_size": "latents.batch_size",
+    "latentgraph.nets.extraction:extract": {"layer": "latents.layer", "batch_size": "latents.batch_size",
                                     "num_workers": "train.num_workers"},
-    "latentgraph.extract:extract_layers": {"batch_size": "latents.batch_size", "num_workers": "train.num_workers"},
-    "latentgraph.extract:extract_checkpoint": {"split": "latents.split", "layer": "latents.layer",
+    "latentgraph.nets.extraction:extract_layers": {"batch_size": "latents.batch_size", "num_workers": "train.num_workers"},
+    "latentgraph.nets.extraction:extract_checkpoint": {"split": "latents.split", "layer": "latents.layer",
                                                "device": "train.device", "batch_size": "latents.batch_size",
                                                "num_workers": "train.num_workers"},
     # knn
-    "latentgraph.knn:knn": {"metric": "knn.metric", "backend": "knn.backend"},
-    "latentgraph.knn:knn_table": {"metric": "knn.metric", "backend": "knn.backend"},
-    "latentgraph.stability:stability_table": {"directed": "knn.directed", "n_eigs": "measures.n_eigs",
+    "latentgraph.graphs.knn:knn": {"metric": "knn.metric", "backend": "knn.backend"},
+    "latentgraph.graphs.knn:knn_table": {"metric": "knn.metric", "backend": "knn.backend"},
+    "latentgraph.experiments.stability:stability_table": {"directed": "knn.directed", "n_eigs": "measures.n_eigs",
                                               "seed": "measures.seed"},
     # noise
-    "latentgraph.noise:noise_point": {"directed": "knn.directed", "metric": "knn.metric", "backend": "knn.backend"},
-    "latentgraph.noise:chance_level": {"draws": "noise.chance_repeats", "seed": "noise.seed",
+    "latentgraph.experiments.noise:noise_point": {"directed": "knn.directed", "metric": "knn.metric", "backend": "knn.backend"},
+    "latentgraph.experiments.noise:chance_level": {"draws": "noise.chance_repeats", "seed": "noise.seed",
                                        "directed": "knn.directed"},
-    "latentgraph.noise:noise_l1_norm": {"samples": "noise.mc_samples", "seed": "noise.seed"},
-    "latentgraph.graphstats:knn_graph_statistics": {"directed": "knn.directed", "bins": "noise.hist_bins",
+    "latentgraph.experiments.noise:noise_l1_norm": {"samples": "noise.mc_samples", "seed": "noise.seed"},
+    "latentgraph.graphs.path_stats:knn_graph_statistics": {"directed": "knn.directed", "bins": "noise.hist_bins",
                                                     "batch_size": "noise.path_batch_size"},
-    "latentgraph.graphstats:graph_statistics": {"directed": "knn.directed", "bins": "noise.hist_bins",
+    "latentgraph.graphs.path_stats:graph_statistics": {"directed": "knn.directed", "bins": "noise.hist_bins",
                                                 "batch_size": "noise.path_batch_size"},
-    "latentgraph.graphstats:weighted_path_lengths": {"bins": "noise.hist_bins",
+    "latentgraph.graphs.path_stats:weighted_path_lengths": {"bins": "noise.hist_bins",
                                                      "batch_size": "noise.path_batch_size"},
     # classgraph
-    "latentgraph.classgraph:class_distances": {"weights": "classgraph.weights", "batch_size": "classgraph.batch_size",
+    "latentgraph.experiments.classgraph:class_distances": {"weights": "classgraph.weights", "batch_size": "classgraph.batch_size",
                                                "backend": "classgraph.backend"},
-    "latentgraph.classgraph:class_distances_from_latents": {
+    "latentgraph.experiments.classgraph:class_distances_from_latents": {
         "k": "classgraph.k", "weights": "classgraph.weights", "metric": "knn.metric", "knn_backend": "knn.backend",
         "batch_size": "classgraph.batch_size", "backend": "classgraph.backend"},
-    "latentgraph.classgraph:class_knn_graph": {"class_k": "classgraph.class_k"},
-    "latentgraph.classgraph:analyse_class_graph": {"class_k": "classgraph.class_k", "seed": "classgraph.seed",
+    "latentgraph.experiments.classgraph:class_knn_graph": {"class_k": "classgraph.class_k"},
+    "latentgraph.experiments.classgraph:analyse_class_graph": {"class_k": "classgraph.class_k", "seed": "classgraph.seed",
                                                    "n_hubs": "classgraph.hubs", "resolution": "classgraph.resolution"},
-    "latentgraph.classgraph:write_class_graph": {"class_k": "classgraph.class_k", "seed": "classgraph.seed",
+    "latentgraph.experiments.classgraph:write_class_graph": {"class_k": "classgraph.class_k", "seed": "classgraph.seed",
                                                  "n_hubs": "classgraph.hubs", "resolution": "classgraph.resolution"},
     # measures
-    "latentgraph.measures:compare": {"directed": "knn.directed", "n_eigs": "measures.n_eigs"},
-    "latentgraph.measures:laplacian_spectrum": {"n_eigs": "measures.n_eigs"},
-    "latentgraph.measures:spectral_distance": {"n_eigs": "measures.n_eigs"},
+    "latentgraph.compare.measures:compare": {"directed": "knn.directed", "n_eigs": "measures.n_eigs"},
+    "latentgraph.compare.measures:laplacian_spectrum": {"n_eigs": "measures.n_eigs"},
+    "latentgraph.compare.measures:spectral_distance": {"n_eigs": "measures.n_eigs"},
     # layers
-    "latentgraph.layers:extract_checkpoint_layers": {"split": "latents.split", "reduce": "layers.reduce",
+    "latentgraph.nets.extraction:extract_checkpoint_layers": {"split": "latents.split", "reduce": "layers.reduce",
                                                      "device": "train.device", "batch_size": "latents.batch_size",
                                                      "num_workers": "train.num_workers"},
-    "latentgraph.layers:compare_layer": {"metric": "knn.metric", "directed": "knn.directed",
+    "latentgraph.experiments.layers:compare_layer": {"metric": "knn.metric", "directed": "knn.directed",
                                          "backend": "knn.backend", "n_eigs": "measures.n_eigs"},
 }
 
 #: Keyword defaults that may differ from their schema key, with the reason ("module:function", parameter).
 KEYWORD_EXCEPTIONS: dict[tuple[str, str], tuple[str, str]] = {
-    ("latentgraph.measures:compare", "n_perm"): (
+    ("latentgraph.compare.measures:compare", "n_perm"): (
         "measures.null_permutations",
         "0 = no permutation null: compare() computes only the columns asked for (documented, tested); the "
         "workflow passes measures.null_permutations"),
-    ("latentgraph.stability:stability_table", "n_perm"): (
+    ("latentgraph.experiments.stability:stability_table", "n_perm"): (
         "measures.null_permutations", "as compare(): 0 = no null columns unless asked for"),
-    ("latentgraph.layers:compare_layer", "n_perm"): (
+    ("latentgraph.experiments.layers:compare_layer", "n_perm"): (
         "measures.null_permutations", "as compare(): 0 = no null columns unless asked for"),
 }
 
@@ -285,7 +285,7 @@ def _mapped(where: str, values: dict[str, Any], mapping: dict[str, str], owner: 
 
 
 def _train_settings_defaults() -> Iterator[LibraryDefault]:
-    from latentgraph.train import TrainSettings
+    from latentgraph.nets.training import TrainSettings
 
     fields = {f.name: _field_default(f) for f in dataclasses.fields(TrainSettings)}
     yield from _mapped("TrainSettings field default", fields, TRAIN_FIELDS, "TrainSettings")
@@ -297,7 +297,7 @@ def _train_settings_defaults() -> Iterator[LibraryDefault]:
 
 
 def _prune_defaults() -> Iterator[LibraryDefault]:
-    from latentgraph.prune import PruneSettings, round_data_config, train_settings
+    from latentgraph.nets.pruning import PruneSettings, round_data_config, train_settings
 
     fields = {f.name: _field_default(f) for f in dataclasses.fields(PruneSettings)}
     yield from _mapped("PruneSettings field default", fields, PRUNE_FIELDS, "PruneSettings")
@@ -314,7 +314,7 @@ def _prune_defaults() -> Iterator[LibraryDefault]:
 
 def _data_defaults() -> Iterator[LibraryDefault]:
     """``load_dataset`` reads ``dataset`` and ``val_fraction`` inline: load an empty section."""
-    from latentgraph.data import load_dataset
+    from latentgraph.nets.data import load_dataset
 
     bundle = load_dataset({})
     yield LibraryDefault("load_dataset({}).name", "data.dataset", bundle.name)
@@ -324,7 +324,7 @@ def _data_defaults() -> Iterator[LibraryDefault]:
 
 
 def _model_defaults() -> Iterator[LibraryDefault]:
-    from latentgraph.models import model_spec
+    from latentgraph.nets.models import model_spec
 
     yield from _mapped("models.model_spec({}, 10)", model_spec({}, 10), MODEL_SPEC_KEYS, "model_spec",
                        skip=MODEL_SPEC_DERIVED)
@@ -453,8 +453,8 @@ def test_validated_config_overrides_every_default():
     from conftest import full
 
     from latentgraph.config import layers_settings, measures_settings
-    from latentgraph.prune import PruneSettings, train_settings
-    from latentgraph.train import TrainSettings
+    from latentgraph.nets.pruning import PruneSettings, train_settings
+    from latentgraph.nets.training import TrainSettings
 
     cfg = full({"name": "x"})
     train = {k: v for k, v in cfg["train"].items() if k != "runs"}

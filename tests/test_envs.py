@@ -52,16 +52,22 @@ def env_packages(path: Path) -> set[str]:
 
 
 def imports_of(path: Path) -> set[str]:
-    """Top-level module names imported anywhere in a file (module and function level)."""
+    """Absolute names of the modules imported anywhere in a file (module and function level);
+    relative imports are resolved against the file's package (``latentgraph.graphs`` ...)."""
     tree = ast.parse(path.read_text())
+    try:
+        package = list(path.resolve().relative_to(REPO).with_suffix("").parts[:-1])
+    except ValueError:  # a workflow script: no package
+        package = []
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             names.add(node.module)
-        elif isinstance(node, ast.ImportFrom) and node.level == 1:
-            names |= {f"latentgraph.{node.module}"} if node.module else {f"latentgraph.{a.name}" for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level >= 1:
+            base = ".".join(package[: len(package) - (node.level - 1)])
+            names |= {f"{base}.{node.module}"} if node.module else {f"{base}.{a.name}" for a in node.names}
     return names
 
 
@@ -98,8 +104,8 @@ def rules_with_scripts() -> list[tuple[str, Path, Path]]:
     out = []
     for smk in sorted((REPO / "rules").glob("*.smk")):
         text = smk.read_text()
-        for block in re.split(r"\n(?=rule |checkpoint )", text):
-            m = re.match(r"(?:rule|checkpoint) (\w+):", block)
+        for block in re.split(r"\n(?=\s*rule |\s*checkpoint )", text):
+            m = re.match(r"\s*(?:rule|checkpoint) (\w+):", block)
             conda = re.search(r"conda:\s*\n\s*(\S+)", block)
             script = re.search(r'script:\s*\n\s*"([^"]+)"', block)
             if m and script:

@@ -1,4 +1,4 @@
-"""Tests of latentgraph.export: GEXF 1.3 and GraphML read back by independent readers, the
+"""Tests of latentgraph.graphs.export: GEXF 1.3 and GraphML read back by independent readers, the
 layout's reproducibility, the CSV tables, atomic writes; and the classgraph command."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from latentgraph.cli import main
-from latentgraph.export import edge_table, layout, node_table, write_gexf, write_graphml
+from latentgraph.graphs.export import edge_table, layout, node_table, write_gexf, write_graphml
+from latentgraph.graphs.network_stats import load_graph
 from latentgraph.io import write_latents
-from latentgraph.netstats import load_graph
 from latentgraph.utils import LatentGraphError
 
 

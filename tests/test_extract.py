@@ -8,10 +8,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from latentgraph.data import load_dataset  # noqa: E402
-from latentgraph.extract import extract_checkpoint, head_predict, head_weights  # noqa: E402
 from latentgraph.io import read_latents  # noqa: E402
-from latentgraph.models import build_model, model_spec, save_checkpoint  # noqa: E402
+from latentgraph.nets.data import load_dataset  # noqa: E402
+from latentgraph.nets.extraction import extract_checkpoint, head_predict, head_weights  # noqa: E402
+from latentgraph.nets.models import build_model, model_spec, save_checkpoint  # noqa: E402
 
 DATA = {"dataset": "synthetic", "synthetic": {"n_classes": 3, "n_per_class": 10, "image_size": 8}}
 
@@ -53,7 +53,7 @@ def test_extract_checkpoint(tmp_path):
 
 def _precision_flags() -> dict:
     """Every TF32 switch torch has, as read now ("refused" where torch will not read a legacy flag)."""
-    from latentgraph.train import fp32_precision_leaves
+    from latentgraph.nets.training import fp32_precision_leaves
 
     def read(f):
         try:
@@ -70,13 +70,13 @@ def _precision_flags() -> dict:
 
 
 def _tf32_on_as_training_leaves_it():
-    from latentgraph.train import configure_torch
+    from latentgraph.nets.training import configure_torch
 
     configure_torch(torch.device("cuda"))  # flags only, no CUDA work: fine without a GPU (benchmark on, TF32 on)
 
 
 def _tf32_on_by_the_new_api():
-    from latentgraph.train import fp32_precision_leaves
+    from latentgraph.nets.training import fp32_precision_leaves
 
     for name, handle in fp32_precision_leaves().items():
         if name.startswith(("cuda.", "cudnn.")):
@@ -86,7 +86,7 @@ def _tf32_on_by_the_new_api():
 def _torch_defaults():
     """torch's own start-up state: cuDNN may run float32 convolutions as TF32 (``allow_tf32``
     True, in torch >= 2.9 ``cudnn.conv.fp32_precision == "tf32"``), cuBLAS matmuls may not."""
-    from latentgraph.train import fp32_precision_leaves
+    from latentgraph.nets.training import fp32_precision_leaves
 
     torch.set_float32_matmul_precision("highest")
     torch.backends.cudnn.allow_tf32 = True
@@ -101,7 +101,7 @@ STATES = {"torch_defaults": _torch_defaults, "training": _tf32_on_as_training_le
 @pytest.fixture
 def restore_precision():
     """Leave the process-wide flags as found (the tests below change them on purpose)."""
-    from latentgraph.extract import float32_precision
+    from latentgraph.nets.extraction import float32_precision
 
     before = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
               torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic)
@@ -115,8 +115,8 @@ def _entry_points(tmp_path):
     """Every extraction path of the workflow: latents and pruning latents, layer latents, pretrained latents."""
     from test_pretrained import make_imagefolder
 
-    from latentgraph.layers import extract_checkpoint_layers
-    from latentgraph.pretrained import extract_pretrained
+    from latentgraph.nets.extraction import extract_checkpoint_layers
+    from latentgraph.nets.pretrained import extract_pretrained
 
     data = load_dataset(DATA)
     spec = model_spec({"stem": "cifar", "width": 4, "input_size": 8}, data.num_classes)
@@ -139,7 +139,7 @@ def _entry_points(tmp_path):
 def test_every_extraction_path_runs_in_ieee_float32_and_restores_the_flags(tmp_path, restore_precision, state):
     """During every forward pass of every extraction path TF32 is off; afterwards (also after an
     error) each flag is back where it was, whichever API set it."""
-    from latentgraph.train import fp32_precision_leaves
+    from latentgraph.nets.training import fp32_precision_leaves
 
     paths = _entry_points(tmp_path)
     STATES[state]()
@@ -189,7 +189,7 @@ def test_training_state_is_tf32_on_cuda_so_the_extraction_guard_matters(restore_
 def test_gpu_latents_equal_cpu_latents_to_float32_precision(tmp_path, restore_precision):
     """GPU and CPU latents of one checkpoint agree to float32 precision (TF32 would give ~1e-3),
     even after a training configuration turned TF32 on in the process."""
-    from latentgraph.extract import extract_layers
+    from latentgraph.nets.extraction import extract_layers
 
     data = load_dataset({"dataset": "synthetic", "synthetic": {"n_classes": 4, "n_per_class": 32, "image_size": 16}})
     spec = model_spec({"stem": "cifar", "width": 32, "input_size": 32}, data.num_classes)
@@ -200,7 +200,7 @@ def test_gpu_latents_equal_cpu_latents_to_float32_precision(tmp_path, restore_pr
     layers = ["layer2", "layer3", "avgpool"]
     out = {}
     for dev in ("cpu", "cuda"):
-        from latentgraph.models import model_from_checkpoint
+        from latentgraph.nets.models import model_from_checkpoint
 
         net, _ = model_from_checkpoint(ckpt)
         out[dev] = extract_layers(net, data.test, 32, torch.device(dev), layers, batch_size=16, reduce="avg")

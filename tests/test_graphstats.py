@@ -1,4 +1,4 @@
-"""Tests of latentgraph.graphstats: exact values on hand-made graphs, brute force on kNN graphs."""
+"""Tests of latentgraph.graphs.path_stats: exact values on hand-made graphs, brute force on kNN graphs."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from latentgraph.graphstats import StreamingHistogram, graph_statistics, knn_graph_statistics
-from latentgraph.knn import KnnTable, knn
-from latentgraph.paths import to_igraph
+from latentgraph.graphs.knn import KnnTable, knn
+from latentgraph.graphs.path_stats import StreamingHistogram, graph_statistics, knn_graph_statistics
+from latentgraph.graphs.shortest_paths import to_igraph
 from latentgraph.utils import LatentGraphError
 
 

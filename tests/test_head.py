@@ -10,7 +10,7 @@ from latentgraph.utils import LatentGraphError
 
 
 def test_head_predict_is_the_extract_one_and_matches_argmax():
-    import latentgraph.extract as extract
+    import latentgraph.nets.extraction as extract
 
     assert extract.head_predict is head_predict  # moved, still importable from extract
     rng = np.random.default_rng(0)

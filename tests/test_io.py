@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from latentgraph.graphs.knn import knn_table
 from latentgraph.io import read_knn, read_latents, write_knn, write_latents
-from latentgraph.knn import knn_table
 from latentgraph.utils import LatentGraphError
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from latentgraph.knn import KnnTable, adjacency, edges, knn, knn_graph, knn_table, resolve_backend
+from latentgraph.graphs.knn import KnnTable, adjacency, edges, knn, knn_graph, knn_table, resolve_knn_backend
 from latentgraph.utils import LatentGraphError
 
 faiss = pytest.importorskip("faiss")
@@ -62,7 +62,7 @@ def test_backends_identical_on_continuous_data():
 
 def test_numba_kernel_handles_block_edges():
     # sizes that are not multiples of the 4-query micro-tile or the cache blocks
-    from latentgraph import _l1kernel
+    from latentgraph.graphs import _l1kernel
 
     rng = np.random.default_rng(8)
     X = rng.normal(size=(_l1kernel.QUERY_BLOCK + 7, 33)).astype(np.float32)
@@ -116,29 +116,29 @@ def test_bad_input_errors():
 
 
 def test_auto_backend_resolves_without_gpu():
-    assert resolve_backend("auto", n=100) in ("faiss", "faiss-gpu")
-    assert resolve_backend("auto", n=100_000) in ("numba", "faiss-gpu")
-    assert resolve_backend("auto", n=100_000, metric="l2") in ("faiss", "faiss-gpu")
+    assert resolve_knn_backend("auto", n=100) in ("faiss", "faiss-gpu")
+    assert resolve_knn_backend("auto", n=100_000) in ("numba", "faiss-gpu")
+    assert resolve_knn_backend("auto", n=100_000, metric="l2") in ("faiss", "faiss-gpu")
 
 
 def test_auto_picks_the_gpu_only_for_large_searches(monkeypatch):
     """A GPU's start-up costs more than the CPU's whole search of a few thousand rows."""
-    import latentgraph.knn as knn_mod
+    import latentgraph.graphs.knn as knn_mod
 
     monkeypatch.setattr(knn_mod, "faiss_has_gpu", lambda: True)
-    assert resolve_backend("auto", n=60) == "faiss"
-    assert resolve_backend("auto", n=knn_mod.GPU_MIN_N - 1) in ("numba", "faiss")
-    assert resolve_backend("auto", n=knn_mod.GPU_MIN_N - 1, metric="l2") == "faiss"
-    assert resolve_backend("auto", n=knn_mod.GPU_MIN_N) == "faiss-gpu"
-    assert resolve_backend("auto", n=None) == "faiss-gpu"  # unknown: assume large
-    assert resolve_backend("faiss-gpu", n=60) == "faiss-gpu"  # asked for explicitly
+    assert resolve_knn_backend("auto", n=60) == "faiss"
+    assert resolve_knn_backend("auto", n=knn_mod.GPU_MIN_N - 1) in ("numba", "faiss")
+    assert resolve_knn_backend("auto", n=knn_mod.GPU_MIN_N - 1, metric="l2") == "faiss"
+    assert resolve_knn_backend("auto", n=knn_mod.GPU_MIN_N) == "faiss-gpu"
+    assert resolve_knn_backend("auto", n=None) == "faiss-gpu"  # unknown: assume large
+    assert resolve_knn_backend("faiss-gpu", n=60) == "faiss-gpu"  # asked for explicitly
     X = np.random.default_rng(0).random((60, 8), dtype=np.float32)
     idx, _ = knn(X, 4)  # on the CPU: a faiss-gpu search would fail here (no GPU build)
     assert np.array_equal(idx, oracle(X, 4)[0])
     monkeypatch.setattr(knn_mod, "faiss_has_gpu", lambda: False)
-    from latentgraph._l1kernel import HAVE_NUMBA
+    from latentgraph.graphs._l1kernel import HAVE_NUMBA
 
-    assert resolve_backend("auto", n=10**6) == ("numba" if HAVE_NUMBA else "faiss")
+    assert resolve_knn_backend("auto", n=10**6) == ("numba" if HAVE_NUMBA else "faiss")
 
 
 ABORT = "import os, sys; sys.stderr.write('CUDA error: no kernel image is available\\n'); sys.stderr.flush(); os.abort()"
@@ -147,7 +147,7 @@ ABORT = "import os, sys; sys.stderr.write('CUDA error: no kernel image is availa
 @pytest.fixture
 def smoke(monkeypatch):
     """Replace the GPU smoke test's command; returns the list of commands run."""
-    import latentgraph.knn as knn_mod
+    import latentgraph.graphs.knn as knn_mod
 
     runs: list[str] = []
     monkeypatch.setattr(knn_mod, "_GPU_CHECKED", False)
@@ -164,7 +164,7 @@ def smoke(monkeypatch):
 
 
 def test_gpu_smoke_test_turns_a_cuda_abort_into_a_clear_error(smoke):
-    from latentgraph.knn import check_faiss_gpu
+    from latentgraph.graphs.knn import check_faiss_gpu
 
     smoke(ABORT)
     with pytest.raises(LatentGraphError) as err:
@@ -211,7 +211,7 @@ def test_faiss_gpu_backend_runs_the_smoke_test_before_its_first_search(smoke, mo
 def test_device_name_needs_no_torch(monkeypatch):
     import ast
 
-    import latentgraph.knn as knn_mod
+    import latentgraph.graphs.knn as knn_mod
 
     monkeypatch.setattr(knn_mod, "faiss_has_gpu", lambda: False)
     assert knn_mod.device_name().endswith(" cores")

@@ -11,12 +11,16 @@ import pytest
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 
-from latentgraph.data import load_dataset  # noqa: E402
-from latentgraph.extract import extract, extract_layers  # noqa: E402
+from latentgraph.compare.measures import columns, compare  # noqa: E402
+from latentgraph.experiments.layers import KEY_COLUMNS, compare_layer, layers_markdown  # noqa: E402
 from latentgraph.io import Latents, read_latents  # noqa: E402
-from latentgraph.layers import KEY_COLUMNS, compare_layer, extract_checkpoint_layers, layers_markdown  # noqa: E402
-from latentgraph.measures import columns, compare  # noqa: E402
-from latentgraph.models import build_model, model_spec, save_checkpoint  # noqa: E402
+from latentgraph.nets.data import load_dataset  # noqa: E402
+from latentgraph.nets.extraction import (  # noqa: E402
+    extract,
+    extract_checkpoint_layers,  # noqa: E402
+    extract_layers,
+)
+from latentgraph.nets.models import build_model, model_spec, save_checkpoint  # noqa: E402
 from latentgraph.utils import LatentGraphError  # noqa: E402
 
 DATA = {"dataset": "synthetic", "synthetic": {"n_classes": 3, "n_per_class": 10, "image_size": 8}}
@@ -77,7 +81,7 @@ def test_checkpoint_layers_and_the_layer_table(net_and_data, tmp_path):
         assert list(df.columns) == KEY_COLUMNS + columns(
             ["jaccard", "cns", "cns_sym", "mutual_knn", "cka", "spectral", "hubness"], null=True)
         # the measures are those of compare() on the two kNN tables
-        from latentgraph.knn import knn_table
+        from latentgraph.graphs.knn import knn_table
 
         ta = knn_table(a.X, 5, a.labels, a.sample_id, backend="numpy")
         tb = knn_table(b.X, 5, b.labels, b.sample_id, backend="numpy")
@@ -96,7 +100,7 @@ def test_checkpoint_layers_and_the_layer_table(net_and_data, tmp_path):
 def test_any_torchvision_model_from_a_state_dict_file_at_a_named_layer(tmp_path):
     from test_pretrained import make_imagefolder
 
-    from latentgraph.pretrained import extract_pretrained
+    from latentgraph.nets.pretrained import extract_pretrained
 
     root = make_imagefolder(tmp_path / "imnet")
     torch.manual_seed(0)

@@ -14,9 +14,9 @@ import pytest
 import scipy.sparse as sp
 from scipy import stats
 
-import latentgraph.measures as M
-from latentgraph.knn import KnnTable, adjacency, knn, knn_table
-from latentgraph.similarity import cns, compare_tables, jaccard
+import latentgraph.compare.measures as M
+from latentgraph.compare.similarity import cns, compare_tables, jaccard
+from latentgraph.graphs.knn import KnnTable, adjacency, knn, knn_table
 from latentgraph.utils import LatentGraphError
 
 # --------------------------------------------------------------------------- helpers
@@ -80,7 +80,7 @@ def test_mutual_knn_against_a_loop_and_closed_cases():
     assert M.mutual_knn(ia, ia, 5) == 1.0
     # relation to the directed Jaccard similarity: J = m / (2k - m) per vertex
     m = M.mutual_knn_per_vertex(ia, ib, 4) * 4
-    from latentgraph.similarity import jaccard_per_vertex
+    from latentgraph.compare.similarity import jaccard_per_vertex
 
     Ja = jaccard_per_vertex(adjacency(ia, 4, directed=True), adjacency(ib, 4, directed=True))
     np.testing.assert_allclose(Ja, m / (8 - m))

@@ -9,7 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 torchvision = pytest.importorskip("torchvision")
 
-from latentgraph.models import (  # noqa: E402
+from latentgraph.nets.models import (  # noqa: E402
     build_model,
     capture,
     load_checkpoint,
@@ -108,7 +108,7 @@ def test_unreadable_checkpoints_name_the_file(tmp_path):
 
 
 def test_static_model_list_is_torchvisions():
-    from latentgraph.models import TORCHVISION_CLASSIFIERS, known_arch
+    from latentgraph.nets.models import TORCHVISION_CLASSIFIERS, known_arch
 
     assert set(TORCHVISION_CLASSIFIERS) == set(torchvision.models.list_models(module=torchvision.models))
     assert known_arch("resnet50") and not known_arch("fasterrcnn_resnet50_fpn")  # detection is not classification

@@ -1,4 +1,4 @@
-"""Tests of latentgraph.netstats: measures against networkx, hubs, communities, graph files,
+"""Tests of latentgraph.graphs.network_stats: measures against networkx, hubs, communities, graph files,
 bad input, and the thesis's own ImageNet class graph (Table 5.6)."""
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from conftest import REPO
 from scipy.stats import skew
 
 from latentgraph.cli import main
-from latentgraph.netstats import (
+from latentgraph.graphs.network_stats import (
     communities,
     degree_distribution,
+    graph_summary,
     hubs,
     k_occurrence_skewness,
     load_graph,
     measures,
-    summarise,
 )
 from latentgraph.utils import LatentGraphError
 
@@ -124,13 +124,13 @@ def test_load_graph_csv_and_errors(tmp_path):
     g = load_graph(tmp_path / "e.csv", nodes=tmp_path / "n.csv")
     assert g.vcount() == 5 and g.ecount() == 4 and g.vs["class_name"][2] == "Gamma" and g.vs["acc"][1] == 0.7
     assert g.es["weight"] == [1.5, 2.0, 0.5, 1.0]
-    s = summarise(g, distance="weight", seed_sweep=0)
+    s = graph_summary(g, distance="weight", seed_sweep=0)
     assert s["measures"]["components"] == 2 and s["hubs"][0]["name"] == "Gamma"
     g2 = load_graph(tmp_path / "e.csv")  # without a node file: ids in sorted order
     assert g2.vs["id"] == ["a", "b", "c", "d"]
     (tmp_path / "neg.csv").write_text("source,target,weight\n0,1,1\n1,2,0\n")
     with pytest.raises(LatentGraphError, match=r"must be finite and > 0; 1 are not, e.g. 0.0 on edge 1-2"):
-        summarise(load_graph(tmp_path / "neg.csv"), distance="weight")
+        graph_summary(load_graph(tmp_path / "neg.csv"), distance="weight")
     (tmp_path / "g.txt").write_text("0 1\n")
     with pytest.raises(LatentGraphError, match=r"unknown graph file format '.txt'; allowed: \['.graphml', '.gexf', '.csv'\]"):
         load_graph(tmp_path / "g.txt")
@@ -170,7 +170,7 @@ def test_thesis_imagenet_class_graph_table_5_6(capsys):
     """The thesis's published ImageNet class graph reproduces Table 5.6 and section 5.2.1."""
     g = load_graph(REFERENCE / "edges.csv", nodes=REFERENCE / "nodes.csv")
     assert (g.vcount(), g.ecount()) == (1000, 3158)
-    s = summarise(g, distance="weight", community_weights=None, seed=0)
+    s = graph_summary(g, distance="weight", community_weights=None, seed=0)
     m = s["measures"]
     assert m["average_degree"] == pytest.approx(6.316)
     assert m["diameter"] == 14

@@ -1,4 +1,4 @@
-"""Tests of latentgraph.noise (thesis §4.1 noise, §5.1.1) and of the noise stage of the workflow."""
+"""Tests of latentgraph.experiments.noise (thesis §4.1 noise, §5.1.1) and of the noise stage of the workflow."""
 
 from __future__ import annotations
 
@@ -13,9 +13,7 @@ from conftest import REPO, load_yaml, snakemake, write_yaml
 from scipy.spatial.distance import cdist
 
 from latentgraph.config import check_config, noise_target
-from latentgraph.head import head_predict
-from latentgraph.knn import KnnTable, knn
-from latentgraph.noise import (
+from latentgraph.experiments.noise import (
     canonical_grid,
     chance_level,
     check_clean_accuracy,
@@ -28,10 +26,12 @@ from latentgraph.noise import (
     parse_p_key,
     perturb,
     random_neighbours,
-    summarise,
+    summarise_noise,
     variance_summary,
     variance_vector,
 )
+from latentgraph.graphs.knn import KnnTable, knn
+from latentgraph.head import head_predict
 from latentgraph.utils import LatentGraphError
 
 SCHEMA = REPO / "schemas" / "config.schema.yaml"
@@ -206,11 +206,11 @@ def test_repeats_are_different_draws_and_reproducible():
 def test_summarise_mean_and_std_over_repeats():
     df = pd.DataFrame({"p": [0.5] * 4, "repeat": [0, 0, 1, 1], "k": [2, 4, 2, 4], "jaccard": [0.2, 0.4, 0.4, 0.6],
                        "cns": [0.5, 0.5, 0.7, 0.7], "accuracy": [0.8, 0.8, 0.9, 0.9]})
-    s = summarise(df)
+    s = summarise_noise(df)
     assert s["repeats"].tolist() == [2, 2]
     assert s["jaccard"].tolist() == pytest.approx([0.3, 0.5])
     assert s["jaccard_std"].tolist() == pytest.approx([np.std([0.2, 0.4], ddof=1)] * 2)
-    one = summarise(df[df["repeat"] == 0])
+    one = summarise_noise(df[df["repeat"] == 0])
     assert (one["jaccard_std"] == 0).all()
 
 
@@ -394,7 +394,7 @@ def test_workflow_noise_outputs(tiny_run):
 def test_workflow_graph_stats(tiny_run):
     import json
 
-    from latentgraph.graphstats import knn_graph_statistics
+    from latentgraph.graphs.path_stats import knn_graph_statistics
     from latentgraph.io import read_knn
 
     res = tiny_run / "results" / "tiny"

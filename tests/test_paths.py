@@ -1,4 +1,4 @@
-"""Tests of latentgraph.paths: streamed shortest paths and their class fold against networkx."""
+"""Tests of latentgraph.graphs.shortest_paths: streamed shortest paths and their class fold against networkx."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from latentgraph import paths
-from latentgraph._pathkernel import HAVE_NUMBA
-from latentgraph.knn import edges, knn
-from latentgraph.paths import class_path_sums, distance_blocks, to_csr, to_igraph
+from latentgraph.graphs import shortest_paths as paths
+from latentgraph.graphs._pathkernel import HAVE_NUMBA
+from latentgraph.graphs.knn import edges, knn
+from latentgraph.graphs.shortest_paths import class_path_sums, distance_blocks, to_csr, to_igraph
 from latentgraph.utils import LatentGraphError
 
 
@@ -131,14 +131,14 @@ def test_backends_agree_and_auto_choice(monkeypatch):
     sums = [class_path_sums(labels.size, s, t, w, labels, backend=b).sums for b in BACKENDS]
     for other in sums[1:]:
         np.testing.assert_allclose(other, sums[0], rtol=1e-12)
-    from latentgraph import _pathkernel
+    from latentgraph.graphs import _pathkernel
 
-    assert paths.resolve_backend("auto", True) == ("numba" if HAVE_NUMBA else "scipy")
+    assert paths.resolve_path_backend("auto", True) == ("numba" if HAVE_NUMBA else "scipy")
     monkeypatch.setattr(_pathkernel, "HAVE_NUMBA", False)
-    assert paths.resolve_backend("auto", True) == "scipy"
-    assert paths.resolve_backend("auto", False) == "igraph"
+    assert paths.resolve_path_backend("auto", True) == "scipy"
+    assert paths.resolve_path_backend("auto", False) == "igraph"
     with pytest.raises(LatentGraphError, match="needs numba"):
-        paths.resolve_backend("numba", True)
+        paths.resolve_path_backend("numba", True)
 
 
 def test_non_contiguous_labels():

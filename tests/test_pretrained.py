@@ -1,4 +1,4 @@
-"""Tests of latentgraph.pretrained: latents of a network loaded from a plain state-dict file."""
+"""Tests of latentgraph.nets.pretrained: latents of a network loaded from a plain state-dict file."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ def make_imagefolder(root, n_classes=3, per_class=4, size=20, seed=0):
 
 def test_extract_pretrained_from_state_dict(tmp_path):
     torch = pytest.importorskip("torch")
-    from latentgraph.models import build_model
-    from latentgraph.pretrained import extract_pretrained
+    from latentgraph.nets.models import build_model
+    from latentgraph.nets.pretrained import extract_pretrained
 
     root = make_imagefolder(tmp_path / "imnet")
     model_cfg = {"arch": "resnet18", "stem": "imagenet", "width": 4, "input_size": 16}
@@ -44,7 +44,7 @@ def test_extract_pretrained_from_state_dict(tmp_path):
     assert lat.metadata["weights_file"] == str(tmp_path / "w.pth") and meta["test_accuracy"] == lat.accuracy
     np.testing.assert_array_equal(lat.labels, np.repeat([0, 1, 2], 4))
     # the latents are the loaded network's avgpool output on the resized, centre-cropped images
-    from latentgraph.data import load_dataset
+    from latentgraph.nets.data import load_dataset
 
     bundle = load_dataset(data_cfg, input_size=16)
     x = torch.stack([bundle.test[i][0] for i in range(12)])

@@ -1,4 +1,4 @@
-"""Tests of latentgraph.prune: magnitude pruning, masks, resets, early stopping, one round."""
+"""Tests of latentgraph.nets.pruning: magnitude pruning, masks, resets, early stopping, one round."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from latentgraph.data import load_synthetic_bundle  # noqa: E402
-from latentgraph.models import build_model, model_spec, save_checkpoint  # noqa: E402
-from latentgraph.prune import (  # noqa: E402
+from latentgraph.nets.data import load_synthetic_bundle  # noqa: E402
+from latentgraph.nets.models import build_model, model_spec, save_checkpoint  # noqa: E402
+from latentgraph.nets.pruning import (  # noqa: E402
     EarlyStopping,
     MaskEnforcer,
     PruneSettings,
@@ -34,7 +34,7 @@ from latentgraph.prune import (  # noqa: E402
     train_early_stopping,
     train_settings,
 )
-from latentgraph.train import TrainSettings, train_one_epoch  # noqa: E402
+from latentgraph.nets.training import TrainSettings, train_one_epoch  # noqa: E402
 from latentgraph.utils import LatentGraphError  # noqa: E402
 
 
@@ -429,7 +429,7 @@ def test_run_round_needs_a_validation_split(tmp_path, synthetic):
 
 def test_run_round_passes_deterministic_and_channels_last_on(tmp_path, monkeypatch):
     """The rounds honour train.deterministic and evaluate with train.channels_last, as train_run does."""
-    import latentgraph.train as T
+    import latentgraph.nets.training as T
 
     seen: dict = {}
     real_evaluate, real_configure = T.evaluate, T.configure_torch

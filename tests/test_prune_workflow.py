@@ -14,9 +14,9 @@ from conftest import REPO, TINY, load_yaml, snakemake, write_yaml
 
 torch = pytest.importorskip("torch")
 
+from latentgraph.experiments.pruning import TABLE_COLUMNS, read_summary  # noqa: E402
 from latentgraph.io import read_latents  # noqa: E402
-from latentgraph.prune import load_mask, pruned_counts  # noqa: E402
-from latentgraph.prune_tables import TABLE_COLUMNS, read_summary  # noqa: E402
+from latentgraph.nets.pruning import load_mask, pruned_counts  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

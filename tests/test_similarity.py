@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from latentgraph.knn import KnnTable, adjacency, knn
-from latentgraph.similarity import (
+from latentgraph.compare.similarity import (
     as_structure,
     cns,
     cns_per_vertex,
@@ -18,6 +17,7 @@ from latentgraph.similarity import (
     jaccard,
     jaccard_per_vertex,
 )
+from latentgraph.graphs.knn import KnnTable, adjacency, knn
 from latentgraph.utils import LatentGraphError
 
 

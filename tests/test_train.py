@@ -8,9 +8,9 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from latentgraph.data import load_dataset  # noqa: E402
-from latentgraph.models import model_spec  # noqa: E402
-from latentgraph.train import TrainSettings, state_dicts_equal, train_run  # noqa: E402
+from latentgraph.nets.data import load_dataset  # noqa: E402
+from latentgraph.nets.models import model_spec  # noqa: E402
+from latentgraph.nets.training import TrainSettings, state_dicts_equal, train_run  # noqa: E402
 
 DATA = {"dataset": "synthetic", "synthetic": {"n_classes": 3, "n_per_class": 16, "image_size": 8}, "split_seed": 0}
 SPEC = model_spec({"arch": "resnet18", "stem": "cifar", "width": 4, "input_size": 8}, 3)
@@ -118,7 +118,7 @@ def test_wrong_number_of_checkpoint_paths(tmp_path):
 @pytest.fixture
 def torch_flags(monkeypatch):
     """Leave the process-wide flags configure_torch sets (and CUBLAS_WORKSPACE_CONFIG) as found."""
-    from latentgraph.extract import float32_precision
+    from latentgraph.nets.extraction import float32_precision
 
     monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", "x")  # records the original value for the teardown
     monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG")
@@ -132,7 +132,7 @@ def torch_flags(monkeypatch):
 
 
 def test_deterministic_setting_is_read_and_changes_no_fingerprint():
-    from latentgraph.prune import train_settings
+    from latentgraph.nets.pruning import train_settings
 
     assert TrainSettings().deterministic is False and TrainSettings.from_config({}).deterministic is False
     assert TrainSettings.from_config({"deterministic": True}).deterministic is True
@@ -145,7 +145,7 @@ def test_configure_torch_sets_the_cuda_kernels(torch_flags, monkeypatch):
     """The flags of both CUDA modes (set without CUDA work, so this runs on any machine)."""
     import os
 
-    from latentgraph.train import configure_torch, fp32_precision_leaves
+    from latentgraph.nets.training import configure_torch, fp32_precision_leaves
 
     cuda = torch.device("cuda")
     gpu_leaves = {n: h for n, h in fp32_precision_leaves().items() if n.startswith(("cuda.", "cudnn."))}
@@ -175,7 +175,7 @@ def test_configure_torch_sets_the_cuda_kernels(torch_flags, monkeypatch):
 
 
 def test_train_run_passes_deterministic_and_channels_last_on(tmp_path, monkeypatch, torch_flags):
-    import latentgraph.train as T
+    import latentgraph.nets.training as T
 
     seen: dict = {}
     real_evaluate, real_configure = T.evaluate, T.configure_torch
@@ -200,8 +200,8 @@ def _reference_epoch(model, optimizer, split, s, input_size, device, seed, epoch
     """train_one_epoch as it was, with a host read per step (float(loss), int(correct))."""
     import torch.nn.functional as F
 
-    from latentgraph.data import prepare_batch
-    from latentgraph.train import iterate
+    from latentgraph.nets.data import prepare_batch
+    from latentgraph.nets.training import iterate
     from latentgraph.utils import stable_seed
 
     for group in optimizer.param_groups:
@@ -226,8 +226,8 @@ def _reference_evaluate(model, split, input_size, device, batch_size):
     """evaluate as it was, with a host read per batch."""
     import torch.nn.functional as F
 
-    from latentgraph.data import prepare_batch
-    from latentgraph.train import iterate
+    from latentgraph.nets.data import prepare_batch
+    from latentgraph.nets.training import iterate
 
     model.eval()
     total, correct, loss_sum = 0, 0, 0.0
@@ -243,8 +243,8 @@ def _reference_evaluate(model, split, input_size, device, batch_size):
 def test_device_side_sums_equal_per_step_host_reads_bit_for_bit(torch_flags):
     """Loss and accuracy summed on the device and read once are the very floats the per-step
     host reads gave, and the weights are identical (same steps in the same order)."""
-    from latentgraph.models import build_from_spec
-    from latentgraph.train import configure_torch, evaluate, make_optimizer, train_one_epoch
+    from latentgraph.nets.models import build_from_spec
+    from latentgraph.nets.training import configure_torch, evaluate, make_optimizer, train_one_epoch
 
     cpu = torch.device("cpu")
     configure_torch(cpu, threads=1)
@@ -275,8 +275,8 @@ def test_no_host_synchronisation_per_training_step(torch_flags):
     torch's sync debug mode reports every synchronising call."""
     import warnings
 
-    from latentgraph.models import build_from_spec
-    from latentgraph.train import configure_torch, evaluate, make_optimizer, train_one_epoch
+    from latentgraph.nets.models import build_from_spec
+    from latentgraph.nets.training import configure_torch, evaluate, make_optimizer, train_one_epoch
 
     dev = torch.device("cuda")
     configure_torch(dev)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
 
-from latentgraph.classgraph import class_distances_from_latents, write_class_distances
 from latentgraph.execution import execution_settings
+from latentgraph.experiments.classgraph import class_distances_from_latents, write_class_distances
 from latentgraph.io import read_latents
 from latentgraph.utils import setup_logging
 

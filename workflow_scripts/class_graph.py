@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
 
-from latentgraph.classgraph import OUTPUTS, read_class_distances, write_class_graph
+from latentgraph.experiments.classgraph import OUTPUTS, read_class_distances, write_class_graph
 from latentgraph.utils import setup_logging
 
 setup_logging(snakemake.log[0])

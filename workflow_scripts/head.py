@@ -5,9 +5,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
 
-from latentgraph.extract import head_weights
 from latentgraph.head import write_head
-from latentgraph.models import load_checkpoint
+from latentgraph.nets.extraction import head_weights
+from latentgraph.nets.models import load_checkpoint
 from latentgraph.utils import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
 
+from latentgraph.experiments.measure_tables import hubness_markdown, hubness_table
 from latentgraph.io import read_knn
-from latentgraph.measure_tables import hubness_markdown, hubness_table
 from latentgraph.utils import atomic_path, setup_logging, write_text_atomic
 
 setup_logging(snakemake.log[0])

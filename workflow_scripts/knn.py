@@ -6,8 +6,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
 
 from latentgraph.execution import execution_settings
+from latentgraph.graphs.knn import knn_table
 from latentgraph.io import read_latents, write_knn
-from latentgraph.knn import knn_table
 from latentgraph.utils import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -8,13 +8,13 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 import logging
 
 from latentgraph.execution import execution_settings
-from latentgraph.graphstats import knn_graph_statistics
+from latentgraph.experiments.noise import noise_l1_norm, variance_vector
+from latentgraph.graphs.path_stats import knn_graph_statistics
 from latentgraph.io import read_knn, read_latents
-from latentgraph.noise import noise_l1_norm, variance_vector
 from latentgraph.utils import setup_logging, write_json_atomic
 
 setup_logging(snakemake.log[0])
-log = logging.getLogger("latentgraph.graphstats")
+log = logging.getLogger("latentgraph.graphs.path_stats")
 
 p = snakemake.params
 lat = read_latents(snakemake.input.latents)

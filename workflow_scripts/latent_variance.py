@@ -7,8 +7,8 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 
 import pandas as pd
 
+from latentgraph.experiments.noise import variance_summary, variance_vector
 from latentgraph.io import read_latents
-from latentgraph.noise import variance_summary, variance_vector
 from latentgraph.utils import atomic_path, setup_logging
 
 setup_logging(snakemake.log[0])

@@ -7,10 +7,10 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 
 import torch
 
-from latentgraph.data import load_dataset
 from latentgraph.execution import execution_settings
-from latentgraph.extract import extract_checkpoint, extraction_options
-from latentgraph.models import load_checkpoint
+from latentgraph.nets.data import load_dataset
+from latentgraph.nets.extraction import extract_checkpoint, extraction_options
+from latentgraph.nets.models import load_checkpoint
 from latentgraph.utils import setup_logging
 
 setup_logging(snakemake.log[0])

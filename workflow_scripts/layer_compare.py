@@ -6,8 +6,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
 
 from latentgraph.execution import execution_settings
+from latentgraph.experiments.layers import compare_layer
 from latentgraph.io import read_latents
-from latentgraph.layers import compare_layer
 from latentgraph.utils import atomic_path, setup_logging, stable_seed
 
 setup_logging(snakemake.log[0])

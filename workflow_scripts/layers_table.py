@@ -7,7 +7,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 
 import pandas as pd
 
-from latentgraph.layers import layers_markdown
+from latentgraph.experiments.layers import layers_markdown
 from latentgraph.utils import atomic_path, setup_logging, write_text_atomic
 
 setup_logging(snakemake.log[0])

@@ -5,8 +5,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
 
+from latentgraph.experiments.noise import chance_level
 from latentgraph.io import read_knn
-from latentgraph.noise import chance_level
 from latentgraph.utils import atomic_path, setup_logging
 
 setup_logging(snakemake.log[0])

@@ -8,13 +8,13 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 import logging
 
 from latentgraph.execution import execution_settings
+from latentgraph.experiments.noise import check_clean_accuracy, noise_point, parse_p_key, variance_vector
 from latentgraph.head import read_head
 from latentgraph.io import read_knn, read_latents
-from latentgraph.noise import check_clean_accuracy, noise_point, parse_p_key, variance_vector
 from latentgraph.utils import LatentGraphError, atomic_path, setup_logging
 
 setup_logging(snakemake.log[0])
-log = logging.getLogger("latentgraph.noise")
+log = logging.getLogger("latentgraph.experiments.noise")
 
 p = snakemake.params
 pv = parse_p_key(p.p)

@@ -7,7 +7,7 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 
 import pandas as pd
 
-from latentgraph.noise import COLUMNS, summarise
+from latentgraph.experiments.noise import COLUMNS, summarise_noise
 from latentgraph.utils import atomic_path, setup_logging
 
 setup_logging(snakemake.log[0])
@@ -17,4 +17,4 @@ df = df.sort_values(["p", "repeat", "k"], kind="stable").reset_index(drop=True)
 with atomic_path(snakemake.output.table) as tmp:
     df.to_csv(tmp, index=False, float_format="%.8g")
 with atomic_path(snakemake.output.summary) as tmp:
-    summarise(df).to_csv(tmp, index=False, float_format="%.8g")
+    summarise_noise(df).to_csv(tmp, index=False, float_format="%.8g")

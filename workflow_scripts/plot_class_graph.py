@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
 
-from latentgraph.classgraph import FIGURES, plot_class_graph_files
+from latentgraph.experiments.classgraph import FIGURES, plot_class_graph_files
 from latentgraph.utils import setup_logging
 
 setup_logging(snakemake.log[0])

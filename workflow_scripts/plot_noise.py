@@ -7,8 +7,8 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 
 import pandas as pd
 
+from latentgraph.experiments.noise import majority_share
 from latentgraph.io import read_latents
-from latentgraph.noise import majority_share
 from latentgraph.plotting import plot_noise_accuracy, plot_noise_similarity
 from latentgraph.utils import setup_logging
 

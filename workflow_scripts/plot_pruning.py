@@ -9,8 +9,8 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 
 import pandas as pd
 
+from latentgraph.experiments.pruning import seed_reference
 from latentgraph.plotting import plot_pruning
-from latentgraph.prune_tables import seed_reference
 from latentgraph.utils import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -8,8 +8,8 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 import torch
 
 from latentgraph.execution import execution_settings
-from latentgraph.extract import extraction_options
-from latentgraph.pretrained import extract_pretrained
+from latentgraph.nets.extraction import extraction_options
+from latentgraph.nets.pretrained import extract_pretrained
 from latentgraph.utils import setup_logging
 
 setup_logging(snakemake.log[0])

@@ -5,11 +5,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
 
-from latentgraph.data import load_dataset
 from latentgraph.execution import execution_settings
-from latentgraph.models import load_checkpoint
-from latentgraph.prune import PruneSettings, round_data_config, run_round, train_settings
-from latentgraph.train import resolve_device
+from latentgraph.nets.data import load_dataset
+from latentgraph.nets.models import load_checkpoint
+from latentgraph.nets.pruning import PruneSettings, round_data_config, run_round, train_settings
+from latentgraph.nets.training import resolve_device
 from latentgraph.utils import setup_logging
 
 setup_logging(snakemake.log[0])

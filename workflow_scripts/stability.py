@@ -7,8 +7,8 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 
 import numpy as np
 
+from latentgraph.experiments.stability import stability_markdown, stability_table
 from latentgraph.io import read_knn, read_latents
-from latentgraph.stability import stability_markdown, stability_table
 from latentgraph.utils import atomic_path, setup_logging, write_text_atomic
 
 setup_logging(snakemake.log[0])

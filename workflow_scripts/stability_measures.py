@@ -7,8 +7,8 @@ sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own 
 
 import pandas as pd
 
+from latentgraph.experiments.stability import MEASURE_NAMES, stability_markdown
 from latentgraph.plotting import plot_stability_measures
-from latentgraph.stability import MEASURE_NAMES, stability_markdown
 from latentgraph.utils import setup_logging, write_text_atomic
 
 setup_logging(snakemake.log[0])

@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
 
-from latentgraph.thesis import compare_to_thesis, comparison_markdown
+from latentgraph.experiments.thesis import compare_to_thesis, comparison_markdown
 from latentgraph.utils import atomic_path, setup_logging, write_text_atomic
 
 setup_logging(snakemake.log[0])

@@ -5,10 +5,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
 
-from latentgraph.data import check_class_names_file, load_dataset
 from latentgraph.execution import execution_settings
-from latentgraph.models import check_config_layer_names, model_spec
-from latentgraph.train import TrainSettings, data_fingerprint, resolve_device, train_run
+from latentgraph.nets.data import check_class_names_file, load_dataset
+from latentgraph.nets.models import check_config_layer_names, model_spec
+from latentgraph.nets.training import TrainSettings, data_fingerprint, resolve_device, train_run
 from latentgraph.utils import setup_logging
 
 setup_logging(snakemake.log[0])

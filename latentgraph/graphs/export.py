@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .utils import LatentGraphError, atomic_path
+from ..utils import LatentGraphError, atomic_path
 
 GEXF_NS = "http://gexf.net/1.3"
 VIZ_NS = "http://gexf.net/1.3/viz"
@@ -47,7 +47,7 @@ def layout(g: Any, seed: int = 0, weights: str | None = "similarity", niter: int
     Start positions come from a numpy generator seeded with ``seed`` and igraph's own RNG
     is seeded too, so equal inputs give equal layouts.
     """
-    from .netstats import _SeededIgraphRNG
+    from .network_stats import _SeededIgraphRNG
 
     n = g.vcount()
     if n == 0:

@@ -7,7 +7,7 @@ streams past it, and four queries share every database load. The innermost loop 
 float32 |q - x| reduction that LLVM vectorises (fastmath allows the reassociation).
 
 It only proposes candidates (the ``kk`` smallest float32 distances per query); the caller
-re-ranks them exactly in float64 (see :mod:`latentgraph.knn`).
+re-ranks them exactly in float64 (see :mod:`latentgraph.graphs.knn`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The pruning experiment's results as tables (thesis Tables 5.8-5.11), without PyTorch.
 
-Round summaries (JSON, written by :func:`latentgraph.prune.run_round`) and kNN tables of
+Round summaries (JSON, written by :func:`latentgraph.nets.pruning.run_round`) and kNN tables of
 each round's latents become one long table of similarities to round 0, its thesis-style
 Markdown, and the seed-to-seed reference level of the stability experiment. Graph jobs
-import this module; :mod:`latentgraph.prune` (which needs torch) re-exports it.
+import this module; :mod:`latentgraph.nets.pruning` (which needs torch) re-exports it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from .utils import LatentGraphError
+from ..utils import LatentGraphError
 
 TABLE_COLUMNS = ["rate", "round", "pruned_fraction", "accuracy", "epochs_trained", "best_epoch", "k",
                  "jaccard_vs_round0", "cns_vs_round0"]
@@ -44,7 +44,7 @@ def pruning_table(
     the similarities are 1 by definition), is compared with round 0 for each k; the CNS
     uses round 0's graph as G_A. ``accuracy`` is the latents' test accuracy.
     """
-    from .similarity import compare_tables
+    from ..compare.similarity import compare_tables
 
     g0, s0 = round0
     rates = sorted({r for r, _ in rounds}, key=lambda r: -float(r))

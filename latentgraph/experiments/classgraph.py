@@ -2,7 +2,7 @@
 
 1. The sample kNN graph G (undirected, k = 4 in the thesis, edge length = the L1 distance
    or one hop) is searched for all-pairs shortest paths, streamed and folded per class pair
-   (:func:`latentgraph.paths.class_path_sums`); no N x N matrix is built.
+   (:func:`latentgraph.graphs.shortest_paths.class_path_sums`); no N x N matrix is built.
 2. :func:`class_distances` turns the sums into the C x C matrix of eq. 4.2: the mean
    shortest-path distance between the samples of two classes. The diagonal (within-class
    distance) leaves out the pairs (s, s). Pairs in different connected components of G are
@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .io import META_KEY, Latents, read_parquet, write_parquet
-from .paths import class_path_sums
-from .utils import LatentGraphError, atomic_path
+from ..graphs.shortest_paths import class_path_sums
+from ..io import META_KEY, Latents, read_parquet, write_parquet
+from ..utils import LatentGraphError, atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def class_distances(
     ``weights="l1"`` measures a path by the sum of its edge ``lengths`` (the kNN distances),
     ``"hops"`` by its number of edges. ``class_names`` is indexed by label value.
     ``prediction`` (optional) gives the per-class accuracy. See
-    :func:`latentgraph.paths.class_path_sums` for ``batch_size``, ``n_jobs``, ``backend``.
+    :func:`latentgraph.graphs.shortest_paths.class_path_sums` for ``batch_size``, ``n_jobs``, ``backend``.
     """
     if weights not in WEIGHTS:
         raise LatentGraphError(f"unknown path weights {weights!r}; allowed: {list(WEIGHTS)}")
@@ -182,8 +182,8 @@ def class_distances_from_latents(
     result records k, the metric, the k-occurrence skewness of the sample graph (hubness)
     and the source file.
     """
-    from .knn import edges, knn
-    from .netstats import k_occurrence_skewness
+    from ..graphs.knn import edges, knn
+    from ..graphs.network_stats import k_occurrence_skewness
 
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
         raise LatentGraphError(f"k must be a positive integer, got {k!r}")
@@ -435,14 +435,14 @@ def analyse_class_graph(
 
     Vertex attributes added to :func:`class_knn_graph`'s: ``louvain`` and ``leiden``
     (community ids, 0 = largest; similarity-weighted, seeded) and ``x``, ``y`` (the
-    seeded layout). The summary holds :func:`latentgraph.netstats.summarise`'s measures,
+    seeded layout). The summary holds :func:`latentgraph.graphs.network_stats.graph_summary`'s measures,
     hubs, degree distribution and communities plus how the matrix was made.
     """
-    from .export import layout
-    from .netstats import summarise
+    from ..graphs.export import layout
+    from ..graphs.network_stats import graph_summary
 
     g = class_knn_graph(cd, class_k)
-    summary = summarise(g, distance="distance", community_weights="similarity", n_hubs=n_hubs, seed=seed,
+    summary = graph_summary(g, distance="distance", community_weights="similarity", n_hubs=n_hubs, seed=seed,
                         resolution=resolution)
     for method, membership in summary.pop("_memberships").items():
         g.vs[method] = membership.astype(int).tolist()
@@ -463,7 +463,7 @@ def analyse_class_graph(
 
 def summary_markdown(summary: dict[str, Any], g: Any, title: str = "Class graph") -> str:
     """The summary as Markdown: how it was made, Table 5.6-style measures, hubs, communities."""
-    from .netstats import measures_markdown
+    from ..graphs.network_stats import measures_markdown
 
     sg = summary["sample_graph"]
     m = summary["measures"]
@@ -518,9 +518,9 @@ def write_class_graph(
     The files are written as one set (:func:`staged_paths`): on any failure (e.g. a bad
     ``class_k``) none of them is written or changed.
     """
-    from .export import edge_table, node_table, write_csv, write_gexf, write_graphml
-    from .netstats import degree_distribution, to_json
-    from .utils import write_json_atomic, write_text_atomic
+    from ..graphs.export import edge_table, node_table, write_csv, write_gexf, write_graphml
+    from ..graphs.network_stats import degree_distribution, to_json
+    from ..utils import write_json_atomic, write_text_atomic
 
     missing = [k for k in OUTPUTS if k not in paths]
     if missing:
@@ -550,7 +550,7 @@ def plot_class_graph_files(nodes_csv: str | os.PathLike, edges_csv: str | os.Pat
     """
     import pandas as pd
 
-    from .plotting import plot_class_graph, plot_degree_distribution
+    from ..plotting import plot_class_graph, plot_degree_distribution
 
     nodes = pd.read_csv(nodes_csv)
     edges = pd.read_csv(edges_csv)

@@ -45,9 +45,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..utils import LatentGraphError, atomic_path, config_hash, stable_seed
 from .data import DataBundle, TensorSplit, augment_batch, prepare_batch
 from .models import build_from_spec, save_checkpoint
-from .utils import LatentGraphError, atomic_path, config_hash, stable_seed
 
 log = logging.getLogger(__name__)
 
@@ -323,7 +323,7 @@ def evaluate(
     model
         The network, on ``device``.
     split
-        The split to evaluate (a :class:`latentgraph.data.TensorSplit` or a dataset).
+        The split to evaluate (a :class:`latentgraph.nets.data.TensorSplit` or a dataset).
     input_size
         Side length the images are resized to.
     device

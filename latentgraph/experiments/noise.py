@@ -31,12 +31,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .utils import LatentGraphError, stable_seed
+from ..utils import LatentGraphError, stable_seed
 
 if TYPE_CHECKING:  # pandas, scipy and the kNN code load when a function needs them (the
     import pandas as pd  # Snakefile imports this module for p_key / canonical_grid)
 
-    from .knn import KnnTable
+    from ..graphs.knn import KnnTable
 
 log = logging.getLogger(__name__)
 
@@ -186,9 +186,9 @@ def noise_point(
     head. The kNN table of Y is searched once at max(ks) and sliced. Returns the columns
     :data:`COLUMNS`, one row per k.
     """
-    from .head import head_predict
-    from .knn import KnnTable, knn
-    from .similarity import compare_tables
+    from ..compare.similarity import compare_tables
+    from ..graphs.knn import KnnTable, knn
+    from ..head import head_predict
 
     key = p_key(p)
     pv = float(key)
@@ -222,7 +222,7 @@ def check_clean_accuracy(X: np.ndarray, labels: np.ndarray, prediction: np.ndarr
     This is the p = 0 guarantee of the experiment: a mismatch means the head does not belong
     to the latents (another checkpoint or layer) and every accuracy in the sweep would be wrong.
     """
-    from .head import head_predict
+    from ..head import head_predict
 
     pred = head_predict(np.asarray(X, dtype=np.float32), W, b)
     acc = float(np.mean(pred == labels))
@@ -236,7 +236,7 @@ def check_clean_accuracy(X: np.ndarray, labels: np.ndarray, prediction: np.ndarr
     return acc
 
 
-def summarise(df: pd.DataFrame) -> pd.DataFrame:
+def summarise_noise(df: pd.DataFrame) -> pd.DataFrame:
     """Mean and std over repeats per (p, k) (std is 0 with one repeat); columns :data:`SUMMARY_COLUMNS`."""
     g = df.groupby(["p", "k"], sort=True)
     out = g.agg(
@@ -276,7 +276,7 @@ def random_neighbours(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
 
 def null_table(clean: KnnTable, k: int, rng: np.random.Generator) -> KnnTable:
     """A random graph on the vertices of ``clean`` with out-degree ``k`` (distances are 0: unweighted)."""
-    from .knn import KnnTable
+    from ..graphs.knn import KnnTable
 
     idx = random_neighbours(clean.n, k, rng)
     return KnnTable(idx, np.zeros(idx.shape), clean.sample_id, clean.labels, clean.metric, {"source": "null graph"})
@@ -293,7 +293,7 @@ def chance_level(clean: KnnTable, ks: Sequence[int], draws: int = 5, seed: int =
     """
     import pandas as pd
 
-    from .similarity import compare_tables
+    from ..compare.similarity import compare_tables
 
     ks = sorted(set(int(k) for k in ks))
     if draws < 1:

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .utils import LatentGraphError
+from ..utils import LatentGraphError
 
 log = logging.getLogger(__name__)
 

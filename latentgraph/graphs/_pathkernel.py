@@ -6,7 +6,7 @@ the source's row of class sums at once: no distance row is ever stored. Sources 
 parallel in numba threads, each with its own O(N) scratch arrays; each row depends on its
 source only, so the result does not depend on the number of threads.
 
-Used by :func:`latentgraph.paths.class_path_sums` (backend ``numba``); the scipy and igraph
+Used by :func:`latentgraph.graphs.shortest_paths.class_path_sums` (backend ``numba``); the scipy and igraph
 routines compute the same sums (tests compare them).
 """
 

@@ -18,18 +18,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..head import head_predict  # numpy only; re-exported here for existing callers
+from ..io import write_latents
+from ..utils import LatentGraphError
 from .data import DataBundle, prepare_batch
-from .head import head_predict  # numpy only; re-exported here for existing callers
-from .io import write_latents
 from .models import capture, model_from_checkpoint
-from .train import fp32_precision_leaves, iterate, resolve_device
-from .utils import LatentGraphError
+from .training import fp32_precision_leaves, iterate, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ def extract_layers(
 
     Returns ({layer: X float32 (N, d_layer)}, labels, sample_ids, predictions). Each module's
     output is flattened per sample, or with ``reduce="avg"`` global-average-pooled over its
-    spatial dimensions first (see :func:`latentgraph.models.capture`). Predictions are the
+    spatial dimensions first (see :func:`latentgraph.nets.models.capture`). Predictions are the
     argmax of the network's output; when ``avgpool`` is among the layers and the model has
     an ``fc`` head on it (the ResNets), they are that head applied to the stored float32
     latents in float64 (:func:`head_predict`), as the rest of the workflow recomputes them.
@@ -188,7 +189,7 @@ def extraction_options(config: dict[str, Any]) -> dict[str, Any]:
     These are speed knobs: the scripts read them from the config directly, not through
     rule params, so changing them never re-runs a job.
     """
-    from .execution import execution_settings
+    from ..execution import execution_settings
 
     train = execution_settings(config, "train")
     return {
@@ -242,3 +243,39 @@ def extract_checkpoint(
     write_latents(out, X, labels, ids, prediction=pred, metadata=meta)
     log.info("%s: %d latents of dim %d, accuracy %.4f", out, X.shape[0], X.shape[1], acc)
     return meta
+
+
+def extract_checkpoint_layers(
+    checkpoint: str | os.PathLike,
+    data: Any,
+    outputs: Mapping[str, str | os.PathLike],
+    *,
+    split: str = "test",
+    reduce: str = "avg",
+    device: str = "auto",
+    batch_size: int = 256,
+    num_workers: int = 0,
+    metadata: dict[str, Any] | None = None,
+) -> dict[str, int]:
+    """Latents of every module in ``outputs`` (name -> Parquet path) from one checkpoint,
+    in one pass over ``split``; returns each layer's latent dimension."""
+    model, ckpt = model_from_checkpoint(checkpoint)
+    subset = getattr(data, split, None)
+    if subset is None:
+        raise LatentGraphError(f"dataset {data.name!r} has no {split!r} split")
+    spec = ckpt["spec"]
+    layers = list(outputs)
+    X, labels, ids, pred = extract_layers(model, subset, int(spec["input_size"]), resolve_device(device), layers,
+                                          batch_size=batch_size, num_workers=num_workers, reduce=reduce)
+    acc = float(np.mean(pred == labels))
+    dims = {}
+    for depth, name in enumerate(layers):
+        meta = {"dataset": data.name, "split": split, "layer": name, "depth": depth, "reduce": reduce,
+                "arch": spec["arch"], "model": spec, "seed": ckpt["meta"].get("seed"),
+                "epoch": ckpt["meta"].get("epoch"), "test_accuracy": acc, "class_names": list(data.classes),
+                "checkpoint": str(checkpoint)}
+        meta.update(metadata or {})
+        write_latents(outputs[name], X[name], labels, ids, prediction=pred, metadata=meta)
+        dims[name] = int(X[name].shape[1])
+        log.info("%s: %d latents of dim %d (%s, %s)", outputs[name], X[name].shape[0], X[name].shape[1], name, reduce)
+    return dims

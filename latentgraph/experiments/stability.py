@@ -5,7 +5,7 @@
 
 Each comparison reports the graph average Jaccard similarity and the class neighbourhood
 similarity (CNS, with the first graph as G_A) for every k. With ``measures`` the table gains
-the columns of :func:`latentgraph.measures.compare` after these (symmetric CNS, mutual kNN,
+the columns of :func:`latentgraph.compare.measures.compare` after these (symmetric CNS, mutual kNN,
 spectral distance, CKA, and their permutation nulls).
 """
 
@@ -17,8 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from .knn import KnnTable
-from .similarity import compare_tables
+from ..compare.similarity import compare_tables
+from ..graphs.knn import KnnTable
 
 COLUMNS = ["comparison", "run", "epoch_a", "epoch_b", "k", "jaccard", "cns"]
 
@@ -56,7 +56,7 @@ def stability_table(
 ) -> pd.DataFrame:
     """The stability table (columns :data:`COLUMNS`) from kNN tables keyed by (run, epoch).
 
-    ``measures``: extra measures of :mod:`latentgraph.measures` (``cns_sym``,
+    ``measures``: extra measures of :mod:`latentgraph.compare.measures` (``cns_sym``,
     ``mutual_knn``, ``spectral``, ``cka``; ``hubness`` is a per-graph statistic and is
     left out here) appended as columns after :data:`COLUMNS`; ``cka`` needs ``latents``
     (arrays keyed like ``graphs``, rows in the graphs' order). ``n_perm`` > 0 adds each
@@ -82,8 +82,8 @@ def _stability_with_measures(get: Callable[[str, int], KnnTable], runs: Sequence
                              ks: Sequence[int], directed: bool, extra: list[str],
                              latents: Mapping[tuple[str, int], Any] | None, n_eigs: int, n_perm: int,
                              seed: int) -> pd.DataFrame:
-    from .measures import compare, laplacian_spectrum
-    from .utils import LatentGraphError, stable_seed
+    from ..compare.measures import compare, laplacian_spectrum
+    from ..utils import LatentGraphError, stable_seed
 
     spectra: dict[tuple[str, int], dict[int, Any]] = {}
 
@@ -164,7 +164,7 @@ def stability_markdown(df: pd.DataFrame, digits: int = 3, title: str | None = No
     return "\n".join(lines)
 
 
-def summarise(df: pd.DataFrame) -> pd.DataFrame:
+def summarise_stability(df: pd.DataFrame) -> pd.DataFrame:
     """Mean Jaccard and CNS per (comparison, k): the one-line answer of the experiment."""
     return df.groupby(["comparison", "k"], as_index=False)[["jaccard", "cns"]].mean()
 

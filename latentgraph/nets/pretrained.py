@@ -2,9 +2,9 @@
 
 The class graph of the thesis's ImageNet experiment (§5.2.1) comes from a pretrained
 ResNet-18: :func:`extract_pretrained` builds the network with
-:func:`latentgraph.models.build_model`, loads the weights with
-:func:`latentgraph.models.load_state_dict_file` (e.g. torchvision's
-``resnet18-f37072fd.pth``), runs :func:`latentgraph.extract.extract` over one split and
+:func:`latentgraph.nets.models.build_model`, loads the weights with
+:func:`latentgraph.nets.models.load_state_dict_file` (e.g. torchvision's
+``resnet18-f37072fd.pth``), runs :func:`latentgraph.nets.extraction.extract` over one split and
 writes the latents with :func:`latentgraph.io.write_latents`.
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .utils import LatentGraphError
+from ..utils import LatentGraphError
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +43,11 @@ def extract_pretrained(
     torchvision's ``resnet18-f37072fd.pth`` with an ImageNet ``imagefolder`` val split).
     Writes ``out`` with :func:`latentgraph.io.write_latents`; returns its metadata.
     """
+    from ..io import write_latents
     from .data import load_dataset
-    from .extract import extract
-    from .io import write_latents
+    from .extraction import extract
     from .models import build_model, load_state_dict_file
-    from .train import resolve_device
+    from .training import resolve_device
 
     if not Path(weights).exists():
         raise LatentGraphError(f"{weights}: pretrained weights file does not exist (classgraph.source.pretrained.weights)")

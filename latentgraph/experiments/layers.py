@@ -1,73 +1,33 @@
 """Layer by layer: the latents of several modules of two networks, compared layer for layer.
 
+The latents come from :func:`latentgraph.nets.extraction.extract_checkpoint_layers` (the
+torch side); this module compares them (graph side, no torch).
+
 The thesis studies one layer, the 512-d ``avgpool`` output of ResNet-18 (§3.1). Here any
 named module can be read (``model.named_modules()``: ``layer1`` ... ``layer4``,
 ``layer3.1.conv2``, ``avgpool``, or ``features.3`` of a MobileNet): one forward pass over
-the split records every listed module (:func:`latentgraph.extract.extract_layers`), a
+the split records every listed module (:func:`latentgraph.nets.extraction.extract_layers`), a
 convolutional (C, H, W) map becoming C features by global average pooling
 (``reduce="avg"``) or C·H·W by flattening (``reduce="flatten"``). For each layer the kNN
 graphs of the two networks are compared with every measure of
-:func:`latentgraph.measures.compare` (:func:`compare_layer`), giving a table with one row
+:func:`latentgraph.compare.measures.compare` (:func:`compare_layer`), giving a table with one row
 per (layer, k).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from .utils import LatentGraphError
+from ..utils import LatentGraphError
 
 log = logging.getLogger(__name__)
 
 #: Columns in front of the measures in a layer table.
 KEY_COLUMNS = ["layer", "depth", "dim_a", "dim_b", "k"]
-
-
-def extract_checkpoint_layers(
-    checkpoint: str | os.PathLike,
-    data: Any,
-    outputs: Mapping[str, str | os.PathLike],
-    *,
-    split: str = "test",
-    reduce: str = "avg",
-    device: str = "auto",
-    batch_size: int = 256,
-    num_workers: int = 0,
-    metadata: dict[str, Any] | None = None,
-) -> dict[str, int]:
-    """Latents of every module in ``outputs`` (name -> Parquet path) from one checkpoint,
-    in one pass over ``split``; returns each layer's latent dimension."""
-    from .extract import extract_layers
-    from .io import write_latents
-    from .models import model_from_checkpoint
-    from .train import resolve_device
-
-    model, ckpt = model_from_checkpoint(checkpoint)
-    subset = getattr(data, split, None)
-    if subset is None:
-        raise LatentGraphError(f"dataset {data.name!r} has no {split!r} split")
-    spec = ckpt["spec"]
-    layers = list(outputs)
-    X, labels, ids, pred = extract_layers(model, subset, int(spec["input_size"]), resolve_device(device), layers,
-                                          batch_size=batch_size, num_workers=num_workers, reduce=reduce)
-    acc = float(np.mean(pred == labels))
-    dims = {}
-    for depth, name in enumerate(layers):
-        meta = {"dataset": data.name, "split": split, "layer": name, "depth": depth, "reduce": reduce,
-                "arch": spec["arch"], "model": spec, "seed": ckpt["meta"].get("seed"),
-                "epoch": ckpt["meta"].get("epoch"), "test_accuracy": acc, "class_names": list(data.classes),
-                "checkpoint": str(checkpoint)}
-        meta.update(metadata or {})
-        write_latents(outputs[name], X[name], labels, ids, prediction=pred, metadata=meta)
-        dims[name] = int(X[name].shape[1])
-        log.info("%s: %d latents of dim %d (%s, %s)", outputs[name], X[name].shape[0], X[name].shape[1], name, reduce)
-    return dims
 
 
 def compare_layer(
@@ -88,12 +48,12 @@ def compare_layer(
 ) -> pd.DataFrame:
     """Every measure between two :class:`latentgraph.io.Latents` of one layer, per k.
 
-    Searches each kNN table once at the largest k (:func:`latentgraph.knn.knn_table`) and
-    returns :func:`latentgraph.measures.compare` with the columns :data:`KEY_COLUMNS` in
+    Searches each kNN table once at the largest k (:func:`latentgraph.graphs.knn.knn_table`) and
+    returns :func:`latentgraph.compare.measures.compare` with the columns :data:`KEY_COLUMNS` in
     front (``depth`` = the layer's position in the configured list, for plotting in order).
     """
-    from .knn import knn_table
-    from .measures import compare
+    from ..compare.measures import compare
+    from ..graphs.knn import knn_table
 
     kmax = max(int(k) for k in ks)
     n_eigs = min(int(n_eigs), lat_a.n)

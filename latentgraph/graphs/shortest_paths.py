@@ -8,7 +8,7 @@ whole computation needs O(jobs * batch * N + C^2) memory for N vertices and C cl
 
 Routines (chosen by ``benchmarks/bench_apsp.py``, see the README's class-graph section):
 
-- ``numba`` (:mod:`latentgraph._pathkernel`): Dijkstra with a 4-ary heap, or a
+- ``numba`` (:mod:`latentgraph.graphs._pathkernel`): Dijkstra with a 4-ary heap, or a
   breadth-first search for hop counts, compiled, run in threads without the GIL, each
   source's distances added to its class sums as they are settled (no distance row is
   stored); the fastest for both kinds of path length;
@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .utils import LatentGraphError, default_jobs
+from ..utils import LatentGraphError, default_jobs
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def _scipy_rows(A: sp.csr_array, rows: np.ndarray, weighted: bool) -> np.ndarray
     return csgraph.dijkstra(A, directed=True, indices=rows, unweighted=not weighted)
 
 
-def resolve_backend(backend: str, weighted: bool) -> str:
+def resolve_path_backend(backend: str, weighted: bool) -> str:
     """``auto`` -> the fastest routine available for the kind of path lengths (see the module docstring)."""
     from ._pathkernel import HAVE_NUMBA
 
@@ -256,7 +256,7 @@ def class_path_sums(
         raise LatentGraphError(f"labels must be integers, got dtype {labels.dtype}")
     if isinstance(batch_size, bool) or int(batch_size) < 1:
         raise LatentGraphError(f"batch_size must be >= 1, got {batch_size!r}")
-    backend = resolve_backend(backend, weighted)
+    backend = resolve_path_backend(backend, weighted)
     jobs = default_jobs() if n_jobs is None else int(n_jobs)
     if jobs < 1:
         raise LatentGraphError(f"n_jobs must be >= 1, got {n_jobs!r}")

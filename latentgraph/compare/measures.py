@@ -1,7 +1,7 @@
 """Measures beyond the thesis: comparing two representations of the same samples.
 
 The thesis compares kNN graphs with the graph average Jaccard similarity and the class
-neighbourhood similarity (§2.2.6, :mod:`latentgraph.similarity`). This module adds
+neighbourhood similarity (§2.2.6, :mod:`latentgraph.compare.similarity`). This module adds
 
 - :func:`mutual_knn`: mutual nearest-neighbour alignment (Huh et al. 2024, *The Platonic
   Representation Hypothesis*): the mean over samples i of |N_A^k(i) ∩ N_B^k(i)| / k, with
@@ -21,8 +21,8 @@ neighbourhood similarity (§2.2.6, :mod:`latentgraph.similarity`). This module a
 - :func:`compare`: all of the above for two kNN tables over a list of k, as one tidy table
   (used by ``latentgraph compare``, the stability table and the layer-by-layer table).
 
-Graphs are :class:`latentgraph.knn.KnnTable` objects, (N, k) neighbour tables or sparse
-adjacencies, as in :mod:`latentgraph.similarity`.
+Graphs are :class:`latentgraph.graphs.knn.KnnTable` objects, (N, k) neighbour tables or sparse
+adjacencies, as in :mod:`latentgraph.compare.similarity`.
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .knn import KnnTable, align
+from ..graphs.knn import KnnTable, align
+from ..utils import LatentGraphError
 from .similarity import as_structure, cns, jaccard
-from .utils import LatentGraphError
 
 log = logging.getLogger(__name__)
 
@@ -458,13 +458,13 @@ def hubness(t: Any, k: int | None = None) -> dict[str, float]:
 
     - ``skewness``: the sample skewness of the k-occurrence, E[(N_k − μ)³] / σ³ (population
       moments, as Radovanović et al.; μ = k exactly). Computed by
-      :func:`latentgraph.netstats.k_occurrence_skewness`.
+      :func:`latentgraph.graphs.network_stats.k_occurrence_skewness`.
     - ``hub_fraction``: the share of samples with N_k > 2k (:data:`HUB_FACTOR` · k; the
       ``hub_size = 2`` of scikit-hubness, Feldbauer et al.).
     - ``antihub_fraction``: the share of samples with N_k = 0 (in nobody's list).
     - ``max_occurrence``: the largest N_k.
     """
-    from .netstats import k_occurrence_skewness
+    from ..graphs.network_stats import k_occurrence_skewness
 
     idx = _neighbour_table(t, k)
     k = idx.shape[1]

@@ -7,8 +7,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
-from .knn import KnnTable
-from .measures import hubness, hubness_null
+from ..compare.measures import hubness, hubness_null
+from ..graphs.knn import KnnTable
 
 HUBNESS_COLUMNS = ["run", "epoch", "k", "n", "hub_skew", "hub_frac", "antihub_frac", "max_occurrence",
                    "hub_skew_null", "hub_frac_null", "antihub_frac_null"]
@@ -17,7 +17,7 @@ HUBNESS_COLUMNS = ["run", "epoch", "k", "n", "hub_skew", "hub_frac", "antihub_fr
 
 def hubness_table(graphs: Mapping[tuple[str, int], KnnTable] | Callable[[str, int], KnnTable],
                   runs: Sequence[str], epochs: Sequence[int], ks: Sequence[int]) -> pd.DataFrame:
-    """Hubness (:func:`latentgraph.measures.hubness`) of every directed kNN graph, keyed by
+    """Hubness (:func:`latentgraph.compare.measures.hubness`) of every directed kNN graph, keyed by
     (run, epoch), for every k, with the levels of a random k-out graph (``*_null``)."""
     get = graphs if callable(graphs) else (lambda r, e: graphs[(r, e)])
     rows = []

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .utils import LatentGraphError
+from ..utils import LatentGraphError
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def measures(g: Any, distance: str | None = None) -> dict[str, Any]:
 
 def _weighted_apl(g: Any, w: np.ndarray) -> float:
     """Mean weighted shortest-path length over connected ordered pairs (streamed)."""
-    from .paths import distance_blocks
+    from .shortest_paths import distance_blocks
 
     total, count = 0.0, 0
     h = g.copy()
@@ -269,7 +269,7 @@ def communities(
 # --------------------------------------------------------------------------- summary
 
 
-def summarise(
+def graph_summary(
     g: Any,
     *,
     distance: str | None = None,

@@ -12,7 +12,7 @@ identical whatever the search backend:
    could hide a neighbour outside the candidate set; such rows are recomputed by brute force.
 
 Backends: ``numpy`` (blocked brute force, float64, no dependency), ``numba`` (a
-cache-blocked L1 kernel, :mod:`latentgraph._l1kernel`; L1 only), ``faiss`` (``IndexFlat``
+cache-blocked L1 kernel, :mod:`latentgraph.graphs._l1kernel`; L1 only), ``faiss`` (``IndexFlat``
 with ``METRIC_L1``/``METRIC_L2``, CPU), ``faiss-gpu`` (the same index on a GPU), and
 ``auto``: faiss-gpu when FAISS sees a GPU and N >= :data:`GPU_MIN_N` rows (below, the GPU's
 start-up costs more than the CPU's whole search); else, for L1 on N >= 4,096 rows, numba
@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .utils import LatentGraphError, default_jobs
+from ..utils import LatentGraphError, default_jobs
 
 log = logging.getLogger(__name__)
 
@@ -365,7 +365,7 @@ def check_faiss_gpu(timeout: float = 300.0) -> None:
     )
 
 
-def resolve_backend(backend: str = "auto", n: int | None = None, metric: str = "l1") -> str:
+def resolve_knn_backend(backend: str = "auto", n: int | None = None, metric: str = "l1") -> str:
     """Turn ``auto`` into a concrete backend for ``n`` rows and ``metric``; validate the others.
 
     ``auto`` picks faiss-gpu only when FAISS sees a GPU and ``n`` is at least
@@ -425,7 +425,7 @@ def knn(
     """
     X = _validate(X, k, metric)
     n = X.shape[0]
-    backend = resolve_backend(backend, n, metric)
+    backend = resolve_knn_backend(backend, n, metric)
     rows = np.arange(n, dtype=np.int64)
     if backend == "numpy":
         return _brute_rows(X, rows, k, metric)
@@ -579,7 +579,7 @@ def knn_table(
     """Search once at ``k`` and wrap the result with ids and labels in a :class:`KnnTable`."""
     n = np.asarray(X).shape[0]
     sample_id = np.arange(n, dtype=np.int64) if sample_id is None else np.asarray(sample_id, dtype=np.int64)
-    resolved = resolve_backend(backend, n, metric)
+    resolved = resolve_knn_backend(backend, n, metric)
     idx, dist = knn(X, k, metric=metric, backend=resolved, threads=threads)
     meta = dict(metadata or {})
     meta["backend"] = resolved

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .utils import LatentGraphError
+from ..utils import LatentGraphError
 
 
 def as_structure(G: Any, n: int | None = None) -> sp.csr_array:
@@ -116,11 +116,11 @@ def cns(A: Any, B: Any, labels: Any) -> float:
 def compare_tables(a: Any, b: Any, ks: Sequence[int], directed: bool = False) -> pd.DataFrame:
     """Jaccard and CNS between two kNN tables for every k in ``ks``.
 
-    ``a`` and ``b`` are :class:`latentgraph.knn.KnnTable` objects over the same samples
+    ``a`` and ``b`` are :class:`latentgraph.graphs.knn.KnnTable` objects over the same samples
     (matched by ``sample_id``; their row orders may differ). Each table is searched once
     at its largest k and sliced. Returns a frame with columns ``k, jaccard, cns``.
     """
-    from .knn import align
+    from ..graphs.knn import align
 
     b = align(a, b)
     rows = []

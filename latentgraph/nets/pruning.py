@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .prune_tables import TABLE_COLUMNS, pruning_markdown, pruning_table, read_summary, seed_reference  # noqa: F401
-from .utils import LatentGraphError, atomic_path
+from ..experiments.pruning import TABLE_COLUMNS, pruning_markdown, pruning_table, read_summary, seed_reference  # noqa: F401
+from ..utils import LatentGraphError, atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -135,13 +135,13 @@ class PruneSettings:
 
 #: Defaults of the ``pruning`` keys that :class:`PruneSettings` does not hold (the schema's, kept
 #: equal by ``tests/test_defaults.py``): the rounds' validation share and, where they differ
-#: from :class:`latentgraph.train.TrainSettings`' field defaults (the ``train`` section's),
+#: from :class:`latentgraph.nets.training.TrainSettings`' field defaults (the ``train`` section's),
 #: the rounds' training keys (``batch_size``, ``optimizer``, ``scheduler``).
 PRUNING_DEFAULTS: dict[str, Any] = {"val_fraction": 0.1, "scheduler": {"milestones": [10, 20]}}
 
 
 def train_settings(pruning_cfg: Mapping[str, Any], train_cfg: Mapping[str, Any], **override: Any) -> Any:
-    """:class:`latentgraph.train.TrainSettings` of the pruning rounds.
+    """:class:`latentgraph.nets.training.TrainSettings` of the pruning rounds.
 
     Parameters
     ----------
@@ -161,7 +161,7 @@ def train_settings(pruning_cfg: Mapping[str, Any], train_cfg: Mapping[str, Any],
     TrainSettings
         The settings of every round's training.
     """
-    from .train import TrainSettings
+    from .training import TrainSettings
 
     merged: dict[str, Any] = {k: train_cfg[k] for k in ("device", "amp", "channels_last", "num_workers",
                                                          "eval_batch_size", "deterministic") if k in train_cfg}
@@ -476,7 +476,7 @@ def train_early_stopping(
     import torch
     from tqdm import tqdm
 
-    from .train import make_optimizer, train_one_epoch
+    from .training import make_optimizer, train_one_epoch
 
     stopper = EarlyStopping(patience, min_delta)
     optimizer = make_optimizer(model, settings)
@@ -553,7 +553,7 @@ def run_round(
     import torch
 
     from .models import load_checkpoint, model_from_checkpoint, save_checkpoint
-    from .train import configure_torch, evaluate, resolve_device
+    from .training import configure_torch, evaluate, resolve_device
 
     device = resolve_device(train_settings.device)
     configure_torch(device, train_settings.threads, train_settings.deterministic)

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .utils import LatentGraphError, atomic_path
+from ..utils import LatentGraphError, atomic_path
 
 ARCHS = ("resnet18",)  # the architectures with stem/width options
 #: torchvision 0.29's classification models (``list_models(module=torchvision.models)``);

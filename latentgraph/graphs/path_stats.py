@@ -4,7 +4,7 @@
   connected pairs, the hop-length histogram, connected components.
 - The distribution of *weighted* shortest-path lengths (edge weight = the latent distance,
   L1 for the thesis) over all ordered pairs of distinct vertices, streamed from
-  :func:`latentgraph.paths.distance_blocks` in blocks of source vertices and folded into
+  :func:`latentgraph.graphs.shortest_paths.distance_blocks` in blocks of source vertices and folded into
   a fixed-width histogram (:class:`StreamingHistogram`) block by block, so no N x N matrix
   is ever held. Unreachable pairs are counted separately. The mean, minimum and maximum are
   exact; quantiles (the median) are read off the histogram with linear interpolation
@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from .paths import distance_blocks, to_igraph
-from .utils import LatentGraphError
+from ..utils import LatentGraphError
+from .shortest_paths import distance_blocks, to_igraph
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +208,7 @@ def graph_statistics(n: int, src: np.ndarray, dst: np.ndarray, weights: np.ndarr
 
 def knn_graph_statistics(table: Any, k: int, directed: bool = False, bins: int = 100,
                          batch_size: int = 256) -> dict[str, Any]:
-    """:func:`graph_statistics` of the kNN graph at ``k`` of a :class:`latentgraph.knn.KnnTable`."""
+    """:func:`graph_statistics` of the kNN graph at ``k`` of a :class:`latentgraph.graphs.knn.KnnTable`."""
     src, dst, w = table.edges(k, directed=directed)
     out = graph_statistics(table.n, src, dst, w, directed=directed, bins=bins, batch_size=batch_size)
     out["k"] = int(k)
