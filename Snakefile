@@ -34,7 +34,16 @@ include: "rules/report.smk"
 include: "rules/measures.smk"
 
 
+# The final outputs of every enabled stage: each rule file defines its <STAGE>_TARGETS (empty
+# when the stage is disabled).
 rule all:
     default_target: True
     input:
-        all_targets(),
+        TRAINING_TARGETS,
+        STABILITY_TARGETS,
+        NOISE_TARGETS,
+        PRUNE_TARGETS,
+        CLASSGRAPH_TARGETS,
+        THESIS_COMPARISON_TARGETS,
+        MEASURES_TARGETS,
+        LAYERS_TARGETS,

@@ -237,6 +237,14 @@ def startup_report(gpus: int, *, use_conda: bool, env_file: str = "envs/torch-gp
         f"(Python {sys.executable}; torch is not imported here)."
     )
 
+    torch = _report_torch(report, use_conda=use_conda, env_file=env_file)
+    _report_gpus(report, torch, use_conda=use_conda, env_file=env_file)
+    return report
+
+
+def _report_torch(report: GpuReport, *, use_conda: bool, env_file: str) -> TorchBuild | None:
+    """Add what the report says of the torch build the jobs will use; return this Python's build."""
+    probe = report.gpus
     torch = None
     if use_conda:
         report.lines.append(
@@ -270,6 +278,12 @@ def startup_report(gpus: int, *, use_conda: bool, env_file: str = "envs/torch-gp
         else:
             report.lines.append(f"torch {torch.version}: a CUDA {torch.cuda} build at {torch.path}.")
 
+    return torch
+
+
+def _report_gpus(report: GpuReport, torch: TorchBuild | None, *, use_conda: bool, env_file: str) -> None:
+    """Add the GPUs this machine shows, and whether the driver can run the torch build."""
+    probe = report.gpus
     if probe.names:
         counts = f"{len(probe.names)} GPU{'s' if len(probe.names) > 1 else ''}"
         report.lines.append(
@@ -301,7 +315,6 @@ def startup_report(gpus: int, *, use_conda: bool, env_file: str = "envs/torch-gp
             "login node: they run on the GPU nodes, and each job's log names the device it used); jobs run "
             "on this machine train on the CPU (train.device: auto) or fail at their start (cuda)."
         )
-    return report
 
 
 def gpu_limit_problem(limit: int | None, gpus_visible: int) -> str | None:

@@ -1,4 +1,4 @@
-"""Small shared helpers: atomic file writes, logging set-up, stable seeds."""
+"""Small shared helpers: atomic file writes, logging set-up, stable seeds, argument checks."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import numbers
 import os
 import sys
 import tempfile
@@ -48,6 +49,56 @@ def atomic_path(path: str | os.PathLike, *, mkdir: bool = True) -> Iterator[Path
         with contextlib.suppress(FileNotFoundError):
             tmp_path.unlink()
         raise
+
+
+def check_k(
+    k: Any,
+    n: int | None = None,
+    name: str = "k",
+    *,
+    of: str = "samples",
+    stored: int | None = None,
+    where: str = "table",
+) -> int:
+    """``k`` as an ``int`` after checking that it is a positive integer (within bounds).
+
+    The one validator of neighbour counts and similar sizes (``k``, ``class_k``,
+    ``n_eigs``, ``n_perm``): Python and numpy integers pass, ``bool`` and floats do not.
+
+    Parameters
+    ----------
+    k
+        The value to check.
+    n
+        If given, ``k`` must be smaller than ``n`` (the number of ``of``: a kNN graph on
+        ``n`` vertices has at most ``n - 1`` neighbours per vertex).
+    name
+        The parameter's name in messages.
+    of
+        What ``n`` counts, in messages (``"samples"``, ``"classes"``).
+    stored
+        If given, ``k`` must not exceed ``stored`` (the neighbours a table holds).
+    where
+        What holds the ``stored`` neighbours, in messages (``"table"``, ``"first graph"``).
+
+    Returns
+    -------
+    int
+        ``k``.
+
+    Raises
+    ------
+    LatentGraphError
+        ``{name} must be a positive integer, got ...``, ``{name}=k must be smaller than the
+        number of {of} N=n`` or ``{name}=k exceeds the {stored} neighbours stored in the {where}``.
+    """
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+        raise LatentGraphError(f"{name} must be a positive integer, got {k!r}")
+    if n is not None and k >= n:
+        raise LatentGraphError(f"{name}={k} must be smaller than the number of {of} N={n}")
+    if stored is not None and k > stored:
+        raise LatentGraphError(f"{name}={k} exceeds the {stored} neighbours stored in the {where}")
+    return int(k)
 
 
 def current_umask() -> int:

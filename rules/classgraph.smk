@@ -2,31 +2,57 @@
 # pretrained network (state-dict file, no training) -> class distance matrix (all-pairs
 # shortest paths on the sample kNN graph, streamed) -> class kNN graph, statistics,
 # communities, GraphML/GEXF -> figures.
-CG = classgraph_dir()
-CG_TAG = CG.removeprefix(f"{R}/classgraph/")  # A/epoch_015 or pretrained
-CGLOG = f"{R}/logs/classgraph/{CG_TAG}"
-CGBENCH = f"{R}/benchmarks/classgraph/{CG_TAG}"
-CGF = config["classgraph"]
+from pathlib import Path
+
+from latentgraph.config import CLASSGRAPH_FILES, classgraph_source
+
+CLASSGRAPH = config["classgraph"]
+CLASSGRAPH_SOURCE = classgraph_source(
+    config
+)  # a trained run at an epoch, or pretrained
+CLASSGRAPH_TAG = CLASSGRAPH_SOURCE["tag"]  # A/epoch_015 or pretrained
+CLASSGRAPH_DIR = f"{RESULTS}/classgraph/{CLASSGRAPH_TAG}"
+CLASSGRAPH_LOGS = f"{RESULTS}/logs/classgraph/{CLASSGRAPH_TAG}"
+CLASSGRAPH_BENCHMARKS = f"{RESULTS}/benchmarks/classgraph/{CLASSGRAPH_TAG}"
+# the latents the class graph is built from
+CLASSGRAPH_LATENTS = (
+    f"{RESULTS}/latents/pretrained/{config['latents']['split']}.parquet"
+    if CLASSGRAPH_SOURCE["kind"] == "pretrained"
+    else latents_path(CLASSGRAPH_SOURCE["run"], CLASSGRAPH_SOURCE["epoch"])
+)
+# a pretrained source's state-dict file, an input once it exists (dry runs work without it)
+PRETRAINED_WEIGHTS = (CLASSGRAPH["source"].get("pretrained") or {}).get("weights")
+PRETRAINED_WEIGHTS_INPUT = (
+    [PRETRAINED_WEIGHTS]
+    if PRETRAINED_WEIGHTS and Path(PRETRAINED_WEIGHTS).exists()
+    else []
+)
+# final targets (rule all)
+CLASSGRAPH_TARGETS = (
+    [f"{CLASSGRAPH_DIR}/{name}" for name in CLASSGRAPH_FILES.values()]
+    if CLASSGRAPH["enabled"]
+    else []
+)
 
 
 rule pretrained_latents:
     input:
-        weights=classgraph_weights,
+        weights=PRETRAINED_WEIGHTS_INPUT,
     output:
-        f"{R}/latents/pretrained/{{split}}.parquet",
+        f"{RESULTS}/latents/pretrained/{{split}}.parquet",
     log:
-        f"{R}/logs/pretrained_latents/{{split}}.log",
+        f"{RESULTS}/logs/pretrained_latents/{{split}}.log",
     benchmark:
-        f"{R}/benchmarks/pretrained_latents/{{split}}.tsv"
+        f"{RESULTS}/benchmarks/pretrained_latents/{{split}}.tsv"
     conda:
         TORCH_ENV
-    threads: RES["latents"]["threads"]
+    threads: RESOURCES["latents"]["threads"]
     resources:
         **gpu_resources(),
-        mem_mb=RES["latents"]["mem_mb"],
-        runtime=RES["latents"]["runtime"],
+        mem_mb=RESOURCES["latents"]["mem_mb"],
+        runtime=RESOURCES["latents"]["runtime"],
     params:
-        weights=(CGF["source"].get("pretrained") or {}).get("weights"),
+        weights=PRETRAINED_WEIGHTS,
         data=RESULT["data"],
         model=RESULT["model"],
         layer=config["latents"]["layer"],
@@ -37,22 +63,22 @@ rule pretrained_latents:
 
 rule class_distances:
     input:
-        classgraph_latents(),
+        CLASSGRAPH_LATENTS,
     output:
-        f"{CG}/class_distances.parquet",
+        f"{CLASSGRAPH_DIR}/class_distances.parquet",
     log:
-        f"{CGLOG}/class_distances.log",
+        f"{CLASSGRAPH_LOGS}/class_distances.log",
     benchmark:
-        f"{CGBENCH}/class_distances.tsv"
+        f"{CLASSGRAPH_BENCHMARKS}/class_distances.tsv"
     conda:
         "../envs/graph.yaml"
-    threads: RES["graph"]["threads"]
+    threads: RESOURCES["graph"]["threads"]
     resources:
-        mem_mb=RES["graph"]["mem_mb"],
-        runtime=RES["graph"]["runtime"],
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
     params:
-        k=CGF["k"],
-        weights=CGF["weights"],
+        k=CLASSGRAPH["k"],
+        weights=CLASSGRAPH["weights"],
         metric=config["knn"]["metric"],
     script:
         "../workflow_scripts/class_distances.py"
@@ -60,77 +86,77 @@ rule class_distances:
 
 rule class_graph:
     input:
-        f"{CG}/class_distances.parquet",
+        f"{CLASSGRAPH_DIR}/class_distances.parquet",
     output:
         nodes=report(
-            f"{CG}/nodes.csv",
+            f"{CLASSGRAPH_DIR}/nodes.csv",
             caption="../report/classgraph.rst",
             category="4. Class graph",
         ),
         edges=report(
-            f"{CG}/edges.csv",
+            f"{CLASSGRAPH_DIR}/edges.csv",
             caption="../report/classgraph.rst",
             category="4. Class graph",
         ),
-        graphml=f"{CG}/class_graph.graphml",
-        gexf=f"{CG}/class_graph.gexf",
+        graphml=f"{CLASSGRAPH_DIR}/class_graph.graphml",
+        gexf=f"{CLASSGRAPH_DIR}/class_graph.gexf",
         stats=report(
-            f"{CG}/stats.json",
+            f"{CLASSGRAPH_DIR}/stats.json",
             caption="../report/classgraph.rst",
             category="4. Class graph",
         ),
-        summary=f"{CG}/summary.md",
+        summary=f"{CLASSGRAPH_DIR}/summary.md",
         degrees=report(
-            f"{CG}/degree_distribution.csv",
+            f"{CLASSGRAPH_DIR}/degree_distribution.csv",
             caption="../report/classgraph.rst",
             category="4. Class graph",
         ),
     log:
-        f"{CGLOG}/class_graph.log",
+        f"{CLASSGRAPH_LOGS}/class_graph.log",
     conda:
         "../envs/graph.yaml"
     threads: 1
     resources:
-        mem_mb=RES["graph"]["mem_mb"],
-        runtime=RES["graph"]["runtime"],
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
     params:
-        class_k=CGF["class_k"],
-        seed=CGF["seed"],
-        resolution=CGF["resolution"],
-        hubs=CGF["hubs"],
-        title=f"Class graph: {config['name']} ({CG_TAG})",
+        class_k=CLASSGRAPH["class_k"],
+        seed=CLASSGRAPH["seed"],
+        resolution=CLASSGRAPH["resolution"],
+        hubs=CLASSGRAPH["hubs"],
+        title=f"Class graph: {config['name']} ({CLASSGRAPH_TAG})",
     script:
         "../workflow_scripts/class_graph.py"
 
 
 rule plot_class_graph:
     input:
-        nodes=f"{CG}/nodes.csv",
-        edges=f"{CG}/edges.csv",
-        degrees=f"{CG}/degree_distribution.csv",
+        nodes=f"{CLASSGRAPH_DIR}/nodes.csv",
+        edges=f"{CLASSGRAPH_DIR}/edges.csv",
+        degrees=f"{CLASSGRAPH_DIR}/degree_distribution.csv",
     output:
         communities_png=report(
-            f"{CG}/class_graph.png",
+            f"{CLASSGRAPH_DIR}/class_graph.png",
             caption="../report/classgraph_figure.rst",
             category="4. Class graph",
         ),
-        communities_svg=f"{CG}/class_graph.svg",
+        communities_svg=f"{CLASSGRAPH_DIR}/class_graph.svg",
         accuracy_png=report(
-            f"{CG}/class_graph_accuracy.png",
+            f"{CLASSGRAPH_DIR}/class_graph_accuracy.png",
             caption="../report/classgraph_figure.rst",
             category="4. Class graph",
         ),
         degrees_png=report(
-            f"{CG}/degree_distribution.png",
+            f"{CLASSGRAPH_DIR}/degree_distribution.png",
             caption="../report/classgraph_figure.rst",
             category="4. Class graph",
         ),
     log:
-        f"{CGLOG}/plot_class_graph.log",
+        f"{CLASSGRAPH_LOGS}/plot_class_graph.log",
     conda:
         "../envs/graph.yaml"
     params:
-        title=f"{config['name']} ({CG_TAG})",
-        hubs=CGF["hubs"],
+        title=f"{config['name']} ({CLASSGRAPH_TAG})",
+        hubs=CLASSGRAPH["hubs"],
     script:
         "../workflow_scripts/plot_class_graph.py"

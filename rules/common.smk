@@ -1,20 +1,33 @@
-# Shared set-up: config validation, result paths and target lists.
+# Shared set-up of every stage: config validation, the settings and envs the rule files
+# use, and the path functions of the result layout. Each stage's own settings, inputs and
+# final targets live in its rule file (rules/<stage>.smk); `rule all` (Snakefile) collects
+# those targets. Nothing here refers to a name defined in a later file.
+#
+# Snakemake's linter wants functions (`def`) in this file only, not beside rules: the rule
+# files hold constants and one-line lambdas.
 import sys
 
+from snakemake.logging import logger
+from snakemake.settings.types import DeploymentMethod
 from snakemake.utils import validate
 
-# The workflow uses its own copy of the library, also inside conda envs (scripts do the same).
+# The workflow uses its own copy of the library, also inside conda envs (scripts do the same:
+# workflow_scripts/_common.py).
 sys.path.insert(0, workflow.basedir)
 
 from latentgraph.config import (  # noqa: E402
     check_config,
     epoch_window,
     knn_on_gpu,
+    layers_settings,
+    measures_settings,
     normalise_config,
     result_config,
     validate_config,
 )
+from latentgraph.gpu import gpu_limit_problem, startup_report  # noqa: E402
 
+# ---- validation
 # one readable line per problem first, then Snakemake's validation, which fills in defaults
 validate_config(config, f"{workflow.basedir}/schemas/config.schema.yaml")
 validate(config, "../schemas/config.schema.yaml")
@@ -24,6 +37,7 @@ config.clear()
 config.update(_canonical)
 check_config(config)
 
+# ---- settings every stage reads
 # Rule params come from RESULT only: the config without its execution-only keys (schema:
 # x-execution-only), so device, workers, inference batch sizes, backends and resources are
 # never rerun triggers. Scripts read those through latentgraph.config.execution_settings.
@@ -31,42 +45,49 @@ RESULT = result_config(config)
 # what a training run's result depends on in the data section (class names only label outputs)
 TRAIN_DATA = {k: v for k, v in RESULT["data"].items() if k != "class_names"}
 
-R = f"results/{config['name']}"
+RESULTS = f"results/{config['name']}"  # every result file of this config lives here
 RUNS = list(config["train"]["runs"])
 EPOCHS = int(config["train"]["epochs"])
-WINDOW = epoch_window(config)
-KS = sorted(config["knn"]["k"])
-RES = config["resources"]
+WINDOW = epoch_window(config)  # the epochs the stability graphs compare
+K_VALUES = sorted(config["knn"]["k"])
+RESOURCES = config["resources"]
+# measures beyond the thesis (rule stability and rules/measures.smk), layer-by-layer
+# comparison (rules/measures.smk): None when disabled
+MEASURES = measures_settings(config)
+LAYERS = layers_settings(config)
 
 # Every job that runs torch (train, latents, head, the prune rounds and their latents,
 # pretrained and layer latents) uses TORCH_ENV: on GPU configs conda-forge's CUDA build of
 # PyTorch (envs/torch-gpu.yaml, pinned to CUDA 12: an unpinned env solved on a login node
 # without a GPU gets the CPU build), else envs/torch.yaml.
-TORCH_ENV = "../envs/torch-gpu.yaml" if RES["gpu"] else "../envs/torch.yaml"
+TORCH_ENV = "../envs/torch-gpu.yaml" if RESOURCES["gpu"] else "../envs/torch.yaml"
 
+# kNN jobs (knn, prune_knn, layer_compare; all search the latents of one split) ask for a
+# GPU only where it pays: on GPU configs whose split has at least
+# resources.knn_gpu_min_samples samples (latentgraph.config.knn_on_gpu). Those run FAISS's
+# GPU build (envs/graph-gpu.yaml); all others search on the CPU (envs/graph.yaml).
+KNN_GPU = knn_on_gpu(config)
+GRAPH_ENV = "../envs/graph-gpu.yaml" if KNN_GPU else "../envs/graph.yaml"
+# CPU kNN jobs (one per latents file) go to a cluster in bundles (profiles/slurm:
+# group-components); GPU jobs are not bundled, or a bundle would ask for one GPU per job it
+# runs side by side.
+KNN_GROUP = None if KNN_GPU else "knn"
 
-def _main_process():
-    """True in the Snakemake process the user started, false in a cluster job's own Snakemake."""
-    return not (
-        getattr(workflow, "remote_exec", False)
-        or getattr(workflow, "subprocess_exec", False)
-    )
-
-
+# ---- GPU start-up report
 # GPU configs: say which torch build and which GPUs this process sees, before any job is
-# submitted (latentgraph.gpu: reads torch's files and runs nvidia-smi, never imports torch).
+# submitted (latentgraph.gpu: reads torch's files and runs nvidia-smi, never imports torch),
+# in the Snakemake process the user started only (not in a cluster job's own Snakemake).
 # CPU configs skip it, so their start-up stays as it was.
+MAIN_PROCESS = not (
+    getattr(workflow, "remote_exec", False)
+    or getattr(workflow, "subprocess_exec", False)
+)
 GPU_REPORT = None
-if RES["gpu"] and _main_process():
-    from snakemake.logging import logger
-    from snakemake.settings.types import DeploymentMethod
-
-    from latentgraph.gpu import startup_report
-
-    _methods = workflow.deployment_settings.deployment_method
+if RESOURCES["gpu"] and MAIN_PROCESS:
     GPU_REPORT = startup_report(
-        RES["gpu"],
-        use_conda=DeploymentMethod.CONDA in _methods,
+        RESOURCES["gpu"],
+        use_conda=DeploymentMethod.CONDA
+        in workflow.deployment_settings.deployment_method,
         env_file=TORCH_ENV.removeprefix("../"),
     )
     (logger.warning if GPU_REPORT.problems else logger.info)(GPU_REPORT.text())
@@ -76,9 +97,6 @@ onstart:
     # Local runs only (the executor is known here, not while the Snakefile is read): GPU
     # jobs at once must not exceed what one GPU takes (profiles/default: resources gpu=1).
     if GPU_REPORT is not None and workflow.local_exec:
-        from snakemake.logging import logger
-        from latentgraph.gpu import gpu_limit_problem
-
         _limit = workflow.global_resources.get("gpu")
         _problem = gpu_limit_problem(
             getattr(_limit, "value", _limit), len(GPU_REPORT.gpus.names)
@@ -92,38 +110,30 @@ wildcard_constraints:
     epoch=r"\d{3}",
 
 
-def ep(epoch):
+# ---- path and resource functions (of the names above only)
+def epoch_label(epoch):
     """Epoch numbers appear zero-padded in file names (epoch_010)."""
     return f"{int(epoch):03d}"
 
 
 def checkpoint_path(run, epoch):
-    return f"{R}/train/{run}/epoch_{ep(epoch)}.pt"
+    return f"{RESULTS}/train/{run}/epoch_{epoch_label(epoch)}.pt"
 
 
 def latents_path(run, epoch):
-    return f"{R}/latents/{run}/epoch_{ep(epoch)}.parquet"
+    return f"{RESULTS}/latents/{run}/epoch_{epoch_label(epoch)}.parquet"
 
 
 def knn_path(run, epoch):
-    return f"{R}/knn/{run}/epoch_{ep(epoch)}.parquet"
+    return f"{RESULTS}/knn/{run}/epoch_{epoch_label(epoch)}.parquet"
 
 
-# kNN jobs (knn, prune_knn, layer_compare; all search the latents of one split) ask for a
-# GPU only where it pays: on GPU configs whose split has at least
-# resources.knn_gpu_min_samples samples (latentgraph.config.knn_on_gpu). Those run FAISS's
-# GPU build (envs/graph-gpu.yaml); all others search on the CPU (envs/graph.yaml).
-KNN_GPU = knn_on_gpu(config)
-GRAPH_ENV = "../envs/graph-gpu.yaml" if KNN_GPU else "../envs/graph.yaml"
-# CPU kNN jobs (one per latents file) go to a cluster in bundles (profiles/slurm:
-# group-components); GPU jobs are not bundled, or a bundle would ask for one GPU per job it
-# runs side by side.
-KNN_GROUP = None if KNN_GPU else "knn"
-
-
-def head_path(run, epoch):
-    """The fc head (weight, bias) of a checkpoint as .npz (rule head, rules/noise.smk)."""
-    return f"{R}/heads/{run}/epoch_{ep(epoch)}.npz"
+def prune_dir(rate, rnd):
+    """Folder of one pruning round (rules/prune.smk; round 0 is shared by every rate)."""
+    rnd = int(rnd)
+    if rnd == 0:
+        return f"{RESULTS}/prune/round_00"
+    return f"{RESULTS}/prune/rate_{rate}/round_{rnd:02d}"
 
 
 def gpu_resources():
@@ -133,188 +143,15 @@ def gpu_resources():
     that SLURM partition; the others keep the profile's defaults.
     """
     res = {}
-    if RES["gpu"]:
-        res["gpu"] = RES["gpu"]
-        if RES.get("gpu_model"):
-            res["gpu_model"] = RES["gpu_model"]
-        if RES.get("gpu_partition"):
-            res["slurm_partition"] = RES["gpu_partition"]
+    if RESOURCES["gpu"]:
+        res["gpu"] = RESOURCES["gpu"]
+        if RESOURCES.get("gpu_model"):
+            res["gpu_model"] = RESOURCES["gpu_model"]
+        if RESOURCES.get("gpu_partition"):
+            res["slurm_partition"] = RESOURCES["gpu_partition"]
     return res
 
 
 def knn_resources():
     """GPU requests for the kNN jobs: those of the torch jobs where KNN_GPU, else none."""
     return gpu_resources() if KNN_GPU else {}
-
-
-def all_targets():
-    """The final outputs of every enabled stage."""
-    targets = []
-    if config["stability"]["enabled"]:
-        targets += [
-            f"{R}/figures/training.png",
-            f"{R}/tables/training.csv",
-            f"{R}/tables/stability.csv",
-            f"{R}/tables/stability.md",
-            f"{R}/figures/stability.png",
-        ]
-    if config.get("noise", {}).get("enabled", False):
-        targets += NOISE_TARGETS  # rules/noise.smk
-    if config.get("pruning", {}).get("enabled", False):
-        targets += prune_targets()  # defined below
-    if config.get("classgraph", {}).get("enabled"):
-        targets += classgraph_targets()
-    if config["report"]["thesis_reference"]:
-        targets += [
-            f"{R}/tables/thesis_comparison.csv",
-            f"{R}/tables/thesis_comparison.md",
-        ]
-    if MEASURES is not None and config["stability"]["enabled"]:
-        targets += measures_targets()  # rules/measures.smk
-    if LAYERS is not None:
-        targets += layers_targets()  # rules/measures.smk
-    return targets
-
-
-# ---- pruning (rules/prune.smk): round folders, reset weights and targets
-import re
-
-from latentgraph.nets.pruning import rate_label
-
-PRUNE = RESULT["pruning"]
-PRUNE_RATES = [rate_label(p) for p in PRUNE["rates"]]
-PRUNE_ROUNDS = int(PRUNE["rounds"])
-# what determines a round's result besides its rate and index (not `rates`, `rounds`)
-PRUNE_PARAMS = {
-    k: v for k, v in PRUNE.items() if k not in ("enabled", "rates", "rounds", "run")
-}
-# round 0 prunes nothing: scope does not matter, and reset only when it saves a rewind point
-PRUNE_ROUND0_PARAMS = {
-    k: v
-    for k, v in PRUNE_PARAMS.items()
-    if k not in ("scope", "reset", "rewind_epoch") or PRUNE["reset"] == "rewind"
-}
-
-
-def prune_dir(rate, rnd):
-    """Folder of one pruning round (round 0 is shared by every rate)."""
-    rnd = int(rnd)
-    if rnd == 0:
-        return f"{R}/prune/round_00"
-    return f"{R}/prune/rate_{rate}/round_{rnd:02d}"
-
-
-def prune_reset_checkpoint():
-    """The weights survivors are reset to: theta0, or round 0's rewind point."""
-    if PRUNE["reset"] == "rewind":
-        return f"{R}/prune/round_00/rewind.pt"
-    return checkpoint_path(PRUNE["run"], 0)
-
-
-def prune_states():
-    """Folders of every round of every configured rate (round 0 once)."""
-    return [prune_dir(None, 0)] + [
-        prune_dir(r, i) for r in PRUNE_RATES for i in range(1, PRUNE_ROUNDS + 1)
-    ]
-
-
-def prune_targets():
-    return [
-        f"{R}/tables/pruning.csv",
-        f"{R}/tables/pruning.md",
-        f"{R}/figures/pruning_cns.png",
-        f"{R}/figures/pruning_jaccard.png",
-    ]
-
-
-def prune_plot_inputs(wildcards):
-    inputs = {"table": f"{R}/tables/pruning.csv"}
-    if config["stability"]["enabled"]:
-        inputs["stability"] = f"{R}/tables/stability.csv"
-    return inputs
-
-
-def classgraph_dir():
-    """results/<name>/classgraph/<run>/epoch_NNN, or .../classgraph/pretrained."""
-    from latentgraph.config import classgraph_source
-
-    return f"{R}/classgraph/{classgraph_source(config)['tag']}"
-
-
-def classgraph_latents():
-    """The latents the class graph is built from (trained run at an epoch, or pretrained)."""
-    from latentgraph.config import classgraph_source
-
-    src = classgraph_source(config)
-    if src["kind"] == "pretrained":
-        return f"{R}/latents/pretrained/{config['latents']['split']}.parquet"
-    return latents_path(src["run"], src["epoch"])
-
-
-def classgraph_targets():
-    from latentgraph.config import CLASSGRAPH_FILES
-
-    return [f"{classgraph_dir()}/{n}" for n in CLASSGRAPH_FILES.values()]
-
-
-def classgraph_weights(wildcards):
-    """A pretrained source's state-dict file, as an input once it exists (dry runs work without it)."""
-    from pathlib import Path
-
-    src = config["classgraph"]["source"].get("pretrained") or {}
-    w = src.get("weights")
-    return [w] if w and Path(w).exists() else []
-
-
-# ---- report (rules/report.smk)
-def thesis_comparison_inputs(wildcards):
-    """Whichever of the enabled stages' result files the comparison can use."""
-    inputs = {}
-    if config["stability"]["enabled"]:
-        inputs["stability"] = f"{R}/tables/stability.csv"
-    if config["noise"]["enabled"]:
-        inputs["noise_summary"] = f"{R}/tables/noise_summary.csv"
-        inputs["latent_graph_stats"] = f"{R}/tables/latent_graph_stats.json"
-    if config["classgraph"]["enabled"]:
-        inputs["classgraph_stats"] = f"{classgraph_dir()}/stats.json"
-    if config["pruning"]["enabled"]:
-        inputs["pruning"] = f"{R}/tables/pruning.csv"
-    return inputs
-
-
-# ---- measures beyond the thesis and the layer-by-layer comparison (rules/measures.smk)
-from latentgraph.config import layers_settings, measures_settings
-
-MEASURES = measures_settings(config)  # None when measures.enabled is false
-LAYERS = layers_settings(config)  # None when layers.enabled is false
-
-
-def stability_latents():
-    """Latents of the stability graphs, inputs of the stability table only for the measure cka."""
-    if MEASURES is None or "cka" not in MEASURES["extra"]:
-        return []
-    return [latents_path(r, e) for r in config["stability"]["runs"] for e in WINDOW]
-
-
-def layer_latents_path(run, layer):
-    return f"{R}/layers/{run}/epoch_{ep(LAYERS['epoch'])}/{layer}.parquet"
-
-
-def measures_targets():
-    targets = []
-    if set(MEASURES["extra"]) - {"hubness"}:
-        targets += [
-            f"{R}/tables/stability_measures.md",
-            f"{R}/figures/stability_measures.png",
-        ]
-    if "hubness" in MEASURES["extra"]:
-        targets += [f"{R}/tables/hubness.csv", f"{R}/tables/hubness.md"]
-    return targets
-
-
-def layers_targets():
-    return [
-        f"{R}/tables/layers.csv",
-        f"{R}/tables/layers.md",
-        f"{R}/figures/layers.png",
-    ]

@@ -3,24 +3,24 @@
 
 rule knn:
     input:
-        f"{R}/latents/{{run}}/epoch_{{epoch}}.parquet",
+        f"{RESULTS}/latents/{{run}}/epoch_{{epoch}}.parquet",
     output:
-        f"{R}/knn/{{run}}/epoch_{{epoch}}.parquet",
+        f"{RESULTS}/knn/{{run}}/epoch_{{epoch}}.parquet",
     log:
-        f"{R}/logs/knn/{{run}}/epoch_{{epoch}}.log",
+        f"{RESULTS}/logs/knn/{{run}}/epoch_{{epoch}}.log",
     benchmark:
-        f"{R}/benchmarks/knn/{{run}}/epoch_{{epoch}}.tsv"
+        f"{RESULTS}/benchmarks/knn/{{run}}/epoch_{{epoch}}.tsv"
     group:
         KNN_GROUP
     conda:
         GRAPH_ENV
-    threads: RES["graph"]["threads"]
+    threads: RESOURCES["graph"]["threads"]
     resources:
         **knn_resources(),
-        mem_mb=RES["graph"]["mem_mb"],
-        runtime=RES["graph"]["runtime"],
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
     params:
-        k=max(KS),
+        k=max(K_VALUES),
         metric=config["knn"]["metric"],
     script:
         "../workflow_scripts/knn.py"

@@ -3,18 +3,18 @@
 
 rule latents:
     input:
-        checkpoint=f"{R}/train/{{run}}/epoch_{{epoch}}.pt",
+        checkpoint=f"{RESULTS}/train/{{run}}/epoch_{{epoch}}.pt",
     output:
-        f"{R}/latents/{{run}}/epoch_{{epoch}}.parquet",
+        f"{RESULTS}/latents/{{run}}/epoch_{{epoch}}.parquet",
     log:
-        f"{R}/logs/latents/{{run}}/epoch_{{epoch}}.log",
+        f"{RESULTS}/logs/latents/{{run}}/epoch_{{epoch}}.log",
     conda:
         TORCH_ENV
-    threads: RES["latents"]["threads"]
+    threads: RESOURCES["latents"]["threads"]
     resources:
         **gpu_resources(),
-        mem_mb=RES["latents"]["mem_mb"],
-        runtime=RES["latents"]["runtime"],
+        mem_mb=RESOURCES["latents"]["mem_mb"],
+        runtime=RESOURCES["latents"]["runtime"],
     params:
         data=RESULT["data"],
         layer=config["latents"]["layer"],

@@ -2,29 +2,53 @@
 # as tables and a figure, and the layer-by-layer comparison of two runs (latentgraph.compare.measures,
 # latentgraph.experiments.layers). The extra columns of tables/stability.csv come from rule stability.
 
+# final targets (rule all): the tables and figure of the extra measures (with the stability
+# stage, whose graphs they measure), and of the layer-by-layer comparison
+MEASURES_TARGETS = []
+if MEASURES is not None and config["stability"]["enabled"]:
+    if set(MEASURES["extra"]) - {"hubness"}:
+        MEASURES_TARGETS += [
+            f"{RESULTS}/tables/stability_measures.md",
+            f"{RESULTS}/figures/stability_measures.png",
+        ]
+    if "hubness" in MEASURES["extra"]:
+        MEASURES_TARGETS += [
+            f"{RESULTS}/tables/hubness.csv",
+            f"{RESULTS}/tables/hubness.md",
+        ]
+LAYERS_TARGETS = (
+    [
+        f"{RESULTS}/tables/layers.csv",
+        f"{RESULTS}/tables/layers.md",
+        f"{RESULTS}/figures/layers.png",
+    ]
+    if LAYERS is not None
+    else []
+)
+
 
 rule hubness:
     input:
         graphs=[knn_path(r, e) for r in config["stability"]["runs"] for e in WINDOW],
     output:
         table=report(
-            f"{R}/tables/hubness.csv",
+            f"{RESULTS}/tables/hubness.csv",
             caption="../report/hubness.rst",
             category="6. Beyond the thesis",
         ),
-        markdown=f"{R}/tables/hubness.md",
+        markdown=f"{RESULTS}/tables/hubness.md",
     log:
-        f"{R}/logs/hubness.log",
+        f"{RESULTS}/logs/hubness.log",
     conda:
         "../envs/graph.yaml"
     threads: 1
     resources:
-        mem_mb=RES["graph"]["mem_mb"],
-        runtime=RES["graph"]["runtime"],
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
     params:
         runs=config["stability"]["runs"],
         epochs=WINDOW,
-        ks=KS,
+        ks=K_VALUES,
         title=f"Hubness of the kNN graphs: {config['name']}",
     script:
         "../workflow_scripts/hubness.py"
@@ -32,22 +56,22 @@ rule hubness:
 
 rule stability_measures:
     input:
-        f"{R}/tables/stability.csv",
+        f"{RESULTS}/tables/stability.csv",
     output:
-        markdown=f"{R}/tables/stability_measures.md",
+        markdown=f"{RESULTS}/tables/stability_measures.md",
         figure=report(
-            f"{R}/figures/stability_measures.png",
+            f"{RESULTS}/figures/stability_measures.png",
             caption="../report/measures.rst",
             category="6. Beyond the thesis",
         ),
     log:
-        f"{R}/logs/stability_measures.log",
+        f"{RESULTS}/logs/stability_measures.log",
     conda:
         "../envs/graph.yaml"
     threads: 1
     resources:
-        mem_mb=RES["graph"]["mem_mb"],
-        runtime=RES["graph"]["runtime"],
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
     params:
         title=f"Measures beyond the thesis: {config['name']}",
     script:
@@ -56,29 +80,30 @@ rule stability_measures:
 
 if LAYERS is not None:
     LAYER_RUN_A, LAYER_RUN_B = LAYERS["runs"]
+    LAYER_EPOCH = epoch_label(LAYERS["epoch"])
     LAYER_DIR = (
-        f"{R}/layers/compare/{LAYER_RUN_A}_vs_{LAYER_RUN_B}/epoch_{ep(LAYERS['epoch'])}"
+        f"{RESULTS}/layers/compare/{LAYER_RUN_A}_vs_{LAYER_RUN_B}/epoch_{LAYER_EPOCH}"
     )
 
     rule layer_latents:
         input:
-            checkpoint=f"{R}/train/{{run}}/epoch_{{epoch}}.pt",
+            checkpoint=f"{RESULTS}/train/{{run}}/epoch_{{epoch}}.pt",
         output:
             [
-                f"{R}/layers/{{run}}/epoch_{{epoch}}/{layer}.parquet"
+                f"{RESULTS}/layers/{{run}}/epoch_{{epoch}}/{layer}.parquet"
                 for layer in LAYERS["layers"]
             ],
         log:
-            f"{R}/logs/layer_latents/{{run}}/epoch_{{epoch}}.log",
+            f"{RESULTS}/logs/layer_latents/{{run}}/epoch_{{epoch}}.log",
         benchmark:
-            f"{R}/benchmarks/layer_latents/{{run}}/epoch_{{epoch}}.tsv"
+            f"{RESULTS}/benchmarks/layer_latents/{{run}}/epoch_{{epoch}}.tsv"
         conda:
             TORCH_ENV
-        threads: RES["latents"]["threads"]
+        threads: RESOURCES["latents"]["threads"]
         resources:
             **gpu_resources(),
-            mem_mb=RES["latents"]["mem_mb"],
-            runtime=RES["latents"]["runtime"],
+            mem_mb=RESOURCES["latents"]["mem_mb"],
+            runtime=RESOURCES["latents"]["runtime"],
         params:
             data=RESULT["data"],
             layers=LAYERS["layers"],
@@ -90,23 +115,23 @@ if LAYERS is not None:
 
     rule layer_compare:
         input:
-            a=layer_latents_path(LAYER_RUN_A, "{layer}"),
-            b=layer_latents_path(LAYER_RUN_B, "{layer}"),
+            a=f"{RESULTS}/layers/{LAYER_RUN_A}/epoch_{LAYER_EPOCH}/{{layer}}.parquet",
+            b=f"{RESULTS}/layers/{LAYER_RUN_B}/epoch_{LAYER_EPOCH}/{{layer}}.parquet",
         output:
             f"{LAYER_DIR}/{{layer}}.csv",
         log:
-            f"{R}/logs/layer_compare/{{layer}}.log",
+            f"{RESULTS}/logs/layer_compare/{{layer}}.log",
         benchmark:
-            f"{R}/benchmarks/layer_compare/{{layer}}.tsv"
+            f"{RESULTS}/benchmarks/layer_compare/{{layer}}.tsv"
         wildcard_constraints:
             layer="[A-Za-z0-9_.]+",
         conda:
             GRAPH_ENV
-        threads: RES["graph"]["threads"]
+        threads: RESOURCES["graph"]["threads"]
         resources:
             **knn_resources(),
-            mem_mb=RES["graph"]["mem_mb"],
-            runtime=RES["graph"]["runtime"],
+            mem_mb=RESOURCES["graph"]["mem_mb"],
+            runtime=RESOURCES["graph"]["runtime"],
         params:
             ks=LAYERS["k"],
             metric=config["knn"]["metric"],
@@ -122,13 +147,13 @@ if LAYERS is not None:
             [f"{LAYER_DIR}/{layer}.csv" for layer in LAYERS["layers"]],
         output:
             table=report(
-                f"{R}/tables/layers.csv",
+                f"{RESULTS}/tables/layers.csv",
                 caption="../report/layers.rst",
                 category="6. Beyond the thesis",
             ),
-            markdown=f"{R}/tables/layers.md",
+            markdown=f"{RESULTS}/tables/layers.md",
         log:
-            f"{R}/logs/layers_table.log",
+            f"{RESULTS}/logs/layers_table.log",
         conda:
             "../envs/graph.yaml"
         params:
@@ -141,15 +166,15 @@ if LAYERS is not None:
 
     rule plot_layers:
         input:
-            f"{R}/tables/layers.csv",
+            f"{RESULTS}/tables/layers.csv",
         output:
             report(
-                f"{R}/figures/layers.png",
+                f"{RESULTS}/figures/layers.png",
                 caption="../report/layers.rst",
                 category="6. Beyond the thesis",
             ),
         log:
-            f"{R}/logs/plot_layers.log",
+            f"{RESULTS}/logs/plot_layers.log",
         conda:
             "../envs/graph.yaml"
         params:

@@ -2,62 +2,66 @@
 # One job per (p, repeat): extending the grid or the repeats computes only the new points.
 # The noise jobs search a kNN table each, so on GPU configs they run where the knn jobs run.
 
-from latentgraph.config import noise_target  # noqa: E402
-from latentgraph.experiments.noise import canonical_grid  # noqa: E402
+from latentgraph.config import noise_target
+from latentgraph.experiments.noise import canonical_grid
 
 NOISE = config["noise"]
 NOISE_RUN, NOISE_EPOCH = noise_target(config)
 NOISE_KEYS = canonical_grid(NOISE["grid"]) if NOISE["enabled"] else []
-NOISE_DIR = f"{R}/noise/{{run}}/epoch_{{epoch}}"
+NOISE_DIR = f"{RESULTS}/noise/{{run}}/epoch_{{epoch}}"
 
-
-# every (p, repeat) result file of the configured run and epoch, and the stage's final outputs
+# every (p, repeat) result file of the configured run and epoch
 NOISE_POINTS = [
-    f"{R}/noise/{NOISE_RUN}/epoch_{ep(NOISE_EPOCH)}/p_{key}/repeat_{r}.csv"
+    f"{RESULTS}/noise/{NOISE_RUN}/epoch_{epoch_label(NOISE_EPOCH)}/p_{key}/repeat_{r}.csv"
     for key in NOISE_KEYS
     for r in range(int(NOISE["repeats"]))
 ]
-NOISE_TARGETS = [
-    f"{R}/tables/latent_variance.csv",
-    f"{R}/tables/noise.csv",
-    f"{R}/tables/noise_summary.csv",
-    f"{R}/tables/noise_chance.csv",
-    f"{R}/tables/latent_graph_stats.json",
-    f"{R}/figures/noise_jaccard.png",
-    f"{R}/figures/noise_cns.png",
-    f"{R}/figures/noise_accuracy.png",
-    f"{R}/figures/path_lengths.png",
-]
+# final targets (rule all)
+NOISE_TARGETS = (
+    [
+        f"{RESULTS}/tables/latent_variance.csv",
+        f"{RESULTS}/tables/noise.csv",
+        f"{RESULTS}/tables/noise_summary.csv",
+        f"{RESULTS}/tables/noise_chance.csv",
+        f"{RESULTS}/tables/latent_graph_stats.json",
+        f"{RESULTS}/figures/noise_jaccard.png",
+        f"{RESULTS}/figures/noise_cns.png",
+        f"{RESULTS}/figures/noise_accuracy.png",
+        f"{RESULTS}/figures/path_lengths.png",
+    ]
+    if NOISE["enabled"]
+    else []
+)
 
 
 rule head:
     input:
-        f"{R}/train/{{run}}/epoch_{{epoch}}.pt",
+        f"{RESULTS}/train/{{run}}/epoch_{{epoch}}.pt",
     output:
-        f"{R}/heads/{{run}}/epoch_{{epoch}}.npz",
+        f"{RESULTS}/heads/{{run}}/epoch_{{epoch}}.npz",
     log:
-        f"{R}/logs/head/{{run}}/epoch_{{epoch}}.log",
+        f"{RESULTS}/logs/head/{{run}}/epoch_{{epoch}}.log",
     conda:
         TORCH_ENV
     threads: 1
     resources:
-        mem_mb=RES["latents"]["mem_mb"],
-        runtime=RES["latents"]["runtime"],
+        mem_mb=RESOURCES["latents"]["mem_mb"],
+        runtime=RESOURCES["latents"]["runtime"],
     script:
         "../workflow_scripts/head.py"
 
 
 rule noise_point:
     input:
-        latents=lambda wc: latents_path(wc.run, wc.epoch),
-        knn=lambda wc: knn_path(wc.run, wc.epoch),
-        head=lambda wc: head_path(wc.run, wc.epoch),
+        latents=f"{RESULTS}/latents/{{run}}/epoch_{{epoch}}.parquet",
+        knn=f"{RESULTS}/knn/{{run}}/epoch_{{epoch}}.parquet",
+        head=f"{RESULTS}/heads/{{run}}/epoch_{{epoch}}.npz",
     output:
         f"{NOISE_DIR}/p_{{p}}/repeat_{{repeat}}.csv",
     log:
-        f"{R}/logs/noise/{{run}}/epoch_{{epoch}}/p_{{p}}/repeat_{{repeat}}.log",
+        f"{RESULTS}/logs/noise/{{run}}/epoch_{{epoch}}/p_{{p}}/repeat_{{repeat}}.log",
     benchmark:
-        f"{R}/benchmarks/noise/{{run}}/epoch_{{epoch}}/p_{{p}}/repeat_{{repeat}}.tsv"
+        f"{RESULTS}/benchmarks/noise/{{run}}/epoch_{{epoch}}/p_{{p}}/repeat_{{repeat}}.tsv"
     wildcard_constraints:
         p=r"[0-9][0-9.e+-]*",
         repeat=r"\d+",
@@ -65,15 +69,15 @@ rule noise_point:
         "noise_points"
     conda:
         "../envs/graph.yaml"
-    threads: RES["noise"]["threads"]
+    threads: RESOURCES["noise"]["threads"]
     resources:
-        mem_mb=RES["noise"]["mem_mb"],
-        runtime=RES["noise"]["runtime"],
+        mem_mb=RESOURCES["noise"]["mem_mb"],
+        runtime=RESOURCES["noise"]["runtime"],
     params:
         p=lambda wc: wc.p,
         repeat=lambda wc: int(wc.repeat),
         seed=NOISE["seed"],
-        ks=KS,
+        ks=K_VALUES,
         directed=config["knn"]["directed"],
         metric=config["knn"]["metric"],
     script:
@@ -85,25 +89,25 @@ rule noise_table:
         NOISE_POINTS,
     output:
         table=report(
-            f"{R}/tables/noise.csv",
+            f"{RESULTS}/tables/noise.csv",
             caption="../report/noise.rst",
             category="3. Noise",
             subcategory="tables",
         ),
         summary=report(
-            f"{R}/tables/noise_summary.csv",
+            f"{RESULTS}/tables/noise_summary.csv",
             caption="../report/noise.rst",
             category="3. Noise",
             subcategory="tables",
         ),
     log:
-        f"{R}/logs/noise_table.log",
+        f"{RESULTS}/logs/noise_table.log",
     conda:
         "../envs/graph.yaml"
     threads: 1
     resources:
-        mem_mb=RES["graph"]["mem_mb"],
-        runtime=RES["graph"]["runtime"],
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
     script:
         "../workflow_scripts/noise_table.py"
 
@@ -113,21 +117,21 @@ rule noise_chance:
         knn_path(NOISE_RUN, NOISE_EPOCH),
     output:
         report(
-            f"{R}/tables/noise_chance.csv",
+            f"{RESULTS}/tables/noise_chance.csv",
             caption="../report/noise_figure.rst",
             category="3. Noise",
             subcategory="tables",
         ),
     log:
-        f"{R}/logs/noise_chance.log",
+        f"{RESULTS}/logs/noise_chance.log",
     conda:
         "../envs/graph.yaml"
     threads: 1
     resources:
-        mem_mb=RES["graph"]["mem_mb"],
-        runtime=RES["graph"]["runtime"],
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
     params:
-        ks=KS,
+        ks=K_VALUES,
         directed=config["knn"]["directed"],
         draws=NOISE["chance_repeats"],
         seed=NOISE["seed"],
@@ -140,19 +144,19 @@ rule latent_variance:
         latents_path(NOISE_RUN, NOISE_EPOCH),
     output:
         report(
-            f"{R}/tables/latent_variance.csv",
+            f"{RESULTS}/tables/latent_variance.csv",
             caption="../report/latent_stats.rst",
             category="3. Noise",
             subcategory="latent statistics",
         ),
     log:
-        f"{R}/logs/latent_variance.log",
+        f"{RESULTS}/logs/latent_variance.log",
     conda:
         "../envs/graph.yaml"
     threads: 1
     resources:
-        mem_mb=RES["graph"]["mem_mb"],
-        runtime=RES["graph"]["runtime"],
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
     params:
         run=NOISE_RUN,
         epoch=NOISE_EPOCH,
@@ -166,21 +170,21 @@ rule latent_graph_stats:
         knn=knn_path(NOISE_RUN, NOISE_EPOCH),
     output:
         report(
-            f"{R}/tables/latent_graph_stats.json",
+            f"{RESULTS}/tables/latent_graph_stats.json",
             caption="../report/latent_stats.rst",
             category="3. Noise",
             subcategory="latent statistics",
         ),
     log:
-        f"{R}/logs/latent_graph_stats.log",
+        f"{RESULTS}/logs/latent_graph_stats.log",
     benchmark:
-        f"{R}/benchmarks/latent_graph_stats.tsv"
+        f"{RESULTS}/benchmarks/latent_graph_stats.tsv"
     conda:
         "../envs/graph.yaml"
     threads: 1
     resources:
-        mem_mb=RES["graph"]["mem_mb"],
-        runtime=RES["graph"]["runtime"],
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
     params:
         run=NOISE_RUN,
         epoch=NOISE_EPOCH,
@@ -195,30 +199,30 @@ rule latent_graph_stats:
 
 rule plot_noise:
     input:
-        summary=f"{R}/tables/noise_summary.csv",
-        chance=f"{R}/tables/noise_chance.csv",
+        summary=f"{RESULTS}/tables/noise_summary.csv",
+        chance=f"{RESULTS}/tables/noise_chance.csv",
         latents=latents_path(NOISE_RUN, NOISE_EPOCH),
     output:
         jaccard=report(
-            f"{R}/figures/noise_jaccard.png",
+            f"{RESULTS}/figures/noise_jaccard.png",
             caption="../report/noise_figure.rst",
             category="3. Noise",
             subcategory="figures",
         ),
         cns=report(
-            f"{R}/figures/noise_cns.png",
+            f"{RESULTS}/figures/noise_cns.png",
             caption="../report/noise_figure.rst",
             category="3. Noise",
             subcategory="figures",
         ),
         accuracy=report(
-            f"{R}/figures/noise_accuracy.png",
+            f"{RESULTS}/figures/noise_accuracy.png",
             caption="../report/noise_figure.rst",
             category="3. Noise",
             subcategory="figures",
         ),
     log:
-        f"{R}/logs/plot_noise.log",
+        f"{RESULTS}/logs/plot_noise.log",
     conda:
         "../envs/graph.yaml"
     params:
@@ -230,16 +234,16 @@ rule plot_noise:
 
 rule plot_path_lengths:
     input:
-        f"{R}/tables/latent_graph_stats.json",
+        f"{RESULTS}/tables/latent_graph_stats.json",
     output:
         report(
-            f"{R}/figures/path_lengths.png",
+            f"{RESULTS}/figures/path_lengths.png",
             caption="../report/path_lengths.rst",
             category="3. Noise",
             subcategory="latent statistics",
         ),
     log:
-        f"{R}/logs/plot_path_lengths.log",
+        f"{RESULTS}/logs/plot_path_lengths.log",
     conda:
         "../envs/graph.yaml"
     params:

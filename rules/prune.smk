@@ -2,6 +2,48 @@
 # Round 0 (the unpruned network, shared by all rates) lives in prune/round_00; round i of
 # rate p in prune/rate_<p>/round_<ii> and depends only on round i-1, so raising
 # pruning.rounds or adding a rate adds jobs and reruns nothing.
+import re
+
+from latentgraph.nets.pruning import rate_label
+
+PRUNE = RESULT["pruning"]
+PRUNE_RATES = [rate_label(p) for p in PRUNE["rates"]]
+PRUNE_ROUNDS = int(PRUNE["rounds"])
+# what determines a round's result besides its rate and index (not `rates`, `rounds`)
+PRUNE_PARAMS = {
+    k: v for k, v in PRUNE.items() if k not in ("enabled", "rates", "rounds", "run")
+}
+# round 0 prunes nothing: scope does not matter, and reset only when it saves a rewind point
+PRUNE_ROUND0_PARAMS = {
+    k: v
+    for k, v in PRUNE_PARAMS.items()
+    if k not in ("scope", "reset", "rewind_epoch") or PRUNE["reset"] == "rewind"
+}
+# the weights survivors are reset to: theta0, or round 0's rewind point
+PRUNE_RESET_CHECKPOINT = (
+    f"{RESULTS}/prune/round_00/rewind.pt"
+    if PRUNE["reset"] == "rewind"
+    else checkpoint_path(PRUNE["run"], 0)
+)
+# folders of every round of every configured rate (round 0 once; prune_dir: rules/common.smk)
+PRUNE_STATES = [prune_dir(None, 0)] + [
+    prune_dir(r, i) for r in PRUNE_RATES for i in range(1, PRUNE_ROUNDS + 1)
+]
+# the figures' reference lines: the seed-to-seed level of the stability stage, when it runs
+PRUNE_PLOT_INPUTS = {"table": f"{RESULTS}/tables/pruning.csv"}
+if config["stability"]["enabled"]:
+    PRUNE_PLOT_INPUTS["stability"] = f"{RESULTS}/tables/stability.csv"
+# final targets (rule all)
+PRUNE_TARGETS = (
+    [
+        f"{RESULTS}/tables/pruning.csv",
+        f"{RESULTS}/tables/pruning.md",
+        f"{RESULTS}/figures/pruning_cns.png",
+        f"{RESULTS}/figures/pruning_jaccard.png",
+    ]
+    if config["pruning"]["enabled"]
+    else []
+)
 
 
 rule prune_round0:
@@ -9,25 +51,25 @@ rule prune_round0:
         theta0=checkpoint_path(PRUNE["run"], 0),
     output:
         **(
-            {"rewind": f"{R}/prune/round_00/rewind.pt"}
+            {"rewind": f"{RESULTS}/prune/round_00/rewind.pt"}
             if PRUNE["reset"] == "rewind"
             else {}
         ),
-        model=f"{R}/prune/round_00/model.pt",
-        mask=f"{R}/prune/round_00/mask.pt",
-        history=f"{R}/prune/round_00/history.csv",
-        summary=f"{R}/prune/round_00/summary.json",
+        model=f"{RESULTS}/prune/round_00/model.pt",
+        mask=f"{RESULTS}/prune/round_00/mask.pt",
+        history=f"{RESULTS}/prune/round_00/history.csv",
+        summary=f"{RESULTS}/prune/round_00/summary.json",
     log:
-        f"{R}/logs/prune/round_00.log",
+        f"{RESULTS}/logs/prune/round_00.log",
     benchmark:
-        f"{R}/benchmarks/prune/round_00.tsv"
+        f"{RESULTS}/benchmarks/prune/round_00.tsv"
     conda:
         TORCH_ENV
-    threads: RES["train"]["threads"]
+    threads: RESOURCES["train"]["threads"]
     resources:
         **gpu_resources(),
-        mem_mb=RES["train"]["mem_mb"],
-        runtime=RES["train"]["runtime"],
+        mem_mb=RESOURCES["train"]["mem_mb"],
+        runtime=RESOURCES["train"]["runtime"],
     params:
         data=TRAIN_DATA,
         seed=RESULT["train"]["runs"].get(PRUNE["run"]),
@@ -44,26 +86,26 @@ rule prune_round:
         theta0=checkpoint_path(PRUNE["run"], 0),
         previous=lambda wc: f"{prune_dir(wc.rate, int(wc.rnd) - 1)}/model.pt",
         previous_mask=lambda wc: f"{prune_dir(wc.rate, int(wc.rnd) - 1)}/mask.pt",
-        reset=prune_reset_checkpoint(),
+        reset=PRUNE_RESET_CHECKPOINT,
     output:
-        model=f"{R}/prune/rate_{{rate}}/round_{{rnd}}/model.pt",
-        mask=f"{R}/prune/rate_{{rate}}/round_{{rnd}}/mask.pt",
-        history=f"{R}/prune/rate_{{rate}}/round_{{rnd}}/history.csv",
-        summary=f"{R}/prune/rate_{{rate}}/round_{{rnd}}/summary.json",
+        model=f"{RESULTS}/prune/rate_{{rate}}/round_{{rnd}}/model.pt",
+        mask=f"{RESULTS}/prune/rate_{{rate}}/round_{{rnd}}/mask.pt",
+        history=f"{RESULTS}/prune/rate_{{rate}}/round_{{rnd}}/history.csv",
+        summary=f"{RESULTS}/prune/rate_{{rate}}/round_{{rnd}}/summary.json",
     log:
-        f"{R}/logs/prune/rate_{{rate}}/round_{{rnd}}.log",
+        f"{RESULTS}/logs/prune/rate_{{rate}}/round_{{rnd}}.log",
     benchmark:
-        f"{R}/benchmarks/prune/rate_{{rate}}/round_{{rnd}}.tsv"
+        f"{RESULTS}/benchmarks/prune/rate_{{rate}}/round_{{rnd}}.tsv"
     wildcard_constraints:
         rate="|".join(re.escape(r) for r in PRUNE_RATES),
         rnd=r"0[1-9]|[1-9]\d+",
     conda:
         TORCH_ENV
-    threads: RES["train"]["threads"]
+    threads: RESOURCES["train"]["threads"]
     resources:
         **gpu_resources(),
-        mem_mb=RES["train"]["mem_mb"],
-        runtime=RES["train"]["runtime"],
+        mem_mb=RESOURCES["train"]["mem_mb"],
+        runtime=RESOURCES["train"]["runtime"],
     params:
         data=TRAIN_DATA,
         seed=RESULT["train"]["runs"].get(PRUNE["run"]),
@@ -77,21 +119,21 @@ rule prune_round:
 
 rule prune_latents:
     input:
-        model=f"{R}/prune/{{state}}/model.pt",
-        summary=f"{R}/prune/{{state}}/summary.json",
+        model=f"{RESULTS}/prune/{{state}}/model.pt",
+        summary=f"{RESULTS}/prune/{{state}}/summary.json",
     output:
-        f"{R}/prune/{{state}}/latents.parquet",
+        f"{RESULTS}/prune/{{state}}/latents.parquet",
     log:
-        f"{R}/logs/prune/{{state}}.latents.log",
+        f"{RESULTS}/logs/prune/{{state}}.latents.log",
     wildcard_constraints:
         state=r"round_00|rate_[^/]+/round_\d+",
     conda:
         TORCH_ENV
-    threads: RES["latents"]["threads"]
+    threads: RESOURCES["latents"]["threads"]
     resources:
         **gpu_resources(),
-        mem_mb=RES["latents"]["mem_mb"],
-        runtime=RES["latents"]["runtime"],
+        mem_mb=RESOURCES["latents"]["mem_mb"],
+        runtime=RESOURCES["latents"]["runtime"],
     params:
         data=RESULT["data"],
         layer=config["latents"]["layer"],
@@ -103,24 +145,24 @@ rule prune_latents:
 
 rule prune_knn:
     input:
-        f"{R}/prune/{{state}}/latents.parquet",
+        f"{RESULTS}/prune/{{state}}/latents.parquet",
     output:
-        f"{R}/prune/{{state}}/knn.parquet",
+        f"{RESULTS}/prune/{{state}}/knn.parquet",
     log:
-        f"{R}/logs/knn/prune/{{state}}.log",
+        f"{RESULTS}/logs/knn/prune/{{state}}.log",
     wildcard_constraints:
         state=r"round_00|rate_[^/]+/round_\d+",
     group:
         KNN_GROUP
     conda:
         GRAPH_ENV
-    threads: RES["graph"]["threads"]
+    threads: RESOURCES["graph"]["threads"]
     resources:
         **knn_resources(),
-        mem_mb=RES["graph"]["mem_mb"],
-        runtime=RES["graph"]["runtime"],
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
     params:
-        k=max(KS),
+        k=max(K_VALUES),
         metric=config["knn"]["metric"],
     script:
         "../workflow_scripts/knn.py"
@@ -128,27 +170,27 @@ rule prune_knn:
 
 rule prune_table:
     input:
-        graphs=[f"{d}/knn.parquet" for d in prune_states()],
-        summaries=[f"{d}/summary.json" for d in prune_states()],
+        graphs=[f"{d}/knn.parquet" for d in PRUNE_STATES],
+        summaries=[f"{d}/summary.json" for d in PRUNE_STATES],
     output:
         table=report(
-            f"{R}/tables/pruning.csv",
+            f"{RESULTS}/tables/pruning.csv",
             caption="../report/pruning.rst",
             category="5. Pruning",
         ),
-        markdown=f"{R}/tables/pruning.md",
+        markdown=f"{RESULTS}/tables/pruning.md",
     log:
-        f"{R}/logs/prune/table.log",
+        f"{RESULTS}/logs/prune/table.log",
     conda:
         "../envs/graph.yaml"
     threads: 1
     resources:
-        mem_mb=RES["graph"]["mem_mb"],
-        runtime=RES["graph"]["runtime"],
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
     params:
         rates=PRUNE_RATES,
         rounds=PRUNE_ROUNDS,
-        ks=KS,
+        ks=K_VALUES,
         directed=config["knn"]["directed"],
         title=f"Lottery-ticket pruning: {config['name']}",
     script:
@@ -157,20 +199,20 @@ rule prune_table:
 
 rule plot_pruning:
     input:
-        unpack(prune_plot_inputs),
+        **PRUNE_PLOT_INPUTS,
     output:
         cns=report(
-            f"{R}/figures/pruning_cns.png",
+            f"{RESULTS}/figures/pruning_cns.png",
             caption="../report/pruning_figure.rst",
             category="5. Pruning",
         ),
         jaccard=report(
-            f"{R}/figures/pruning_jaccard.png",
+            f"{RESULTS}/figures/pruning_jaccard.png",
             caption="../report/pruning_figure.rst",
             category="5. Pruning",
         ),
     log:
-        f"{R}/logs/prune/plot.log",
+        f"{RESULTS}/logs/prune/plot.log",
     conda:
         "../envs/graph.yaml"
     params:

@@ -1,29 +1,46 @@
 # Stage 4: Jaccard and CNS epoch to epoch and seed to seed (thesis Tables 5.2-5.5).
 
+# latents of the stability graphs: inputs of the stability table only for the measure cka
+STABILITY_LATENTS = (
+    [latents_path(r, e) for r in config["stability"]["runs"] for e in WINDOW]
+    if MEASURES is not None and "cka" in MEASURES["extra"]
+    else []
+)
+# final targets (rule all)
+STABILITY_TARGETS = (
+    [
+        f"{RESULTS}/tables/stability.csv",
+        f"{RESULTS}/tables/stability.md",
+        f"{RESULTS}/figures/stability.png",
+    ]
+    if config["stability"]["enabled"]
+    else []
+)
+
 
 rule stability:
     input:
         graphs=[knn_path(r, e) for r in config["stability"]["runs"] for e in WINDOW],
-        latents=stability_latents(),  # only for the measure cka (rules/common.smk)
+        latents=STABILITY_LATENTS,
     output:
         table=report(
-            f"{R}/tables/stability.csv",
+            f"{RESULTS}/tables/stability.csv",
             caption="../report/stability.rst",
             category="2. Stability",
         ),
-        markdown=f"{R}/tables/stability.md",
+        markdown=f"{RESULTS}/tables/stability.md",
     log:
-        f"{R}/logs/stability.log",
+        f"{RESULTS}/logs/stability.log",
     conda:
         "../envs/graph.yaml"
     threads: 1
     resources:
-        mem_mb=RES["graph"]["mem_mb"],
-        runtime=RES["graph"]["runtime"],
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
     params:
         runs=config["stability"]["runs"],
         epochs=WINDOW,
-        ks=KS,
+        ks=K_VALUES,
         directed=config["knn"]["directed"],
         measures=MEASURES,
         title=f"kNN-graph stability: {config['name']}",
@@ -33,15 +50,15 @@ rule stability:
 
 rule plot_stability:
     input:
-        f"{R}/tables/stability.csv",
+        f"{RESULTS}/tables/stability.csv",
     output:
         report(
-            f"{R}/figures/stability.png",
+            f"{RESULTS}/figures/stability.png",
             caption="../report/stability_figure.rst",
             category="2. Stability",
         ),
     log:
-        f"{R}/logs/plot_stability.log",
+        f"{RESULTS}/logs/plot_stability.log",
     conda:
         "../envs/graph.yaml"
     script:

@@ -1,47 +1,55 @@
 # Stage 1: train each run (one seed) with the fixed scheme; checkpoints for epochs 0..E.
 
+# final targets (rule all): the training summary marks the stability window, so it comes
+# with the stability stage
+TRAINING_TARGETS = (
+    [f"{RESULTS}/figures/training.png", f"{RESULTS}/tables/training.csv"]
+    if config["stability"]["enabled"]
+    else []
+)
+
 
 rule train:
     output:
         checkpoints=[checkpoint_path("{run}", e) for e in range(EPOCHS + 1)],
-        history=f"{R}/train/{{run}}/history.csv",
+        history=f"{RESULTS}/train/{{run}}/history.csv",
     log:
-        f"{R}/logs/train/{{run}}.log",
+        f"{RESULTS}/logs/train/{{run}}.log",
     benchmark:
-        f"{R}/benchmarks/train/{{run}}.tsv"
+        f"{RESULTS}/benchmarks/train/{{run}}.tsv"
     conda:
         TORCH_ENV
-    threads: RES["train"]["threads"]
+    threads: RESOURCES["train"]["threads"]
     resources:
         **gpu_resources(),
-        mem_mb=RES["train"]["mem_mb"],
-        runtime=RES["train"]["runtime"],
+        mem_mb=RESOURCES["train"]["mem_mb"],
+        runtime=RESOURCES["train"]["runtime"],
     params:
         seed=lambda wc: RESULT["train"]["runs"][wc.run],
         model=RESULT["model"],
         data=TRAIN_DATA,
         train={k: v for k, v in RESULT["train"].items() if k != "runs"},
-        work_dir=lambda wc: f"{R}/train/{wc.run}/_work",
+        work_dir=lambda wc: f"{RESULTS}/train/{wc.run}/_work",
     script:
         "../workflow_scripts/train.py"
 
 
 rule training_summary:
     input:
-        histories=expand(f"{R}/train/{{run}}/history.csv", run=RUNS),
+        histories=expand(f"{RESULTS}/train/{{run}}/history.csv", run=RUNS),
     output:
         table=report(
-            f"{R}/tables/training.csv",
+            f"{RESULTS}/tables/training.csv",
             caption="../report/training_table.rst",
             category="1. Training",
         ),
         figure=report(
-            f"{R}/figures/training.png",
+            f"{RESULTS}/figures/training.png",
             caption="../report/training.rst",
             category="1. Training",
         ),
     log:
-        f"{R}/logs/training_summary.log",
+        f"{RESULTS}/logs/training_summary.log",
     conda:
         "../envs/graph.yaml"
     params:

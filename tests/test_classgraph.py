@@ -13,9 +13,17 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, full, load_yaml, snakemake, write_yaml
-from test_paths import disconnected_graph, knn_graph, nx_distances
-from test_pretrained import make_imagefolder
+from helpers import (
+    REPO,
+    disconnected_graph,
+    full,
+    knn_graph,
+    load_yaml,
+    make_imagefolder,
+    nx_distances,
+    snakemake,
+    write_yaml,
+)
 
 from latentgraph.config import CLASSGRAPH_FILES
 from latentgraph.experiments.classgraph import (

@@ -7,7 +7,7 @@ import copy
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SCHEMA, full, load_yaml
+from helpers import REPO, SCHEMA, full, load_yaml
 from snakemake.utils import validate
 
 from latentgraph.config import epoch_window, validate_config

@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import SCHEMA
+from helpers import SCHEMA
 
 # --------------------------------------------------------------------------- the schema
 
@@ -450,7 +450,7 @@ def test_every_schema_key_is_covered():
 def test_validated_config_overrides_every_default():
     """The workflow's path: settings from a validated config equal those from the schema defaults,
     whatever the library defaults are (the config, filled by the schema, always wins)."""
-    from conftest import full
+    from helpers import full
 
     from latentgraph.config import layers_settings, measures_settings
     from latentgraph.nets.pruning import PruneSettings, train_settings

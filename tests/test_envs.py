@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, load_yaml
+from helpers import REPO, load_yaml
 
 # import name -> conda-forge package names that provide it
 CONDA_NAMES = {
@@ -94,6 +94,17 @@ def third_party_closure(script: Path) -> set[str]:
     return third
 
 
+# every rule's script opens with ``from _common import start`` and ``start(snakemake)``
+COMMON = REPO / "workflow_scripts" / "_common.py"
+
+
+def opening_needs(script: Path) -> set[str]:
+    """Third-party packages a script's opening imports: those of latentgraph.utils (logging),
+    and torch only for ``start(snakemake, torch_threads=True)``."""
+    needs = third_party_closure(COMMON) - {"torch"}
+    return needs | {"torch"} if "torch_threads=True" in script.read_text() else needs
+
+
 def rules_with_scripts() -> list[tuple[str, Path, Path]]:
     """(rule, env file, script) for every rule that runs a script.
 
@@ -144,7 +155,7 @@ def test_every_rule_script_has_its_imports_in_its_env():
         assert env_path.exists(), f"rule {rule}: env file {env_path} missing"
         assert script.exists(), f"rule {rule}: script {script} missing"
         pkgs = env_packages(env_path)
-        for imp in sorted(third_party_closure(script)):
+        for imp in sorted(third_party_closure(script) | opening_needs(script)):
             if imp not in CONDA_NAMES:
                 missing.append(f"{rule}: import {imp!r} has no known conda name (add it to CONDA_NAMES)")
             elif not CONDA_NAMES[imp] & pkgs:
@@ -153,8 +164,26 @@ def test_every_rule_script_has_its_imports_in_its_env():
 
 
 def test_scripts_find_the_workflows_own_library():
-    for _, _, script in rules_with_scripts():
-        assert "sys.path.insert(0, str(Path(snakemake.scriptdir).parent))" in script.read_text(), script.name
+    """Every rule's script opens with workflow_scripts/_common.py (nothing before it but its
+    docstring): the workflow's own latentgraph first on sys.path, logging to the rule's log."""
+    assert "sys.path.insert(0, str(Path(snakemake.scriptdir).parent))" in COMMON.read_text()
+    # at module level only the standard library: latentgraph is imported once it is first on the path
+    module_level = {a.name for node in ast.parse(COMMON.read_text()).body if isinstance(node, ast.Import)
+                    for a in node.names}
+    module_level |= {node.module for node in ast.parse(COMMON.read_text()).body if isinstance(node, ast.ImportFrom)}
+    assert {n.split(".")[0] for n in module_level} <= set(sys.stdlib_module_names) | {"__future__"}
+    scripts = {script for _, _, script in rules_with_scripts()}
+    assert scripts == set((REPO / "workflow_scripts").glob("*.py")) - {COMMON}
+    for script in scripts:
+        body = ast.parse(script.read_text()).body
+        if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]  # the docstring
+        assert ast.unparse(body[0]) == "from _common import start", script.name
+        call = body[1].value if isinstance(body[1], ast.Expr) else None
+        assert isinstance(call, ast.Call) and ast.unparse(call.func) == "start", script.name
+        assert [ast.unparse(a) for a in call.args] == ["snakemake"], script.name
+        if "torch_threads=True" in ast.unparse(call):
+            assert "torch" in third_party_closure(script), f"{script.name}: torch threads in an env without torch"
 
 
 def test_pyproject_names_every_library_import():
@@ -192,7 +221,7 @@ def torch_env_for(resources: dict) -> str:
     common = (REPO / "rules" / "common.smk").read_text()
     definition = re.search(r"^TORCH_ENV = (.+)$", common, re.M)
     assert definition, "rules/common.smk defines no TORCH_ENV"
-    return Path(eval(definition.group(1), {"RES": resources})).name
+    return Path(eval(definition.group(1), {"RESOURCES": resources})).name
 
 
 def test_every_torch_rule_runs_in_torch_env():
@@ -207,7 +236,7 @@ def test_every_torch_rule_runs_in_torch_env():
 
 
 def test_gpu_configs_select_the_cuda_torch_env():
-    from conftest import full
+    from helpers import full
 
     assert torch_env_for({"gpu": 0}) == "torch.yaml"
     assert torch_env_for({"gpu": 1}) == "torch-gpu.yaml"
@@ -256,5 +285,5 @@ def test_extras_never_install_two_faiss_builds():
     assert all(len(builds) <= 1 for builds in faiss.values()), faiss
     assert faiss["test"] == set()  # so '.[test,cpu]' and '.[test,gpu]' both work
     # CI runs the tests with faiss-cpu, as the README's install line does
-    assert "-e '.[test,cpu]'" in (REPO / ".ci" / "run").read_text()
+    assert "-e '.[test,cpu,docs]'" in (REPO / ".ci" / "run").read_text()  # CPU FAISS (+ the docs build)
     assert "pip install -e '.[test,cpu]'" in (REPO / "README.md").read_text()

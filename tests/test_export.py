@@ -1,4 +1,4 @@
-"""Tests of latentgraph.graphs.export: GEXF 1.3 and GraphML read back by independent readers, the
+"""Tests of latentgraph.graphs.export: GEXF and GraphML read back by independent readers, the
 layout's reproducibility, the CSV tables, atomic writes; and the classgraph command."""
 
 from __future__ import annotations
@@ -36,18 +36,40 @@ def test_gexf_is_read_by_networkx_and_back(tmp_path):
     pos = layout(g, seed=1)
     path = write_gexf(g, tmp_path / "g.gexf", positions=pos)
     root = ET.parse(path).getroot()
-    assert root.tag == "{http://gexf.net/1.3}gexf" and root.get("version") == "1.3"
-    G = nx.read_gexf(path, version="1.3")
+    assert root.tag == "{http://www.gexf.net/1.2draft}gexf" and root.get("version") == "1.2"
+    meta = root.find("{http://www.gexf.net/1.2draft}meta")
+    assert meta.get("lastmodifieddate") is None and meta[0].text == "latentgraph"
+    G = nx.read_gexf(path)
     assert G.number_of_nodes() == 4 and G.number_of_edges() == 4
     n3 = G.nodes["3"]
     assert n3["label"] == "<band aid>" and n3["class_index"] == 5 and n3["class_accuracy"] == 0.25
     assert "class_accuracy" not in G.nodes["1"]  # NaN is left out
-    assert n3["viz"]["position"]["x"] == pytest.approx(pos[3, 0], abs=1e-6)
+    assert (n3["viz"]["position"]["x"], n3["viz"]["position"]["y"]) == (pos[3, 0], pos[3, 1])  # exact
     assert (n3["viz"]["color"]["r"], n3["viz"]["color"]["g"], n3["viz"]["color"]["b"]) == (255, 127, 14)
+    assert [G.nodes[v]["viz"]["size"] for v in "0123"] == [10.0] * 4  # equal degrees: the middle size
     assert G.edges["0", "1"]["weight"] == 0.5 and G.edges["0", "1"]["distance"] == 2.0
     back = load_graph(path)  # our own reader
     assert back.vs["class_name"] == g.vs["class_name"] and back.es["distance"] == g.es["distance"]
-    assert back.es["weight"] == g.es["similarity"]
+    assert back.vs["class_index"] == g.vs["class_index"] and back.vs["class_accuracy"][1] is None
+    assert back.es["weight"] == g.es["similarity"] and back.get_edgelist() == g.get_edgelist()
+    # equal graphs give equal files (no date in the meta element)
+    assert write_gexf(g, tmp_path / "again.gexf", positions=pos).read_bytes() == path.read_bytes()
+
+
+def test_gexf_keeps_the_edge_order_and_sizes_by_degree(tmp_path):
+    g = ig.Graph(n=4, edges=[(2, 3), (0, 1), (1, 2), (0, 2)])  # not sorted: networkx would reorder them
+    g.vs["class_name"] = list("abcd")
+    g.vs["degree"] = g.degree()
+    g.es["similarity"] = [0.1, 0.2, 0.3, 0.4]
+    path = write_gexf(g, tmp_path / "g.gexf", color_by=None)
+    back = load_graph(path)
+    assert back.get_edgelist() == g.get_edgelist() and back.es["weight"] == g.es["similarity"]
+    sizes = {v: d["viz"]["size"] for v, d in nx.read_gexf(path).nodes(data=True)}
+    assert sizes == {"0": 22.0, "1": 22.0, "2": 40.0, "3": 4.0}  # degrees 2, 2, 3, 1 scaled to 4..40
+    assert all("color" not in d["viz"] for _, d in nx.read_gexf(path).nodes(data=True))
+    g.vs["label"] = list("wxyz")  # a GEXF field of its own: refused, not silently dropped
+    with pytest.raises(LatentGraphError, match=r"\['label'\] carry names of GEXF's own fields"):
+        write_gexf(g, tmp_path / "bad.gexf")
 
 
 def test_graphml_is_read_by_networkx_and_igraph(tmp_path):

@@ -113,7 +113,7 @@ def restore_precision():
 
 def _entry_points(tmp_path):
     """Every extraction path of the workflow: latents and pruning latents, layer latents, pretrained latents."""
-    from test_pretrained import make_imagefolder
+    from helpers import make_imagefolder
 
     from latentgraph.nets.extraction import extract_checkpoint_layers
     from latentgraph.nets.pretrained import extract_pretrained

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from helpers import REPO
 
 from latentgraph import gpu
 from latentgraph.gpu import GpuProbe, TorchBuild, gpu_limit_problem, startup_report, torch_build, visible_gpus

@@ -98,7 +98,7 @@ def test_checkpoint_layers_and_the_layer_table(net_and_data, tmp_path):
 
 
 def test_any_torchvision_model_from_a_state_dict_file_at_a_named_layer(tmp_path):
-    from test_pretrained import make_imagefolder
+    from helpers import make_imagefolder
 
     from latentgraph.nets.pretrained import extract_pretrained
 
@@ -141,7 +141,7 @@ def test_any_torchvision_model_from_a_state_dict_file_at_a_named_layer(tmp_path)
 
 @pytest.mark.slow
 def test_tiny_run_new_columns_hubness_and_layers(tiny_run):
-    from conftest import TINY, load_yaml
+    from helpers import TINY, load_yaml
 
     cfg = load_yaml(TINY)
     R = tiny_run / "results" / "tiny"

@@ -10,7 +10,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO
+from helpers import REPO
 from scipy.stats import skew
 
 from latentgraph.cli import main
@@ -141,10 +141,32 @@ def test_load_graph_csv_and_errors(tmp_path):
     with pytest.raises(LatentGraphError, match="missing from the node file"):
         load_graph(tmp_path / "e.csv", nodes=tmp_path / "n2.csv")
     (tmp_path / "bad.gexf").write_text("<notgexf/>")
-    with pytest.raises(LatentGraphError, match="not <gexf>"):
+    with pytest.raises(LatentGraphError, match="bad.gexf: cannot read GEXF .NetworkXError: No <graph> element"):
+        load_graph(tmp_path / "bad.gexf")
+    (tmp_path / "bad.gexf").write_text("<gexf><graph>")
+    with pytest.raises(LatentGraphError, match="cannot read GEXF .ParseError"):
         load_graph(tmp_path / "bad.gexf")
     with pytest.raises(LatentGraphError, match="does not exist"):
         load_graph(tmp_path / "missing.graphml")
+
+
+def test_load_graph_reads_gexf_of_other_writers(tmp_path):
+    """A file networkx writes (GEXF 1.2draft, its own ids and types): vertices and edges in
+    file order, typed attributes, GEXF weights (1.0 where absent), directed read as undirected."""
+    G = nx.Graph()
+    G.add_node("b", label="Bee", size=3, ok=True)
+    G.add_node("a", label="Ay", size=1, ok=False)
+    G.add_node("c")
+    G.add_edge("b", "c", weight=0.5, kind="x")
+    G.add_edge("a", "b", kind="y")
+    nx.write_gexf(G, tmp_path / "g.gexf")
+    g = load_graph(tmp_path / "g.gexf")
+    assert g.vs["id"] == ["b", "a", "c"] and g.vs["label"] == ["Bee", "Ay", "c"]
+    assert g.vs["size"] == [3, 1, None] and g.vs["ok"] == [True, False, None]
+    assert g.get_edgelist() == [(0, 2), (0, 1)] and g.es["weight"] == [0.5, 1.0] and g.es["kind"] == ["x", "y"]
+    nx.write_gexf(nx.DiGraph([(0, 1), (1, 0), (1, 2)]), tmp_path / "d.gexf")
+    d = load_graph(tmp_path / "d.gexf")
+    assert not d.is_directed() and d.ecount() == 2
 
 
 def test_graphstats_cli(tmp_path, capsys):

@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, load_yaml, snakemake, write_yaml
+from helpers import REPO, load_yaml, snakemake, write_yaml
 from scipy.spatial.distance import cdist
 
 from latentgraph.config import check_config, noise_target

@@ -2,73 +2,14 @@
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 import pytest
+from helpers import brute_class_sums, disconnected_graph, knn_graph, nx_distances
 
 from latentgraph.graphs import shortest_paths as paths
 from latentgraph.graphs._pathkernel import HAVE_NUMBA
-from latentgraph.graphs.knn import edges, knn
 from latentgraph.graphs.shortest_paths import class_path_sums, distance_blocks, to_csr, to_igraph
 from latentgraph.utils import LatentGraphError
-
-
-def nx_distances(n: int, src, dst, w=None) -> np.ndarray:
-    """Dense all-pairs distances by networkx Dijkstra (inf = unreachable), the oracle."""
-    G = nx.Graph()
-    G.add_nodes_from(range(n))
-    w = np.ones(len(src)) if w is None else w
-    for a, b, x in zip(np.asarray(src).tolist(), np.asarray(dst).tolist(), np.asarray(w).tolist(), strict=True):
-        if a == b:
-            continue
-        if G.has_edge(a, b):  # repeated edge: the shorter one counts
-            x = min(x, G[a][b]["weight"])
-        G.add_edge(a, b, weight=x)
-    D = np.full((n, n), np.inf)
-    for i, lengths in nx.all_pairs_dijkstra_path_length(G):
-        for j, d in lengths.items():
-            D[i, j] = d
-    return D
-
-
-def brute_class_sums(D: np.ndarray, labels: np.ndarray):
-    """Sums and counts over ordered pairs s != t per class pair, by explicit loops."""
-    classes = np.unique(labels)
-    C = classes.size
-    pos = {c: i for i, c in enumerate(classes)}
-    S = np.zeros((C, C))
-    P = np.zeros((C, C), dtype=np.int64)
-    T = np.zeros((C, C), dtype=np.int64)
-    n = labels.size
-    for s in range(n):
-        for t in range(n):
-            if s == t:
-                continue
-            i, j = pos[labels[s]], pos[labels[t]]
-            T[i, j] += 1
-            if np.isfinite(D[s, t]):
-                S[i, j] += D[s, t]
-                P[i, j] += 1
-    return S, P, T
-
-
-def knn_graph(n=120, C=4, d=6, k=3, seed=0, spread=0.8):
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, C, n)
-    X = rng.normal(size=(C, d))[labels] * spread + rng.normal(size=(n, d))
-    idx, dist = knn(X, k, backend="numpy")
-    s, t, w = edges(idx, distances=dist)
-    return labels, s, t, w
-
-
-def disconnected_graph():
-    """Three components: a weighted path, a triangle, and an isolated vertex."""
-    src = np.array([0, 1, 2, 4, 5, 6])
-    dst = np.array([1, 2, 3, 5, 6, 4])
-    w = np.array([1.5, 0.5, 2.0, 1.0, 3.0, 0.25])
-    labels = np.array([0, 1, 0, 2, 1, 2, 0, 1])
-    return 8, src, dst, w, labels
-
 
 BACKENDS = ["numba", "scipy", "igraph"] if HAVE_NUMBA else ["scipy", "igraph"]
 
@@ -190,7 +131,7 @@ def test_benchmark_script_runs(tmp_path):
     import subprocess
     import sys
 
-    from conftest import REPO
+    from helpers import REPO
 
     proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_apsp.py"), "--n", "600", "--classes", "6",
                            "--nx-sources", "4", "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)

@@ -4,25 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import make_imagefolder
 
 from latentgraph.io import read_latents
 from latentgraph.utils import LatentGraphError
-
-
-def make_imagefolder(root, n_classes=3, per_class=4, size=20, seed=0):
-    """A val-only ImageNet-style folder of generated PNGs (class folders in sorted order)."""
-    from PIL import Image
-
-    rng = np.random.default_rng(seed)
-    for c in range(n_classes):
-        d = root / "val" / f"n{c:08d}"
-        d.mkdir(parents=True)
-        base = rng.integers(0, 255, size=(size, size, 3))
-        for i in range(per_class):
-            img = np.clip(base + rng.normal(0, 30, size=base.shape), 0, 255).astype(np.uint8)
-            Image.fromarray(img).save(d / f"img_{i}.png")
-    (root / "names.txt").write_text("\n".join(f"class {c}" for c in range(n_classes)) + "\n")
-    return root
 
 
 def test_extract_pretrained_from_state_dict(tmp_path):

@@ -15,7 +15,9 @@ from latentgraph.nets.models import build_model, model_spec, save_checkpoint  # 
 from latentgraph.nets.pruning import (  # noqa: E402
     EarlyStopping,
     MaskEnforcer,
+    PruneRound,
     PruneSettings,
+    RoundFiles,
     apply_mask,
     check_rate,
     conv_weight_names,
@@ -23,15 +25,18 @@ from latentgraph.nets.pruning import (  # noqa: E402
     global_magnitude_prune,
     layerwise_magnitude_prune,
     load_mask,
+    prune_and_reset,
     pruned_counts,
     pruned_fraction,
     rate_label,
     reset_to,
     round_data_config,
+    round_summary,
     run_round,
     save_mask,
     stopping_point,
     train_early_stopping,
+    train_round,
     train_settings,
 )
 from latentgraph.nets.training import TrainSettings, train_one_epoch  # noqa: E402
@@ -366,27 +371,32 @@ def test_mask_file_roundtrip(tmp_path):
 # --------------------------------------------------------------------------- rounds from files
 
 
-def _rounds(tmp_path, synthetic, reset="init", tag="a"):
-    torch.manual_seed(0)
-    model = build_model("resnet18", num_classes=4, stem="cifar", width=4)
-    spec = model_spec({"stem": "cifar", "width": 4, "input_size": 8}, 4)
-    theta0 = save_checkpoint(tmp_path / "theta0.pt", model, spec, epoch=0, seed=0)
+def _round_inputs(reset="init"):
     bundle = load_synthetic_bundle(n_classes=4, n_per_class=24, image_size=8, seed=0)
     rows = np.arange(len(bundle.train))
     bundle.train, bundle.val = bundle.train.subset(rows[rows % 4 != 0]), bundle.train.subset(rows[rows % 4 == 0])
     ts = TrainSettings(epochs=3, batch_size=16, lr=0.05, momentum=0.9, device="cpu")
     ps = PruneSettings(patience=1, max_epochs=3, reset=reset, rewind_epoch=1)
+    return bundle, ts, ps
+
+
+def _rounds(tmp_path, synthetic, reset="init", tag="a"):
+    torch.manual_seed(0)
+    model = build_model("resnet18", num_classes=4, stem="cifar", width=4)
+    spec = model_spec({"stem": "cifar", "width": 4, "input_size": 8}, 4)
+    theta0 = save_checkpoint(tmp_path / "theta0.pt", model, spec, epoch=0, seed=0)
+    bundle, ts, ps = _round_inputs(reset)
     d = tmp_path / tag
 
     def outs(i):
-        return {f"out_{x}": d / f"r{i}" / f"{x}.{'csv' if x == 'history' else 'json' if x == 'summary' else 'pt'}"
+        return {x: d / f"r{i}" / f"{x}.{'csv' if x == 'history' else 'json' if x == 'summary' else 'pt'}"
                 for x in ("model", "mask", "history", "summary")}
 
-    s0 = run_round(theta0, bundle, ts, ps, 0, round_index=0, progress=False,
-                   out_rewind=d / "rewind.pt" if reset == "rewind" else None, **outs(0))
-    reset_path = d / "rewind.pt" if reset == "rewind" else theta0
-    s1 = run_round(theta0, bundle, ts, ps, 0, round_index=1, rate=0.2, previous_model=d / "r0" / "model.pt",
-                   previous_mask=d / "r0" / "mask.pt", reset_path=reset_path, progress=False, **outs(1))
+    files0 = RoundFiles(theta0, **outs(0), rewind=d / "rewind.pt" if reset == "rewind" else None)
+    s0 = run_round(PruneRound(0, files0), bundle, ts, ps, 0, progress=False)
+    files1 = RoundFiles(theta0, **outs(1), previous_model=d / "r0" / "model.pt", previous_mask=d / "r0" / "mask.pt",
+                        reset=d / "rewind.pt" if reset == "rewind" else theta0)
+    s1 = run_round(PruneRound(1, files1, rate=0.2), bundle, ts, ps, 0, progress=False)
     return d, s0, s1
 
 
@@ -404,6 +414,15 @@ def test_run_round_chain(tmp_path, synthetic):
     r0 = torch.load(d / "r0" / "model.pt", weights_only=True)["state_dict"]
     full = {n: torch.ones_like(m) for n, m in mask.items()}
     assert all(torch.equal(mask[n], v) for n, v in global_magnitude_prune(r0, full, 0.2).items())
+    # the file wrapper is the pure steps and nothing else: prune and reset, train, summarise
+    theta0 = torch.load(tmp_path / "theta0.pt", weights_only=True)["state_dict"]
+    model = tiny_model(1)
+    new = prune_and_reset(model, r0, full, theta0, 0.2)
+    assert all(torch.equal(new[n], mask[n]) for n in mask)
+    bundle, ts, ps = _round_inputs()
+    model, res = train_round(model, new, bundle, 8, ts, ps, 0, torch.device("cpu"), progress=False)
+    assert all(torch.equal(model.state_dict()[k], v) for k, v in ck["state_dict"].items())
+    assert round_summary(1, 0.2, ps, 0, 0, new, res) == s1
     # deterministic: the same inputs give the same weights
     d2, _, _ = _rounds(tmp_path, synthetic, tag="b")
     again = torch.load(d2 / "r1" / "model.pt", weights_only=True)["state_dict"]
@@ -422,9 +441,18 @@ def test_run_round_needs_a_validation_split(tmp_path, synthetic):
     spec = model_spec({"stem": "cifar", "width": 4, "input_size": 8}, 4)
     theta0 = save_checkpoint(tmp_path / "theta0.pt", model, spec, epoch=0, seed=0)
     with pytest.raises(LatentGraphError, match="val_fraction"):
-        run_round(theta0, synthetic, TrainSettings(device="cpu"), PruneSettings(), 0, out_model=tmp_path / "m.pt",
-                  out_mask=tmp_path / "k.pt", out_history=tmp_path / "h.csv", out_summary=tmp_path / "s.json")
+        run_round(PruneRound(0, _files(tmp_path, theta0)), synthetic, TrainSettings(device="cpu"), PruneSettings(), 0)
     assert not (tmp_path / "m.pt").exists()
+
+
+def _files(d, theta0):
+    return RoundFiles(theta0, d / "m.pt", d / "k.pt", d / "h.csv", d / "s.json")
+
+
+def test_a_round_needs_its_inputs(tmp_path):
+    with pytest.raises(LatentGraphError, match="round 1 needs the previous round's model and mask"):
+        run_round(PruneRound(1, _files(tmp_path, tmp_path / "theta0.pt"), rate=0.2), None, TrainSettings(),
+                  PruneSettings(), 0)
 
 
 def test_run_round_passes_deterministic_and_channels_last_on(tmp_path, monkeypatch):
@@ -451,8 +479,7 @@ def test_run_round_passes_deterministic_and_channels_last_on(tmp_path, monkeypat
     bundle.train, bundle.val = bundle.train.subset(rows[rows % 4 != 0]), bundle.train.subset(rows[rows % 4 == 0])
     ts = train_settings({"early_stopping": {"max_epochs": 1}}, {"device": "cpu", "channels_last": False,
                                                                "deterministic": True}, threads=1)
-    run_round(theta0, bundle, ts, PruneSettings(patience=1, max_epochs=1), 0, out_model=tmp_path / "m.pt",
-              out_mask=tmp_path / "k.pt", out_history=tmp_path / "h.csv", out_summary=tmp_path / "s.json",
+    run_round(PruneRound(0, _files(tmp_path, theta0)), bundle, ts, PruneSettings(patience=1, max_epochs=1), 0,
               progress=False)
     assert seen["deterministic"] is True and seen["evaluate"]["channels_last"] is False
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, TINY, load_yaml, snakemake, write_yaml
+from helpers import REPO, TINY, load_yaml, snakemake, write_yaml
 
 torch = pytest.importorskip("torch")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO, TINY, load_yaml, snakemake, write_yaml
+from helpers import REPO, TINY, load_yaml, snakemake, write_yaml
 
 pytestmark = pytest.mark.slow
 

@@ -1,16 +1,12 @@
 """Rule class_distances: the class distance matrix (eq. 4.2) of one latents file."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 from latentgraph.execution import execution_settings
 from latentgraph.experiments.classgraph import class_distances_from_latents, write_class_distances
 from latentgraph.io import read_latents
-from latentgraph.utils import setup_logging
-
-setup_logging(snakemake.log[0])
 
 p = snakemake.params
 cg = execution_settings(snakemake.config, "classgraph")

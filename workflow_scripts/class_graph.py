@@ -1,14 +1,10 @@
 """Rule class_graph: class kNN graph, statistics, communities, GraphML/GEXF and tables."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 from latentgraph.experiments.classgraph import OUTPUTS, read_class_distances, write_class_graph
-from latentgraph.utils import setup_logging
-
-setup_logging(snakemake.log[0])
 
 p = snakemake.params
 cd = read_class_distances(snakemake.input[0])

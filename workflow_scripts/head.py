@@ -1,16 +1,12 @@
 """Rule head: the fc head (weight, bias) of one checkpoint as .npz, so the noise jobs need no torch."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 from latentgraph.head import write_head
 from latentgraph.nets.extraction import head_weights
 from latentgraph.nets.models import load_checkpoint
-from latentgraph.utils import setup_logging
-
-setup_logging(snakemake.log[0])
 
 ckpt = load_checkpoint(snakemake.input[0])
 W, b = head_weights(ckpt["state_dict"])

@@ -1,15 +1,12 @@
 """Rule hubness: k-occurrence skewness, hub and antihub fractions of every stability graph."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 from latentgraph.experiments.measure_tables import hubness_markdown, hubness_table
 from latentgraph.io import read_knn
-from latentgraph.utils import atomic_path, setup_logging, write_text_atomic
-
-setup_logging(snakemake.log[0])
+from latentgraph.utils import atomic_path, write_text_atomic
 
 p = snakemake.params
 paths = iter(snakemake.input.graphs)

@@ -1,16 +1,12 @@
 """Rule knn: the exact kNN table of one latents file at the largest configured k."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 from latentgraph.execution import execution_settings
 from latentgraph.graphs.knn import knn_table
 from latentgraph.io import read_latents, write_knn
-from latentgraph.utils import setup_logging
-
-setup_logging(snakemake.log[0])
 
 lat = read_latents(snakemake.input[0])
 table = knn_table(

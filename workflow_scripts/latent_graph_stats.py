@@ -1,9 +1,8 @@
 """Rule latent_graph_stats: path statistics of the clean kNN graph and the L1 norm of a noise vector."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 import logging
 
@@ -11,9 +10,8 @@ from latentgraph.execution import execution_settings
 from latentgraph.experiments.noise import noise_l1_norm, variance_vector
 from latentgraph.graphs.path_stats import knn_graph_statistics
 from latentgraph.io import read_knn, read_latents
-from latentgraph.utils import setup_logging, write_json_atomic
+from latentgraph.utils import write_json_atomic
 
-setup_logging(snakemake.log[0])
 log = logging.getLogger("latentgraph.graphs.path_stats")
 
 p = snakemake.params

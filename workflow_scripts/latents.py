@@ -1,20 +1,13 @@
 """Rule latents: one checkpoint's latents of the configured split, written as Parquet."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
-
-import torch
+start(snakemake, torch_threads=True)
 
 from latentgraph.execution import execution_settings
 from latentgraph.nets.data import load_dataset
 from latentgraph.nets.extraction import extract_checkpoint, extraction_options
 from latentgraph.nets.models import load_checkpoint
-from latentgraph.utils import setup_logging
-
-setup_logging(snakemake.log[0])
-torch.set_num_threads(snakemake.threads)
 
 p = snakemake.params
 ckpt = load_checkpoint(snakemake.input.checkpoint)

@@ -1,16 +1,13 @@
 """Rule layer_compare: every measure between the two runs' latents of one layer, per k."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 from latentgraph.execution import execution_settings
 from latentgraph.experiments.layers import compare_layer
 from latentgraph.io import read_latents
-from latentgraph.utils import atomic_path, setup_logging, stable_seed
-
-setup_logging(snakemake.log[0])
+from latentgraph.utils import atomic_path, stable_seed
 
 p = snakemake.params
 m = p.measures or {"extra": [], "n_eigs": 20, "null_permutations": 0, "seed": 0}

@@ -1,16 +1,13 @@
 """Rule layers_table: the per-layer comparisons as one CSV and Markdown tables."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 import pandas as pd
 
 from latentgraph.experiments.layers import layers_markdown
-from latentgraph.utils import atomic_path, setup_logging, write_text_atomic
-
-setup_logging(snakemake.log[0])
+from latentgraph.utils import atomic_path, write_text_atomic
 
 df = pd.concat([pd.read_csv(f) for f in snakemake.input], ignore_index=True)
 with atomic_path(snakemake.output.table) as tmp:

@@ -1,15 +1,12 @@
 """Rule noise_chance: Jaccard and CNS of the clean graph against random graphs of the same out-degree."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 from latentgraph.experiments.noise import chance_level
 from latentgraph.io import read_knn
-from latentgraph.utils import atomic_path, setup_logging
-
-setup_logging(snakemake.log[0])
+from latentgraph.utils import atomic_path
 
 p = snakemake.params
 df = chance_level(read_knn(snakemake.input[0]), p.ks, draws=p.draws, seed=p.seed, directed=p.directed)

@@ -1,9 +1,8 @@
 """Rule noise_point: one (p, repeat) of the noise sweep - Jaccard, CNS per k and the head's accuracy."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 import logging
 
@@ -11,9 +10,8 @@ from latentgraph.execution import execution_settings
 from latentgraph.experiments.noise import check_clean_accuracy, noise_point, parse_p_key, variance_vector
 from latentgraph.head import read_head
 from latentgraph.io import read_knn, read_latents
-from latentgraph.utils import LatentGraphError, atomic_path, setup_logging
+from latentgraph.utils import LatentGraphError, atomic_path
 
-setup_logging(snakemake.log[0])
 log = logging.getLogger("latentgraph.experiments.noise")
 
 p = snakemake.params

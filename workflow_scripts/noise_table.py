@@ -1,16 +1,13 @@
 """Rule noise_table: all (p, repeat) points as one table, and their mean and std over repeats."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 import pandas as pd
 
 from latentgraph.experiments.noise import COLUMNS, summarise_noise
-from latentgraph.utils import atomic_path, setup_logging
-
-setup_logging(snakemake.log[0])
+from latentgraph.utils import atomic_path
 
 df = pd.concat([pd.read_csv(f) for f in snakemake.input], ignore_index=True)[COLUMNS]
 df = df.sort_values(["p", "repeat", "k"], kind="stable").reset_index(drop=True)

@@ -1,14 +1,10 @@
 """Rule plot_class_graph: layout figures (communities, accuracy) and the degree distribution."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 from latentgraph.experiments.classgraph import FIGURES, plot_class_graph_files
-from latentgraph.utils import setup_logging
-
-setup_logging(snakemake.log[0])
 
 out = snakemake.output
 plot_class_graph_files(

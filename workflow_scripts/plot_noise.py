@@ -1,18 +1,14 @@
 """Rule plot_noise: Jaccard (full and zoomed), CNS and accuracy against the noise level (Figs 5.2-5.4)."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 import pandas as pd
 
 from latentgraph.experiments.noise import majority_share
 from latentgraph.io import read_latents
 from latentgraph.plotting import plot_noise_accuracy, plot_noise_similarity
-from latentgraph.utils import setup_logging
-
-setup_logging(snakemake.log[0])
 
 summary = pd.read_csv(snakemake.input.summary)
 chance = pd.read_csv(snakemake.input.chance)

@@ -1,19 +1,16 @@
 """Rule plot_pruning: CNS and Jaccard of every round against round 0 (Figs 5.13/5.14), with the
 seed-to-seed level of the stability experiment as reference lines when that stage ran."""
 
-import logging
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
+
+import logging
 
 import pandas as pd
 
 from latentgraph.experiments.pruning import seed_reference
 from latentgraph.plotting import plot_pruning
-from latentgraph.utils import setup_logging
-
-setup_logging(snakemake.log[0])
 
 df = pd.read_csv(snakemake.input.table)
 stability = snakemake.input.get("stability")

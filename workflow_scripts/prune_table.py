@@ -1,19 +1,16 @@
 """Rule prune_table: every pruning round compared with round 0 (Tables 5.8-5.11), CSV and Markdown."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 from latentgraph.experiments.pruning import pruning_markdown, pruning_table, read_summary
 from latentgraph.io import read_knn
-from latentgraph.utils import atomic_path, setup_logging, write_text_atomic
-
-setup_logging(snakemake.log[0])
+from latentgraph.utils import atomic_path, write_text_atomic
 
 p = snakemake.params
 pairs = [(read_knn(g), read_summary(s)) for g, s in zip(snakemake.input.graphs, snakemake.input.summaries, strict=True)]
-# inputs are round 0, then every (rate, round >= 1) in the order of rules/prune.smk's prune_states()
+# inputs are round 0, then every (rate, round >= 1) in the order of rules/prune.smk's PRUNE_STATES
 keys = [(r, i) for r in p.rates for i in range(1, int(p.rounds) + 1)]
 df = pruning_table(pairs[0], dict(zip(keys, pairs[1:], strict=True)), p.ks, directed=p.directed)
 with atomic_path(snakemake.output.table) as tmp:

@@ -1,17 +1,14 @@
 """Rule stability: Jaccard and CNS epoch to epoch and seed to seed, as CSV and Markdown."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 import numpy as np
 
 from latentgraph.experiments.stability import stability_markdown, stability_table
 from latentgraph.io import read_knn, read_latents
-from latentgraph.utils import atomic_path, setup_logging, write_text_atomic
-
-setup_logging(snakemake.log[0])
+from latentgraph.utils import atomic_path, write_text_atomic
 
 p = snakemake.params
 paths = iter(snakemake.input.graphs)

@@ -1,17 +1,14 @@
 """Rule stability_measures: the stability table's extra measures as Markdown and a figure."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 import pandas as pd
 
 from latentgraph.experiments.stability import MEASURE_NAMES, stability_markdown
 from latentgraph.plotting import plot_stability_measures
-from latentgraph.utils import setup_logging, write_text_atomic
-
-setup_logging(snakemake.log[0])
+from latentgraph.utils import write_text_atomic
 
 df = pd.read_csv(snakemake.input[0])
 extra = [m for m in MEASURE_NAMES if m in df.columns and m not in ("jaccard", "cns")]

@@ -1,14 +1,11 @@
 """Rule thesis_comparison: the thesis's published values beside ours, as CSV and Markdown."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 from latentgraph.experiments.thesis import compare_to_thesis, comparison_markdown
-from latentgraph.utils import atomic_path, setup_logging, write_text_atomic
-
-setup_logging(snakemake.log[0])
+from latentgraph.utils import atomic_path, write_text_atomic
 
 inp = snakemake.input
 df = compare_to_thesis(

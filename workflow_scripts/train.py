@@ -1,17 +1,13 @@
 """Rule train: train one run (one seed) and write its epoch 0..E checkpoints and history."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 from latentgraph.execution import execution_settings
 from latentgraph.nets.data import check_class_names_file, load_dataset
 from latentgraph.nets.models import check_config_layer_names, model_spec
 from latentgraph.nets.training import TrainSettings, data_fingerprint, resolve_device, train_run
-from latentgraph.utils import setup_logging
-
-setup_logging(snakemake.log[0])
 
 p = snakemake.params
 # device, loader workers and evaluation batch size change how fast, not what: read from the

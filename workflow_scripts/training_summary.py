@@ -1,16 +1,13 @@
 """Rule training_summary: all runs' accuracy per epoch as one table and figure (Fig 5.1)."""
 
-import sys
-from pathlib import Path
+from _common import start
 
-sys.path.insert(0, str(Path(snakemake.scriptdir).parent))  # the workflow's own latentgraph
+start(snakemake)
 
 import pandas as pd
 
 from latentgraph.plotting import plot_training
-from latentgraph.utils import atomic_path, setup_logging
-
-setup_logging(snakemake.log[0])
+from latentgraph.utils import atomic_path
 
 histories = {run: pd.read_csv(path) for run, path in zip(snakemake.params.runs, snakemake.input.histories, strict=True)}
 table = pd.concat([h.assign(run=run) for run, h in histories.items()], ignore_index=True)

@@ -38,7 +38,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ..graphs.knn import KnnTable, align
-from ..utils import LatentGraphError
+from ..utils import LatentGraphError, check_k
 from .similarity import as_structure, cns, jaccard
 
 log = logging.getLogger(__name__)
@@ -73,10 +73,7 @@ def _neighbour_table(t: Any, k: int | None, what: str = "graph") -> np.ndarray:
         raise LatentGraphError(f"{what}: expected a KnnTable or an (N, k) integer neighbour table")
     kmax = idx.shape[1]
     k = kmax if k is None else k
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise LatentGraphError(f"k must be a positive integer, got {k!r}")
-    if k > kmax:
-        raise LatentGraphError(f"k={k} exceeds the {kmax} neighbours stored in the {what}")
+    check_k(k, stored=kmax, where=what)
     if idx.size and (idx.min() < 0 or idx.max() >= idx.shape[0]):
         raise LatentGraphError(f"{what}: neighbour table refers to vertices outside 0..N-1")
     return idx[:, :k]
@@ -403,8 +400,7 @@ def laplacian_spectrum(G: Any, n_eigs: int = 20, normalized: bool = True, k: int
     """
     S = _undirected_pattern(G, k)
     n = S.shape[0]
-    if isinstance(n_eigs, bool) or not isinstance(n_eigs, (int, np.integer)) or n_eigs < 1:
-        raise LatentGraphError(f"n_eigs must be a positive integer, got {n_eigs!r}")
+    check_k(n_eigs, name="n_eigs")
     if n_eigs > n:
         raise LatentGraphError(f"n_eigs={n_eigs} exceeds the number of vertices ({n})")
     from scipy.sparse.csgraph import connected_components
@@ -535,6 +531,30 @@ def _permute(b: Any, perm: np.ndarray) -> Any:
     return arr[perm]
 
 
+def _null_draws(n: int, n_perm: int, seed: int,
+                values: Callable[[np.ndarray], Mapping[str, Sequence[float]]]) -> dict[str, np.ndarray]:
+    """Measures under ``n_perm`` shuffles of the correspondence of ``n`` samples: the one
+    permutation null of this module (:func:`permutation_null`, :func:`compare`).
+
+    The permutations are drawn from ``numpy.random.default_rng(seed)``, one
+    ``rng.permutation(n)`` per shuffle; ``values(perm)`` returns, per column, the values
+    under that shuffle (one per k). Returns, per column, a (values, n_perm) float64 array.
+    """
+    rng = np.random.default_rng(seed)
+    samples: dict[str, list[list[float]]] = {}
+    for _ in range(n_perm):
+        for col, vals in values(rng.permutation(n)).items():
+            per = samples.setdefault(col, [[] for _ in vals])
+            for i, v in enumerate(vals):
+                per[i].append(v)
+    return {col: np.array(per, dtype=np.float64) for col, per in samples.items()}
+
+
+def _null_std(draws: np.ndarray) -> np.ndarray | float:
+    """Sample standard deviation over the shuffles (last axis); 0 for a single shuffle."""
+    return draws.std(axis=-1, ddof=1) if draws.shape[-1] > 1 else 0.0
+
+
 def permutation_null(
     measure: Callable[[Any, Any], float],
     a: Any,
@@ -550,17 +570,15 @@ def permutation_null(
     sparse adjacencies become P B Pᵀ and arrays (latents) have their rows taken in the
     order ``perm``. ``n_perm`` uniform permutations are drawn from
     ``numpy.random.default_rng(seed)`` (derive ``seed`` with
-    :func:`latentgraph.utils.stable_seed` from what is compared). Measures that ignore the
-    correspondence (the spectral distance, hubness) have a degenerate null: the observed
-    value itself.
+    :func:`latentgraph.utils.stable_seed` from what is compared), as :func:`compare` draws
+    them. Measures that ignore the correspondence (the spectral distance, hubness) have a
+    degenerate null: the observed value itself.
     """
-    if isinstance(n_perm, bool) or not isinstance(n_perm, (int, np.integer)) or n_perm < 1:
-        raise LatentGraphError(f"n_perm must be a positive integer, got {n_perm!r}")
+    n_perm = check_k(n_perm, name="n_perm")
     n = b.n if isinstance(b, KnnTable) else b.shape[0]
     permute = permute or _permute
-    rng = np.random.default_rng(seed)
-    vals = np.array([measure(a, permute(b, rng.permutation(n))) for _ in range(int(n_perm))], dtype=np.float64)
-    return Null(float(vals.mean()), float(vals.std(ddof=1)) if vals.size > 1 else 0.0, vals)
+    vals = _null_draws(n, n_perm, seed, lambda perm: {"value": [measure(a, permute(b, perm))]})["value"][0]
+    return Null(float(vals.mean()), float(_null_std(vals)), vals)
 
 
 # --------------------------------------------------------------------------- one table
@@ -661,8 +679,7 @@ def compare(
     b_al = align(a, b)
     for k in ks:
         for t, name in ((a, "first"), (b_al, "second")):
-            if k > t.k:
-                raise LatentGraphError(f"k={k} exceeds the {t.k} neighbours stored in the {name} graph")
+            check_k(k, stored=t.k, where=f"{name} graph")
     cka_obj = None
     if "cka" in ms:
         if xa is None or xb is None:
@@ -699,25 +716,26 @@ def compare(
 
 def _add_null(df: pd.DataFrame, a: KnnTable, b: KnnTable, ks: list[int], ms: list[str], directed: bool,
               cka_obj: LinearCKA | None, n_perm: int, seed: int) -> None:
-    """Fill the ``*_null`` and ``*_null_std`` columns of a :func:`compare` table in place."""
-    rng = np.random.default_rng(seed)
+    """Fill the ``*_null`` and ``*_null_std`` columns of a :func:`compare` table in place.
+
+    One set of shuffles (:func:`_null_draws`) serves every measure and k.
+    """
     graph_ms = [m for m in ms if m in ("jaccard", "cns", "cns_sym", "mutual_knn")]
-    samples: dict[str, list[list[float]]] = {}
-    for _ in range(n_perm):
-        perm = rng.permutation(a.n)
+
+    def values(perm: np.ndarray) -> dict[str, list[float]]:
+        out: dict[str, list[float]] = {}
         if graph_ms:
             bp = permute_table(b, perm)
-            for i, k in enumerate(ks):
+            for k in ks:
                 for col, v in _pair_values(a, bp, k, graph_ms, directed, None).items():
-                    samples.setdefault(col, [[] for _ in ks])[i].append(v)
+                    out.setdefault(col, []).append(v)
         if cka_obj is not None:
-            v = cka_obj.value(perm)
-            for i in range(len(ks)):
-                samples.setdefault("cka", [[] for _ in ks])[i].append(v)
-    for col, per_k in samples.items():
-        arr = np.array(per_k, dtype=np.float64)  # (len(ks), n_perm)
-        df[f"{col}_null"] = arr.mean(axis=1)
-        df[f"{col}_null_std"] = arr.std(axis=1, ddof=1) if n_perm > 1 else 0.0
+            out["cka"] = [cka_obj.value(perm)] * len(ks)
+        return out
+
+    for col, draws in _null_draws(a.n, n_perm, seed, values).items():  # (len(ks), n_perm) each
+        df[f"{col}_null"] = draws.mean(axis=1)
+        df[f"{col}_null_std"] = _null_std(draws)
     if "spectral" in ms:  # invariant under relabelling: the null is the observed value
         df["spectral_null"] = df["spectral"]
         df["spectral_null_std"] = 0.0

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..utils import LatentGraphError
+from ..utils import LatentGraphError, check_k
 
 
 def as_structure(G: Any, n: int | None = None) -> sp.csr_array:
@@ -126,8 +126,7 @@ def compare_tables(a: Any, b: Any, ks: Sequence[int], directed: bool = False) ->
     rows = []
     for k in sorted(set(int(x) for x in ks)):
         for t, name in ((a, "first"), (b, "second")):
-            if k > t.k:
-                raise LatentGraphError(f"k={k} exceeds the {t.k} neighbours stored in the {name} graph")
+            check_k(k, stored=t.k, where=f"{name} graph")
         A = a.adjacency(k, directed=directed)
         B = b.adjacency(k, directed=directed)
         rows.append({"k": k, "jaccard": jaccard(A, B), "cns": cns(A, B, a.labels)})

@@ -37,7 +37,7 @@ import pyarrow as pa
 
 from ..graphs.shortest_paths import class_path_sums
 from ..io import META_KEY, Latents, read_parquet, write_parquet
-from ..utils import LatentGraphError, atomic_path
+from ..utils import LatentGraphError, atomic_path, check_k
 
 log = logging.getLogger(__name__)
 
@@ -185,10 +185,7 @@ def class_distances_from_latents(
     from ..graphs.knn import edges, knn
     from ..graphs.network_stats import k_occurrence_skewness
 
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise LatentGraphError(f"k must be a positive integer, got {k!r}")
-    if k >= lat.n:
-        raise LatentGraphError(f"k={k} must be smaller than the number of samples ({lat.n})")
+    check_k(k, lat.n)
     names = class_names if class_names is not None else lat.metadata.get("class_names")
     idx, dist = knn(lat.X, k, metric=metric, backend=knn_backend, threads=threads)
     src, dst, w = edges(idx, k=k, distances=dist)
@@ -342,10 +339,7 @@ def class_neighbors(mean: np.ndarray, class_k: int) -> np.ndarray:
     """
     mean = np.asarray(mean, dtype=np.float64)
     C = mean.shape[0]
-    if isinstance(class_k, bool) or not isinstance(class_k, (int, np.integer)) or class_k < 1:
-        raise LatentGraphError(f"class_k must be a positive integer, got {class_k!r}")
-    if class_k >= C:
-        raise LatentGraphError(f"class_k={class_k} must be smaller than the number of classes ({C})")
+    check_k(class_k, C, "class_k", of="classes")
     M = np.where(np.isnan(mean), np.inf, mean)
     np.fill_diagonal(M, np.inf)
     order = np.argsort(M, axis=1, kind="stable")[:, :class_k]  # stable: ties go to the lower index

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..utils import LatentGraphError, stable_seed
+from ..utils import LatentGraphError, check_k, stable_seed
 
 if TYPE_CHECKING:  # pandas, scipy and the kNN code load when a function needs them (the
     import pandas as pd  # Snakefile imports this module for p_key / canonical_grid)
@@ -259,8 +259,7 @@ def random_neighbours(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
 
     Robert Floyd's sampling algorithm, vectorised over rows (a loop over the k columns only).
     """
-    if k < 1 or k >= n:
-        raise LatentGraphError(f"need 1 <= k < N for a random graph, got k={k}, N={n}")
+    check_k(k, n)
     m = n - 1  # candidates: the other vertices, numbered 0..n-2
     out = np.empty((n, k), dtype=np.int64)
     for c, j in enumerate(range(m - k, m)):

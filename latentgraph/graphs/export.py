@@ -1,12 +1,13 @@
-"""Class graphs as files for people and for Gephi: GraphML, GEXF 1.3, CSV tables, a layout.
+"""Class graphs as files for people and for Gephi: GraphML, GEXF, CSV tables, a layout.
 
 - :func:`layout`: seeded Fruchterman-Reingold positions (igraph), edges pulled by their
   similarity; the same positions go into the GEXF file and the figures.
 - :func:`write_graphml`: igraph's GraphML writer (all vertex and edge attributes).
-- :func:`write_gexf`: GEXF 1.3 written with ``xml.etree``: declared, typed node and edge
-  attributes, the similarity as the edge ``weight`` (Gephi's ForceAtlas2 and modularity
-  use it), and the ``viz`` module's colour (community), size (degree) and position, so the
-  graph opens in Gephi already laid out and coloured.
+- :func:`write_gexf`: GEXF 1.2 (networkx's writer, the version Gephi, networkx and
+  sigma.js read): declared, typed node and edge attributes, the similarity as the edge
+  ``weight`` (Gephi's ForceAtlas2 and modularity use it), and the ``viz`` module's colour
+  (community), size (degree) and position, so the graph opens in Gephi already laid out
+  and coloured.
 - :func:`node_table`, :func:`edge_table`: the same data as pandas tables (CSV).
 
 Every writer is atomic (a failed write leaves nothing under the final name).
@@ -25,9 +26,11 @@ import pandas as pd
 
 from ..utils import LatentGraphError, atomic_path
 
-GEXF_NS = "http://gexf.net/1.3"
-VIZ_NS = "http://gexf.net/1.3/viz"
-XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+#: The GEXF version written (networkx's default; networkx's 1.3 output names a wrong XSI namespace)
+GEXF_VERSION = "1.2draft"
+#: Names networkx's GEXF writer takes as GEXF's own node and edge fields, not as attributes
+GEXF_NODE_FIELDS = frozenset({"id", "label", "pid", "start", "end", "viz", "parents", "spells", "slices"})
+GEXF_EDGE_FIELDS = frozenset({"id", "label", "weight", "type", "start", "end", "viz", "spells", "slices", "key"})
 
 # 20 well-separated colours (matplotlib's tab20, reordered so that neighbours differ)
 PALETTE = [
@@ -107,22 +110,89 @@ def _gexf_type(values: list[Any]) -> str:
     return "string"
 
 
-def _gexf_value(v: Any, typ: str) -> str | None:
+def _gexf_value(v: Any, typ: str) -> Any:
+    """``v`` as the Python type networkx writes as GEXF type ``typ``; None for a missing value."""
     if v is None:
         return None
     if typ == "double":
         f = float(v)
-        return None if math.isnan(f) else repr(f)
+        return None if math.isnan(f) else f
     if typ == "boolean":
-        return "true" if v else "false"
+        return bool(v)
     if typ == "long":
-        return str(int(v))
+        return int(v)
     return str(v)
 
 
 def _rgb(hex_color: str) -> tuple[int, int, int]:
     h = hex_color.lstrip("#")
     return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def _typed_columns(seq: Any, names: list[str]) -> dict[str, list[Any]]:
+    """Every attribute of an igraph vertex or edge sequence as one GEXF type per column."""
+    cols = {}
+    for name in names:
+        values = seq[name]
+        typ = _gexf_type(values)
+        cols[name] = [_gexf_value(v, typ) for v in values]
+    return cols
+
+
+def gexf_graph(
+    g: Any,
+    *,
+    label: str | None = "class_name",
+    weight: str | None = "similarity",
+    positions: np.ndarray | None = None,
+    color_by: str | None = "louvain",
+    size_by: str | None = "degree",
+) -> Any:
+    """``g`` as the networkx graph :func:`write_gexf` writes (see there for the parameters).
+
+    Nodes are the vertex indices, in order, with their attributes (typed as in GEXF:
+    ``long``, ``double``, ``boolean``, ``string``; missing values left out), ``label`` and
+    ``viz``; edges carry ``id`` (the igraph edge index), ``weight`` and their attributes.
+    """
+    import networkx as nx
+
+    n = g.vcount()
+    if positions is not None and np.asarray(positions).shape != (n, 2):
+        raise LatentGraphError(f"positions must have shape ({n}, 2), got {np.asarray(positions).shape}")
+    skip = {"x", "y"} if positions is not None else set()  # the layout goes into viz:position
+    v_cols = _typed_columns(g.vs, [a for a in g.vs.attributes() if a not in skip])
+    e_cols = _typed_columns(g.es, list(g.es.attributes()))
+    clash = sorted(GEXF_NODE_FIELDS & set(v_cols)) + sorted((GEXF_EDGE_FIELDS - {weight}) & set(e_cols))
+    if clash:
+        raise LatentGraphError(f"attributes {clash} carry names of GEXF's own fields; rename them to write GEXF")
+    sizes = None
+    if size_by is not None and size_by in v_cols:
+        s = np.asarray(g.vs[size_by], dtype=np.float64)
+        lo, hi = np.nanmin(s) if s.size else 0.0, np.nanmax(s) if s.size else 1.0
+        sizes = 4.0 + 36.0 * (s - lo) / (hi - lo) if hi > lo else np.full(s.size, 10.0)
+    G = nx.Graph()
+    for v in range(n):
+        data = {a: col[v] for a, col in v_cols.items() if col[v] is not None}
+        viz: dict[str, Any] = {}
+        if color_by is not None and color_by in v_cols and v_cols[color_by][v] is not None:
+            r, gg, b = _rgb(community_color(int(v_cols[color_by][v])))
+            viz["color"] = {"r": r, "g": gg, "b": b, "a": 1.0}
+        if sizes is not None and np.isfinite(sizes[v]):
+            viz["size"] = float(sizes[v])
+        if positions is not None:
+            viz["position"] = {"x": float(positions[v][0]), "y": float(positions[v][1]), "z": 0.0}
+        if viz:
+            data["viz"] = viz
+        if label is not None and label in v_cols:
+            data["label"] = str(g.vs[label][v])
+        G.add_node(v, **data)
+    for i, e in enumerate(g.es):
+        data = {a: col[i] for a, col in e_cols.items() if col[i] is not None}
+        data["id"] = str(i)
+        if weight is not None and weight in e_cols:
+            data["weight"] = float(g.es[weight][i])
+        G.add_edge(e.source, e.target, **data)
+    return G
 
 
 def write_gexf(
@@ -136,83 +206,53 @@ def write_gexf(
     size_by: str | None = "degree",
     description: str = "",
 ) -> Path:
-    """Write ``g`` as a static, undirected GEXF 1.3 file that Gephi opens.
+    """Write ``g`` as a static, undirected GEXF file (version :data:`GEXF_VERSION`) that Gephi opens.
 
-    ``label``: the vertex attribute shown as node label; ``weight``: the edge attribute
-    written as GEXF edge weight (a similarity: larger = stronger); every vertex and edge
-    attribute is also declared and written as a typed attribute. ``positions`` (n, 2),
-    ``color_by`` (an integer vertex attribute, e.g. a community) and ``size_by`` (a numeric
-    vertex attribute) fill the ``viz`` module. Missing values (None, NaN) are left out.
+    Written by networkx's GEXF writer from :func:`gexf_graph`; the ``meta`` element names
+    latentgraph and ``description`` and carries no date, so equal graphs give equal files.
+
+    Parameters
+    ----------
+    g
+        An undirected igraph graph.
+    path
+        The file (written atomically).
+    label
+        The vertex attribute shown as node label.
+    weight
+        The edge attribute written as GEXF edge weight (a similarity: larger = stronger).
+    positions
+        (n, 2) layout written as ``viz:position`` (the attributes ``x``, ``y`` are then not
+        written again).
+    color_by
+        An integer vertex attribute (a community) that picks the ``viz:color`` (:data:`PALETTE`).
+    size_by
+        A numeric vertex attribute scaled to ``viz:size`` 4..40.
+    description
+        Text of the ``meta`` description.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Notes
+    -----
+    Every vertex and edge attribute is also declared and written as a typed attribute;
+    missing values (None, NaN) are left out. Attribute names that are GEXF fields of their
+    own (:data:`GEXF_NODE_FIELDS`, :data:`GEXF_EDGE_FIELDS`, except the ``weight`` attribute
+    itself) are refused.
     """
-    n = g.vcount()
-    if positions is not None and np.asarray(positions).shape != (n, 2):
-        raise LatentGraphError(f"positions must have shape ({n}, 2), got {np.asarray(positions).shape}")
-    ET.register_namespace("", GEXF_NS)
-    ET.register_namespace("viz", VIZ_NS)
-    ET.register_namespace("xsi", XSI_NS)
-    q = lambda tag: f"{{{GEXF_NS}}}{tag}"  # noqa: E731
-    root = ET.Element(q("gexf"), {"version": "1.3", f"{{{XSI_NS}}}schemaLocation": f"{GEXF_NS} {GEXF_NS}/gexf.xsd"})
-    meta = ET.SubElement(root, q("meta"))
-    ET.SubElement(meta, q("creator")).text = "latentgraph"
+    from networkx.readwrite.gexf import GEXFWriter
+
+    G = gexf_graph(g, label=label, weight=weight, positions=positions, color_by=color_by, size_by=size_by)
+    writer = GEXFWriter(version=GEXF_VERSION)
+    meta = writer.xml.find("meta")
+    meta.attrib.pop("lastmodifieddate", None)  # a date makes equal graphs differ
+    meta.find("creator").text = "latentgraph"
     if description:
-        ET.SubElement(meta, q("description")).text = description
-    graph = ET.SubElement(root, q("graph"), {"mode": "static", "defaultedgetype": "undirected"})
-
-    def declare(kind: str, names: list[str], columns: dict[str, list[Any]]) -> list[tuple[str, str, str]]:
-        decl = ET.SubElement(graph, q("attributes"), {"class": kind, "mode": "static"})
-        out = []
-        for i, name in enumerate(names):
-            typ = _gexf_type(columns[name])
-            ET.SubElement(decl, q("attribute"), {"id": str(i), "title": name, "type": typ})
-            out.append((str(i), name, typ))
-        return out
-
-    skip = {"x", "y"} if positions is not None else set()  # the layout goes into viz:position
-    v_names = [a for a in g.vs.attributes() if a not in skip]
-    v_cols = {a: g.vs[a] for a in v_names}
-    e_names = list(g.es.attributes())
-    e_cols = {a: g.es[a] for a in e_names}
-    v_decl = declare("node", v_names, v_cols)
-    e_decl = declare("edge", e_names, e_cols)
-
-    sizes = None
-    if size_by is not None and size_by in v_cols:
-        s = np.asarray(v_cols[size_by], dtype=np.float64)
-        lo, hi = np.nanmin(s) if s.size else 0.0, np.nanmax(s) if s.size else 1.0
-        sizes = 4.0 + 36.0 * (s - lo) / (hi - lo) if hi > lo else np.full(s.size, 10.0)
-    nodes_el = ET.SubElement(graph, q("nodes"))
-    for v in range(n):
-        attrs = {"id": str(v)}
-        if label is not None and label in v_cols:
-            attrs["label"] = str(v_cols[label][v])
-        node = ET.SubElement(nodes_el, q("node"), attrs)
-        _attvalues(node, q, v_decl, v_cols, v)
-        if color_by is not None and color_by in v_cols and v_cols[color_by][v] is not None:
-            r, gg, b = _rgb(community_color(int(v_cols[color_by][v])))
-            ET.SubElement(node, f"{{{VIZ_NS}}}color", {"r": str(r), "g": str(gg), "b": str(b), "a": "1.0"})
-        if positions is not None:
-            x, y = positions[v]
-            ET.SubElement(node, f"{{{VIZ_NS}}}position", {"x": f"{x:.6f}", "y": f"{y:.6f}", "z": "0.0"})
-        if sizes is not None and np.isfinite(sizes[v]):
-            ET.SubElement(node, f"{{{VIZ_NS}}}size", {"value": f"{sizes[v]:.4f}"})
-    edges_el = ET.SubElement(graph, q("edges"))
-    for i, e in enumerate(g.es):
-        attrs = {"id": str(i), "source": str(e.source), "target": str(e.target)}
-        if weight is not None and weight in e_cols:
-            attrs["weight"] = repr(float(e_cols[weight][i]))
-        edge = ET.SubElement(edges_el, q("edge"), attrs)
-        _attvalues(edge, q, e_decl, e_cols, i)
-    tree = ET.ElementTree(root)
-    ET.indent(tree, space="  ")
-    with atomic_path(path) as tmp:
-        tree.write(tmp, encoding="UTF-8", xml_declaration=True)
+        ET.SubElement(meta, "description").text = description
+    writer.add_graph(G)
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        writer.write(fh)
     return Path(path)
-
-
-def _attvalues(el: ET.Element, q: Any, decl: list[tuple[str, str, str]], cols: dict[str, list[Any]], i: int) -> None:
-    values = [(aid, _gexf_value(cols[name][i], typ)) for aid, name, typ in decl]
-    values = [(aid, v) for aid, v in values if v is not None]
-    if values:
-        holder = ET.SubElement(el, q("attvalues"))
-        for aid, v in values:
-            ET.SubElement(holder, q("attvalue"), {"for": aid, "value": v})

@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..utils import LatentGraphError, default_jobs
+from ..utils import LatentGraphError, check_k, default_jobs
 
 log = logging.getLogger(__name__)
 
@@ -99,10 +99,7 @@ class KnnTable:
 
 
 def _check_slice_k(k: int, kmax: int) -> None:
-    if not isinstance(k, (int, np.integer)) or k < 1:
-        raise LatentGraphError(f"k must be a positive integer, got {k!r}")
-    if k > kmax:
-        raise LatentGraphError(f"k={k} is larger than the {kmax} neighbours stored in the table")
+    check_k(k, stored=kmax, where="table")
 
 
 # --------------------------------------------------------------------------- search
@@ -118,10 +115,7 @@ def _validate(X: Any, k: int, metric: str) -> np.ndarray:
     if not np.isfinite(X).all():
         raise LatentGraphError("latents contain NaN or inf values")
     n = X.shape[0]
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise LatentGraphError(f"k must be a positive integer, got {k!r}")
-    if k >= n:
-        raise LatentGraphError(f"k={k} must be smaller than the number of samples N={n}")
+    check_k(k, n)
     return X
 
 

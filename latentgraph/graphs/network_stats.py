@@ -520,78 +520,44 @@ def _read_csv_graph(p: Path, nodes: str | os.PathLike | None, name_column: str |
     return g
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+#: What networkx's GEXF reader stores besides the attributes (not copied to igraph attributes)
+_GEXF_NODE_FIELDS = ("label", "viz", "pid", "parents", "spells", "slices", "start", "end")
+_GEXF_EDGE_FIELDS = ("id", "weight", "label", "spells", "slices", "start", "end")
 
 
 def _read_gexf(p: Path) -> Any:
-    """A static GEXF graph (1.1-1.3, namespace-agnostic): nodes, edges, weights, attributes."""
+    """A GEXF graph (1.1draft, 1.2draft, 1.3; networkx's reader) as an igraph graph.
+
+    Vertices in file order with ``id`` (the GEXF ids), ``label`` (when any node has one;
+    else absent) and every declared attribute; edges with ``weight`` (GEXF's, 1.0 when
+    absent) and every declared attribute, in the order of their ids when these are all
+    integers (as :func:`latentgraph.graphs.export.write_gexf` writes them), else in
+    networkx's order.
+    """
     import igraph as ig
+    import networkx as nx
 
     try:
-        root = ET.parse(p).getroot()
-    except ET.ParseError as exc:
-        raise LatentGraphError(f"{p}: not valid XML ({exc})") from exc
-    if _local(root.tag) != "gexf":
-        raise LatentGraphError(f"{p}: root element is <{_local(root.tag)}>, not <gexf>")
-    graph = next((el for el in root if _local(el.tag) == "graph"), None)
-    if graph is None:
-        raise LatentGraphError(f"{p}: no <graph> element")
-    titles: dict[str, dict[str, tuple[str, str]]] = {"node": {}, "edge": {}}
-    for el in graph:
-        if _local(el.tag) == "attributes":
-            kind = el.get("class", "node")
-            for a in el:
-                if _local(a.tag) == "attribute":
-                    titles.setdefault(kind, {})[a.get("id", "")] = (a.get("title") or a.get("id", ""), a.get("type", "string"))
-
-    def convert(value: str, typ: str) -> Any:
-        if typ in ("integer", "long", "short", "byte"):
-            return int(value)
-        if typ in ("float", "double"):
-            return float(value)
-        if typ == "boolean":
-            return value.lower() == "true"
-        return value
-
-    def children(tag: str) -> list[ET.Element]:
-        holder = next((el for el in graph if _local(el.tag) == tag + "s"), None)
-        return [] if holder is None else [el for el in holder if _local(el.tag) == tag]
-
-    def attvalues(el: ET.Element, kind: str) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for sub in el:
-            if _local(sub.tag) == "attvalues":
-                for av in sub:
-                    title, typ = titles[kind].get(av.get("for", ""), (av.get("for", ""), "string"))
-                    out[title] = convert(av.get("value", ""), typ)
-        return out
-
-    node_els = children("node")
-    ids = [el.get("id") for el in node_els]
-    if len(set(ids)) != len(ids) or None in ids:
-        raise LatentGraphError(f"{p}: node ids are missing or repeat")
-    index = {v: i for i, v in enumerate(ids)}
-    node_attrs = [attvalues(el, "node") for el in node_els]
-    src, dst, weights, edge_attrs = [], [], [], []
-    for el in children("edge"):
-        s, t = el.get("source"), el.get("target")
-        if s not in index or t not in index:
-            raise LatentGraphError(f"{p}: edge {s}-{t} refers to an unknown node")
-        src.append(index[s])
-        dst.append(index[t])
-        weights.append(float(el.get("weight", "1.0")))
-        edge_attrs.append(attvalues(el, "edge"))
-    g = ig.Graph(n=len(ids), edges=list(zip(src, dst, strict=True)), directed=graph.get("defaultedgetype") == "directed")
+        G = nx.read_gexf(p)
+    except (ET.ParseError, nx.NetworkXError, KeyError, TypeError, ValueError) as exc:
+        raise LatentGraphError(f"{p}: cannot read GEXF ({type(exc).__name__}: {exc})") from exc
+    ids = [str(v) for v in G.nodes]
+    index = {v: i for i, v in enumerate(G.nodes)}
+    edges = [(u, v, d) for u, v, *_, d in (G.edges(keys=True, data=True) if G.is_multigraph() else G.edges(data=True))]
+    edge_ids = [d.get("id") for _, _, d in edges]
+    if all(isinstance(e, str) and e.lstrip("-").isdigit() for e in edge_ids):
+        edges = [edges[i] for i in sorted(range(len(edges)), key=lambda i: int(edge_ids[i]))]
+    g = ig.Graph(n=len(ids), edges=[(index[u], index[v]) for u, v, _ in edges], directed=G.is_directed())
     g.vs["id"] = ids
-    labels = [el.get("label") for el in node_els]
+    node_data = [d for _, d in G.nodes(data=True)]
+    labels = [d.get("label") for d in node_data]
     if any(lb is not None for lb in labels):
         g.vs["label"] = [lb if lb is not None else i for lb, i in zip(labels, ids, strict=True)]
-    for key in sorted({k for a in node_attrs for k in a}):
-        g.vs[key] = [a.get(key) for a in node_attrs]
-    g.es["weight"] = weights
-    for key in sorted({k for a in edge_attrs for k in a}):
-        g.es[key] = [a.get(key) for a in edge_attrs]
+    for key in sorted({k for d in node_data for k in d} - set(_GEXF_NODE_FIELDS)):
+        g.vs[key] = [d.get(key) for d in node_data]
+    g.es["weight"] = [float(d.get("weight", 1.0)) for _, _, d in edges]
+    for key in sorted({k for _, _, d in edges for k in d} - set(_GEXF_EDGE_FIELDS)):
+        g.es[key] = [d.get(key) for _, _, d in edges]
     return g
 
 

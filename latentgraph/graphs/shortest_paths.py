@@ -243,6 +243,8 @@ def class_path_sums(
         ``auto``, ``numba``, ``scipy`` or ``igraph`` (see the module docstring); the sums
         agree to rounding.
 
+    Notes
+    -----
     Every ordered pair (s, t), s != t, is visited once (d(s, t) and d(t, s) both count, as in
     eq. 4.2). Pairs in different connected components are unreachable: they are left out of
     ``sums`` and ``pairs`` and counted exactly from the components.

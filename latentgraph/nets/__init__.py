@@ -55,6 +55,7 @@ _EXPORTS = {
     "evaluate": "training",
     "train_one_epoch": "training",
     "make_optimizer": "training",
+    "train_epochs": "training",
     "train_run": "training",
     "data_fingerprint": "training",
     "state_dicts_equal": "training",
@@ -89,6 +90,11 @@ _EXPORTS = {
     "stopping_point": "pruning",
     "StoppingResult": "pruning",
     "train_early_stopping": "pruning",
+    "RoundFiles": "pruning",
+    "PruneRound": "pruning",
+    "prune_and_reset": "pruning",
+    "train_round": "pruning",
+    "round_summary": "pruning",
     "run_round": "pruning",
 }
 

@@ -523,62 +523,141 @@ def train_early_stopping(
 # --------------------------------------------------------------------------- one round
 
 
-def run_round(
-    theta0_path: str | Path,
+@dataclass(frozen=True)
+class RoundFiles:
+    """The files one pruning round reads and writes.
+
+    Attributes
+    ----------
+    theta0
+        Read: the run's initial weights θ0 (the network every round starts from).
+    model, mask, history, summary
+        Written: the best-epoch checkpoint, the mask (:func:`save_mask`), the epoch
+        history (CSV, :data:`HISTORY_COLUMNS`) and the JSON summary.
+    previous_model, previous_mask
+        Read by rounds i > 0: round i-1's trained checkpoint and its mask.
+    reset
+        Read by rounds i > 0: the checkpoint the survivors are reset to (θ0 or the rewind point).
+    rewind
+        Written by round 0 with ``reset="rewind"``: the weights after epoch j.
+    """
+
+    theta0: str | Path
+    model: str | Path
+    mask: str | Path
+    history: str | Path
+    summary: str | Path
+    previous_model: str | Path | None = None
+    previous_mask: str | Path | None = None
+    reset: str | Path | None = None
+    rewind: str | Path | None = None
+
+
+@dataclass(frozen=True)
+class PruneRound:
+    """One round of the experiment: its index, its pruning rate and its files.
+
+    Round 0 prunes nothing (``rate`` None); round i > 0 prunes ``rate`` of the surviving
+    conv weights of round i-1 and needs ``files.previous_model``, ``files.previous_mask``
+    and ``files.reset``.
+    """
+
+    index: int
+    files: RoundFiles
+    rate: float | None = None
+
+    def check(self) -> None:
+        """Raise :class:`LatentGraphError` when a round i > 0 lacks its inputs or its rate."""
+        f = self.files
+        if self.index != 0 and (f.previous_model is None or f.previous_mask is None or f.reset is None
+                                or self.rate is None):
+            raise LatentGraphError(f"round {self.index} needs the previous round's model and mask, a reset "
+                                   "checkpoint and a rate")
+
+
+def prune_and_reset(model: Any, previous: Any, previous_mask: Mapping[str, Any], reset_state: Mapping[str, Any],
+                    rate: float, scope: str = "global") -> Mask:
+    """The prune and reset steps of a round i > 0, on models and tensors (no files).
+
+    Parameters
+    ----------
+    model
+        The network to train next; receives ``reset_state`` with the new mask applied.
+    previous
+        Round i-1's trained network (or its state dict): the magnitudes that are ranked.
+    previous_mask
+        Round i-1's mask: which weights still survive.
+    reset_state
+        The state dict the survivors are reset to (θ0, or the rewind point).
+    rate
+        Share of the surviving conv weights to prune, in (0, 1).
+    scope
+        ``"global"`` or ``"layerwise"`` ranking (:func:`prune_mask`).
+
+    Returns
+    -------
+    Mask
+        The new mask; ``model`` now holds ``reset_state`` ⊙ mask.
+    """
+    mask = prune_mask(previous, previous_mask, rate, scope)
+    reset_to(model, reset_state, mask)
+    return mask
+
+
+def train_round(
+    model: Any,
+    mask: Mapping[str, Any],
     data: Any,
+    input_size: int,
     train_settings: Any,
     prune_settings: PruneSettings,
     seed: int,
+    device: Any,
     *,
-    out_model: str | Path,
-    out_mask: str | Path,
-    out_history: str | Path,
-    out_summary: str | Path,
-    round_index: int = 0,
-    rate: float | None = None,
-    previous_model: str | Path | None = None,
-    previous_mask: str | Path | None = None,
-    reset_path: str | Path | None = None,
-    out_rewind: str | Path | None = None,
+    start_epoch: int = 0,
+    on_epoch_end: Callable[[int, Any], None] | None = None,
     progress: bool = True,
-) -> dict[str, Any]:
-    """One pruning round from files to files; returns the summary it writes.
+) -> tuple[Any, StoppingResult]:
+    """The training step of a round: early stopping on ``data.val`` under ``mask`` (no files).
 
-    Round 0 (``round_index == 0``): θ0 from ``theta0_path``, no pruning; with
-    ``reset="rewind"`` the weights after epoch j are also written to ``out_rewind``.
-    Round i > 0: prune ``rate`` of the surviving conv weights of ``previous_model`` (under
-    ``previous_mask``), reset to ``reset_path`` (θ0, or the rewind point), train. Writes
-    the best-epoch checkpoint, the mask, the epoch history (CSV) and a JSON summary.
+    Parameters
+    ----------
+    model
+        The network after its reset (on the CPU); moved to ``device`` (channels_last on
+        CUDA with ``train_settings.channels_last``).
+    mask
+        The round's mask; the pruned weights stay exactly zero.
+    data
+        A :class:`latentgraph.nets.data.DataBundle` with a non-empty validation split.
+    input_size
+        Side length the images are resized to.
+    train_settings
+        :class:`latentgraph.nets.training.TrainSettings` of the rounds (:func:`train_settings`).
+    prune_settings
+        Patience, epoch limit and ``min_delta`` of the early stopper.
+    seed
+        Seeds each epoch's data order with (seed, schedule epoch).
+    device
+        The ``torch.device`` to train on (already configured, :func:`configure_torch`).
+    start_epoch
+        The schedule epoch of the first epoch (j when rewinding, else 0).
+    on_epoch_end
+        ``on_epoch_end(epoch, model)`` after each epoch (1-based); :func:`run_round` writes
+        the rewind point with it.
+    progress
+        Show progress bars.
+
+    Returns
+    -------
+    tuple
+        (the model on ``device``, holding the best epoch's weights; the :class:`StoppingResult`).
     """
     import torch
 
-    from .models import load_checkpoint, model_from_checkpoint, save_checkpoint
-    from .training import configure_torch, evaluate, resolve_device
+    from .training import evaluate
 
-    device = resolve_device(train_settings.device)
-    configure_torch(device, train_settings.threads, train_settings.deterministic)
-    model, ckpt0 = model_from_checkpoint(theta0_path)
-    spec = ckpt0["spec"]
-    input_size = int(spec["input_size"])
     if data.val is None or len(data.val) == 0:
         raise LatentGraphError("pruning needs a validation split for early stopping (pruning.val_fraction > 0)")
-
-    if round_index == 0:
-        mask = full_mask(model)
-        start_epoch = 0
-    else:
-        if previous_model is None or previous_mask is None or reset_path is None or rate is None:
-            raise LatentGraphError(f"round {round_index} needs the previous round's model and mask, a reset "
-                                   "checkpoint and a rate")
-        prev, _ = model_from_checkpoint(previous_model)
-        prev_mask, _ = load_mask(previous_mask)
-        mask = prune_mask(prev, prev_mask, rate, prune_settings.scope)
-        reset_to(model, load_checkpoint(reset_path)["state_dict"], mask)
-        start_epoch = prune_settings.start_epoch
-    frac = pruned_fraction(mask)
-    log.info("round %d (rate %s, %s): %.4f of %d conv weights pruned", round_index, rate, prune_settings.scope,
-             frac, pruned_counts(mask)[1])
-
     model = model.to(device)
     if device.type == "cuda" and train_settings.channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -588,34 +667,50 @@ def run_round(
                         amp=train_settings.amp, num_workers=train_settings.num_workers,
                         channels_last=train_settings.channels_last)
 
-    rewound: list[int] = []
-
-    def on_epoch_end(epoch: int, m: Any) -> None:
-        if round_index == 0 and out_rewind is not None and epoch == prune_settings.rewind_epoch:
-            save_checkpoint(out_rewind, m, spec, epoch=epoch, seed=seed, rewind_point=True)
-            rewound.append(epoch)
-
     result = train_early_stopping(model, data.train, train_settings, input_size, device, seed, validate=validate,
                                   patience=prune_settings.patience, max_epochs=prune_settings.max_epochs,
                                   min_delta=prune_settings.min_delta, mask=mask, start_epoch=start_epoch,
                                   on_epoch_end=on_epoch_end, progress=progress)
-    if round_index == 0 and out_rewind is not None and not rewound:
-        raise LatentGraphError(f"round 0 stopped after {result.epochs_trained} epochs, before the rewind epoch "
-                               f"{prune_settings.rewind_epoch}; lower pruning.rewind_epoch or raise the patience")
     state = model.state_dict()
     leaked = [n for n in mask if bool(state[n][~mask[n].to(state[n].device)].any())]
     if leaked:  # cannot happen with the enforcer in place; a guard against future edits
         raise LatentGraphError(f"pruned weights became non-zero in {leaked[:3]}")
-    summary = {
-        "round": int(round_index),
+    return model, result
+
+
+def round_summary(index: int, rate: float | None, prune_settings: PruneSettings, start_epoch: int, seed: int,
+                  mask: Mapping[str, Any], result: StoppingResult) -> dict[str, Any]:
+    """The JSON summary of a finished round (what :func:`run_round` writes and returns).
+
+    Parameters
+    ----------
+    index, rate
+        The round and its pruning rate (None for round 0).
+    prune_settings
+        Scope and reset of the experiment (recorded for rounds i > 0 only).
+    start_epoch, seed
+        The schedule epoch the round started at and its seed.
+    mask
+        The round's mask.
+    result
+        What :func:`train_early_stopping` returned.
+
+    Returns
+    -------
+    dict
+        Builtin values only, keys as in ``experiments.pruning.read_summary``.
+    """
+    pruned, total = pruned_counts(mask)
+    return {
+        "round": int(index),
         "rate": None if rate is None else float(rate),
-        "scope": None if round_index == 0 else prune_settings.scope,  # round 0 prunes nothing
-        "reset": None if round_index == 0 else prune_settings.reset,
+        "scope": None if index == 0 else prune_settings.scope,  # round 0 prunes nothing
+        "reset": None if index == 0 else prune_settings.reset,
         "start_epoch": int(start_epoch),
         "seed": int(seed),
-        "pruned_fraction": frac,
-        "pruned_weights": pruned_counts(mask)[0],
-        "conv_weights": pruned_counts(mask)[1],
+        "pruned_fraction": pruned_fraction(mask),
+        "pruned_weights": pruned,
+        "conv_weights": total,
         "epochs_trained": int(result.epochs_trained),
         "best_epoch": int(result.best_epoch),
         "best_val_loss": float(result.best_val_loss),
@@ -623,12 +718,85 @@ def run_round(
         "stopped_early": bool(result.stopped_early),
         "layer_pruned_fraction": layer_fractions(mask),
     }
+
+
+def run_round(
+    pruning_round: PruneRound,
+    data: Any,
+    train_settings: Any,
+    prune_settings: PruneSettings,
+    seed: int,
+    *,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """One pruning round from files to files; returns the summary it writes.
+
+    The file side of :func:`prune_and_reset`, :func:`train_round` and
+    :func:`round_summary`: reads θ0 (and for round i > 0 the previous round's model and
+    mask and the reset checkpoint), writes the best-epoch checkpoint, the mask, the epoch
+    history (CSV) and the JSON summary, and in round 0 with ``files.rewind`` the weights
+    after epoch j.
+
+    Parameters
+    ----------
+    pruning_round
+        Index, rate and files of the round.
+    data
+        The data bundle; its validation split drives early stopping.
+    train_settings
+        :class:`latentgraph.nets.training.TrainSettings` of the rounds (:func:`train_settings`).
+    prune_settings
+        Scope, reset, rewind epoch and early stopping.
+    seed
+        The run's seed.
+    progress
+        Show progress bars.
+
+    Returns
+    -------
+    dict
+        The summary (:func:`round_summary`).
+    """
+    from .models import load_checkpoint, model_from_checkpoint, save_checkpoint
+    from .training import configure_torch, resolve_device
+
+    pruning_round.check()
+    index, rate, files = int(pruning_round.index), pruning_round.rate, pruning_round.files
+    device = resolve_device(train_settings.device)
+    configure_torch(device, train_settings.threads, train_settings.deterministic)
+    model, ckpt0 = model_from_checkpoint(files.theta0)
+    spec = ckpt0["spec"]
+    if index == 0:
+        mask, start_epoch = full_mask(model), 0
+    else:
+        prev, _ = model_from_checkpoint(files.previous_model)
+        prev_mask, _ = load_mask(files.previous_mask)
+        mask = prune_and_reset(model, prev, prev_mask, load_checkpoint(files.reset)["state_dict"], rate,
+                               prune_settings.scope)
+        start_epoch = prune_settings.start_epoch
+    log.info("round %d (rate %s, %s): %.4f of %d conv weights pruned", index, rate, prune_settings.scope,
+             pruned_fraction(mask), pruned_counts(mask)[1])
+
+    write_rewind = index == 0 and files.rewind is not None
+    rewound: list[int] = []
+
+    def save_rewind_point(epoch: int, m: Any) -> None:
+        if write_rewind and epoch == prune_settings.rewind_epoch:
+            save_checkpoint(files.rewind, m, spec, epoch=epoch, seed=seed, rewind_point=True)
+            rewound.append(epoch)
+
+    model, result = train_round(model, mask, data, int(spec["input_size"]), train_settings, prune_settings, seed,
+                                device, start_epoch=start_epoch, on_epoch_end=save_rewind_point, progress=progress)
+    if write_rewind and not rewound:
+        raise LatentGraphError(f"round 0 stopped after {result.epochs_trained} epochs, before the rewind epoch "
+                               f"{prune_settings.rewind_epoch}; lower pruning.rewind_epoch or raise the patience")
+    summary = round_summary(index, rate, prune_settings, start_epoch, seed, mask, result)
     meta = {k: summary[k] for k in ("round", "rate", "pruned_fraction", "epochs_trained", "best_epoch")}
-    save_checkpoint(out_model, model, spec, epoch=int(result.best_epoch), seed=int(seed),
+    save_checkpoint(files.model, model, spec, epoch=int(result.best_epoch), seed=int(seed),
                     val_accuracy=summary["best_val_accuracy"], **meta)
-    save_mask(out_mask, mask, **meta)
-    with atomic_path(out_history) as tmp:
+    save_mask(files.mask, mask, **meta)
+    with atomic_path(files.history) as tmp:
         result.history.to_csv(tmp, index=False)
-    with atomic_path(out_summary) as tmp:
+    with atomic_path(files.summary) as tmp:
         tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     return summary

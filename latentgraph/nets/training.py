@@ -438,6 +438,158 @@ def make_optimizer(model: Any, settings: TrainSettings) -> Any:
 HISTORY_COLUMNS = ["epoch", "lr", "train_loss", "train_accuracy", "test_loss", "test_accuracy", "seconds"]
 
 
+def train_epochs(
+    model: Any,
+    optimizer: Any,
+    data: DataBundle,
+    settings: TrainSettings,
+    input_size: int,
+    device: Any,
+    seed: int,
+    *,
+    start: int = 0,
+    history: Sequence[dict[str, Any]] = (),
+    after_epoch: Callable[[int, list[dict[str, Any]]], None] | None = None,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """The epoch loop of a run, on a model in memory (no files): epochs ``start`` .. E-1.
+
+    Each epoch trains on ``data.train`` (:func:`train_one_epoch`, data order seeded by
+    (seed, epoch)) and evaluates on ``data.test``, so epochs resumed from a saved state
+    continue exactly where the interrupted run stopped (on the CPU: bit for bit).
+
+    Parameters
+    ----------
+    model
+        The network, on ``device``, holding the weights after epoch ``start``.
+    optimizer
+        Its optimiser (:func:`make_optimizer`), in the state after epoch ``start``.
+    data
+        Training and test splits.
+    settings
+        The training scheme; ``settings.epochs`` is E.
+    input_size
+        Side length the images are resized to.
+    device
+        The ``torch.device`` to train on.
+    seed
+        The run's seed.
+    start
+        Epochs already done (0 for a fresh run).
+    history
+        The rows of the epochs already done (:data:`HISTORY_COLUMNS`).
+    after_epoch
+        ``after_epoch(epoch, history)`` after each epoch (1-based ``epoch``; ``history``
+        up to and including it): :func:`train_run` saves checkpoints and state with it.
+    progress
+        Show progress bars.
+
+    Returns
+    -------
+    list of dict
+        The rows of all epochs, 1..E.
+    """
+    import time
+
+    from tqdm import tqdm
+
+    rows = list(history)
+    bar = tqdm(range(start, settings.epochs), initial=start, total=settings.epochs, desc=f"seed {seed}",
+               file=sys.stderr, ascii=True, mininterval=5, disable=not progress)
+    for e in bar:
+        t0 = time.perf_counter()
+        train_loss, train_acc = train_one_epoch(model, optimizer, data.train, settings, input_size, device, seed, e,
+                                                progress=progress)
+        test_loss, test_acc = evaluate(model, data.test, input_size, device, batch_size=settings.eval_batch_size,
+                                       amp=settings.amp, num_workers=settings.num_workers,
+                                       channels_last=settings.channels_last)
+        row = {"epoch": e + 1, "lr": settings.lr_at(e), "train_loss": train_loss, "train_accuracy": train_acc,
+               "test_loss": test_loss, "test_accuracy": test_acc, "seconds": time.perf_counter() - t0}
+        rows.append(row)
+        bar.set_postfix(loss=f"{train_loss:.3f}", train=f"{train_acc:.3f}", test=f"{test_acc:.3f}")
+        log.info("epoch %d/%d lr %.4g loss %.4f train %.4f test %.4f (%.1f s)", e + 1, settings.epochs,
+                 row["lr"], train_loss, train_acc, test_acc, row["seconds"])
+        if after_epoch is not None:
+            after_epoch(e + 1, rows)
+    bar.close()
+    return rows
+
+
+def _epoch_file(work: Path, epoch: int) -> Path:
+    return work / f"epoch_{epoch:03d}.pt"
+
+
+def _resume_state(work: Path, fingerprint: str) -> dict[str, Any] | None:
+    """The saved state of an interrupted run in ``work`` with these settings, else None.
+
+    Without a usable state the work folder is emptied (its files belong to other settings
+    or to a torn start).
+    """
+    import torch
+
+    state_path = work / "state.pt"
+    state = None
+    if state_path.exists():
+        try:
+            state = torch.load(state_path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # a torn state file cannot happen (atomic), a foreign one can
+            log.warning("ignoring unreadable resume state %s (%s)", state_path, exc)
+        if state is not None and state.get("fingerprint") != fingerprint:
+            log.warning("resume state in %s belongs to other settings; starting afresh", work)
+            state = None
+        if state is not None and not all(_epoch_file(work, e).exists() for e in range(state["epoch"] + 1)):
+            log.warning("resume state in %s lacks checkpoints; starting afresh", work)
+            state = None
+    if state is None:
+        for f in work.glob("*"):
+            if f.is_file():
+                f.unlink()
+    return state
+
+
+def _save_state(work: Path, fingerprint: str, epoch: int, model: Any, optimizer: Any, device: Any,
+                history: Sequence[dict[str, Any]]) -> None:
+    """Write the full training state after ``epoch`` (weights, optimiser, RNGs, history) atomically."""
+    import torch
+
+    state = {
+        "fingerprint": fingerprint,
+        "epoch": epoch,
+        "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "optimizer": optimizer.state_dict(),
+        "rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None,
+        "history": [[r[c] for c in HISTORY_COLUMNS] for r in history],
+    }
+    with atomic_path(work / "state.pt") as tmp:
+        torch.save(state, tmp)
+
+
+def _restore_state(state: dict[str, Any], model: Any, optimizer: Any, device: Any) -> list[dict[str, Any]]:
+    """Load a saved state into ``model``, ``optimizer`` and the RNGs; returns the history so far."""
+    import torch
+
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    torch.set_rng_state(state["rng"])
+    if device.type == "cuda" and state.get("cuda_rng") is not None:
+        torch.cuda.set_rng_state_all(state["cuda_rng"])
+    return [dict(zip(HISTORY_COLUMNS, row, strict=True)) for row in state["history"]]
+
+
+def _publish(work: Path, history: Sequence[dict[str, Any]], history_path: str | Path,
+             checkpoint_paths: Sequence[str | Path]) -> pd.DataFrame:
+    """History first, then the checkpoints (moves, no copies) to their final paths; then remove ``work``."""
+    frame = pd.DataFrame(history, columns=HISTORY_COLUMNS)
+    with atomic_path(history_path) as tmp:
+        frame.to_csv(tmp, index=False)
+    for e, dest in enumerate(checkpoint_paths):
+        Path(dest).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(_epoch_file(work, e)), str(dest))
+    shutil.rmtree(work, ignore_errors=True)
+    return frame
+
+
 def train_run(
     spec: dict[str, Any],
     data: DataBundle,
@@ -453,12 +605,39 @@ def train_run(
 ) -> pd.DataFrame:
     """Train one run and write epoch 0..E checkpoints and the history CSV.
 
-    ``checkpoint_paths[e]`` receives the weights after epoch ``e`` (index 0 = θ0), so it
-    must hold ``settings.epochs + 1`` paths. ``on_epoch_end(epoch)`` is called after each
-    finished epoch has been saved (tests use it to simulate an interruption).
-    """
-    import time
+    The file side of :func:`train_epochs`: every finished epoch is saved in ``work_dir``
+    (its checkpoint and the full training state), an interrupted run with the same
+    settings resumes from there, and only a finished run is published.
 
+    Parameters
+    ----------
+    spec
+        The model spec (:func:`latentgraph.nets.models.model_spec`).
+    data
+        Training and test splits.
+    settings
+        The training scheme.
+    seed
+        Seeds the initial weights and every epoch's data order.
+    checkpoint_paths
+        ``checkpoint_paths[e]`` receives the weights after epoch ``e`` (index 0 = θ0): E + 1 paths.
+    history_path
+        The history CSV (:data:`HISTORY_COLUMNS`).
+    work_dir
+        The private work folder (removed once the run is published).
+    data_fingerprint
+        What identifies the data (:func:`data_fingerprint`); part of the resume fingerprint.
+    on_epoch_end
+        ``on_epoch_end(epoch)`` after each finished epoch has been saved (tests use it to
+        simulate an interruption).
+    progress
+        Show progress bars.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The history.
+    """
     import torch
 
     if len(checkpoint_paths) != settings.epochs + 1:
@@ -468,34 +647,13 @@ def train_run(
     configure_torch(device, settings.threads, settings.deterministic)
     work = Path(work_dir)
     work.mkdir(parents=True, exist_ok=True)
-    state_path = work / "state.pt"
     fingerprint = config_hash({"spec": spec, "settings": settings.fingerprint(), "seed": seed, "data": data_fingerprint})
-    input_size = int(spec["input_size"])
-
-    def work_ckpt(e: int) -> Path:
-        return work / f"epoch_{e:03d}.pt"
-
-    state = None
-    if state_path.exists():
-        try:
-            state = torch.load(state_path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # a torn state file cannot happen (atomic), a foreign one can
-            log.warning("ignoring unreadable resume state %s (%s)", state_path, exc)
-        if state is not None and state.get("fingerprint") != fingerprint:
-            log.warning("resume state in %s belongs to other settings; starting afresh", work)
-            state = None
-        if state is not None and not all(work_ckpt(e).exists() for e in range(state["epoch"] + 1)):
-            log.warning("resume state in %s lacks checkpoints; starting afresh", work)
-            state = None
-    if state is None:
-        for f in work.glob("*"):
-            if f.is_file():
-                f.unlink()
+    state = _resume_state(work, fingerprint)
 
     torch.manual_seed(seed)
     model = build_from_spec(spec)
     if state is None:
-        save_checkpoint(work_ckpt(0), model, spec, epoch=0, seed=seed, test_accuracy=None)
+        save_checkpoint(_epoch_file(work, 0), model, spec, epoch=0, seed=seed, test_accuracy=None)
     model = model.to(device)
     if device.type == "cuda" and settings.channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -503,60 +661,22 @@ def train_run(
     history: list[dict[str, Any]] = []
     start = 0
     if state is not None:
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["rng"])
-        if device.type == "cuda" and state.get("cuda_rng") is not None:
-            torch.cuda.set_rng_state_all(state["cuda_rng"])
-        history = [dict(zip(HISTORY_COLUMNS, row, strict=True)) for row in state["history"]]
+        history = _restore_state(state, model, optimizer, device)
         start = int(state["epoch"])
         log.info("resuming from epoch %d of %d (%s)", start, settings.epochs, work)
     else:
         log.info("training %s seed %d for %d epochs on %s", spec["arch"], seed, settings.epochs, device)
 
-    from tqdm import tqdm
-
-    bar = tqdm(range(start, settings.epochs), initial=start, total=settings.epochs, desc=f"seed {seed}",
-               file=sys.stderr, ascii=True, mininterval=5, disable=not progress)
-    for e in bar:
-        t0 = time.perf_counter()
-        train_loss, train_acc = train_one_epoch(model, optimizer, data.train, settings, input_size, device, seed, e,
-                                                progress=progress)
-        test_loss, test_acc = evaluate(model, data.test, input_size, device, batch_size=settings.eval_batch_size,
-                                       amp=settings.amp, num_workers=settings.num_workers,
-                                       channels_last=settings.channels_last)
-        row = {"epoch": e + 1, "lr": settings.lr_at(e), "train_loss": train_loss, "train_accuracy": train_acc,
-               "test_loss": test_loss, "test_accuracy": test_acc, "seconds": time.perf_counter() - t0}
-        history.append(row)
-        bar.set_postfix(loss=f"{train_loss:.3f}", train=f"{train_acc:.3f}", test=f"{test_acc:.3f}")
-        log.info("epoch %d/%d lr %.4g loss %.4f train %.4f test %.4f (%.1f s)", e + 1, settings.epochs,
-                 row["lr"], train_loss, train_acc, test_acc, row["seconds"])
-        save_checkpoint(work_ckpt(e + 1), model, spec, epoch=e + 1, seed=seed, test_accuracy=test_acc,
-                        train_accuracy=train_acc)
-        new_state = {
-            "fingerprint": fingerprint,
-            "epoch": e + 1,
-            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-            "optimizer": optimizer.state_dict(),
-            "rng": torch.get_rng_state(),
-            "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None,
-            "history": [[r[c] for c in HISTORY_COLUMNS] for r in history],
-        }
-        with atomic_path(state_path) as tmp:
-            torch.save(new_state, tmp)
+    def save_epoch(epoch: int, rows: list[dict[str, Any]]) -> None:
+        save_checkpoint(_epoch_file(work, epoch), model, spec, epoch=epoch, seed=seed,
+                        test_accuracy=rows[-1]["test_accuracy"], train_accuracy=rows[-1]["train_accuracy"])
+        _save_state(work, fingerprint, epoch, model, optimizer, device, rows)
         if on_epoch_end is not None:
-            on_epoch_end(e + 1)
-    bar.close()
+            on_epoch_end(epoch)
 
-    # publish: history first, then the checkpoints (moves, no copies), then clean up
-    frame = pd.DataFrame(history, columns=HISTORY_COLUMNS)
-    with atomic_path(history_path) as tmp:
-        frame.to_csv(tmp, index=False)
-    for e, dest in enumerate(checkpoint_paths):
-        Path(dest).parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(work_ckpt(e)), str(dest))
-    shutil.rmtree(work, ignore_errors=True)
-    return frame
+    history = train_epochs(model, optimizer, data, settings, int(spec["input_size"]), device, seed, start=start,
+                           history=history, after_epoch=save_epoch, progress=progress)
+    return _publish(work, history, history_path, checkpoint_paths)
 
 
 def data_fingerprint(data_cfg: dict[str, Any]) -> dict[str, Any]:
