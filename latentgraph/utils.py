@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import json
 import logging
 import numbers
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +191,24 @@ def config_hash(obj: Any) -> str:
     """A short, order-independent hash of a JSON-serialisable object."""
     text = json.dumps(obj, sort_keys=True, default=_json_default)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def lazy_exports(package: str, exports: Mapping[str, str],
+                 names: Sequence[str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` of a package that re-exports ``exports`` (public name ->
+    the module defining it, absolute or relative to ``package``) and imports each module only
+    when one of its names is first used (PEP 562), so importing the package stays cheap.
+
+    Usage, in a package's ``__init__.py``: ``__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)``.
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name in exports:
+            return getattr(importlib.import_module(exports[name], package), name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return list(names)
+
+    return __getattr__, __dir__
+

@@ -8,44 +8,35 @@ Every public name below is importable from the package (loaded on first use).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ..utils import lazy_exports
 
 #: public name -> the module that defines it
 _EXPORTS = {
-    "as_structure": "similarity",
-    "jaccard_per_vertex": "similarity",
-    "jaccard": "similarity",
-    "cns_per_vertex": "similarity",
-    "cns": "similarity",
-    "compare_tables": "similarity",
-    "mutual_knn_per_vertex": "measures",
-    "mutual_knn": "measures",
-    "cns_symmetric": "measures",
-    "LinearCKA": "measures",
-    "cka_linear": "measures",
-    "laplacian_spectrum": "measures",
-    "spectral_distance": "measures",
-    "spectral_distance_from": "measures",
-    "k_occurrence": "measures",
-    "hubness": "measures",
-    "hubness_null": "measures",
-    "Null": "measures",
-    "permute_table": "measures",
-    "permutation_null": "measures",
-    "check_measures": "measures",
-    "columns": "measures",
-    "compare": "measures",
+    "as_structure": ".similarity",
+    "jaccard_per_vertex": ".similarity",
+    "jaccard": ".similarity",
+    "cns_per_vertex": ".similarity",
+    "cns": ".similarity",
+    "compare_tables": ".similarity",
+    "mutual_knn_per_vertex": ".measures",
+    "mutual_knn": ".measures",
+    "cns_symmetric": ".measures",
+    "LinearCKA": ".measures",
+    "cka_linear": ".measures",
+    "laplacian_spectrum": ".measures",
+    "spectral_distance": ".measures",
+    "spectral_distance_from": ".measures",
+    "k_occurrence": ".measures",
+    "hubness": ".measures",
+    "hubness_null": ".measures",
+    "Null": ".measures",
+    "permute_table": ".measures",
+    "permutation_null": ".measures",
+    "check_measures": ".measures",
+    "columns": ".measures",
+    "compare": ".measures",
 }
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)
