@@ -28,23 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "schemas" / "config.schema.yaml"
 HELP_COLUMNS = 100  # argparse wraps to $COLUMNS: fixed, so the page does not depend on the terminal
 
+if str(ROOT) not in sys.path:  # this checkout's latentgraph, as the workflow uses it
+    sys.path.insert(0, str(ROOT))
+from latentgraph.execution import resolve_ref  # noqa: E402 - the one resolver of the schema's $ref
 
 # ---------------------------------------------------------------------------------------- config
-
-
-def _resolve(node: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
-    """``node`` with a local ``$ref`` (``#/$defs/...``) merged in; the node's own keys win."""
-    ref = node.get("$ref")
-    if not ref:
-        return node
-    if not ref.startswith("#/"):
-        raise ValueError(f"only local $ref are supported, got {ref!r}")
-    target: Any = root
-    for part in ref[2:].split("/"):
-        target = target[part]
-    merged = dict(_resolve(target, root))
-    merged.update({k: v for k, v in node.items() if k != "$ref"})
-    return merged
 
 
 def _constraints(node: dict[str, Any]) -> list[str]:
@@ -65,7 +53,7 @@ def _constraints(node: dict[str, Any]) -> list[str]:
 
 def type_text(node: dict[str, Any], root: dict[str, Any]) -> str:
     """A short human-readable type of a schema node: ``integer ≥ 1``, ``one of `l1`, `l2```, ..."""
-    node = _resolve(node, root)
+    node = resolve_ref(node, root)
     if "enum" in node:
         return "one of " + ", ".join(f"`{json.dumps(v)}`" if not isinstance(v, str) else f"`{v}`"
                                      for v in node["enum"])
@@ -115,7 +103,7 @@ def schema_rows(schema: dict[str, Any]) -> Iterator[dict[str, Any]]:
     def walk(node: dict[str, Any], prefix: str, inherited: bool) -> Iterator[dict[str, Any]]:
         required = set(node.get("required", []))
         for name, child in node.get("properties", {}).items():
-            child = _resolve(child, schema)
+            child = resolve_ref(child, schema)
             key = f"{prefix}{name}"
             exec_only = inherited or bool(child.get("x-execution-only"))
             yield {
@@ -202,8 +190,6 @@ def _subparsers(parser: Any) -> dict[str, Any]:
 
 def cli_markdown() -> str:
     """The command-line reference page: ``format_help()`` of ``latentgraph`` and of each subcommand."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     from latentgraph.cli import build_parser
 
     old = os.environ.get("COLUMNS")

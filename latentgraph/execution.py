@@ -40,15 +40,21 @@ def _schema() -> dict[str, Any]:
 EXECUTION_KEYWORD = "x-execution-only"
 
 
-def _resolve(node: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    """Follow a local ``$ref`` (``#/$defs/...``) of a schema node."""
+def resolve_ref(node: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """``node`` with its local ``$ref`` (``#/$defs/...``) merged in, the node's own keys winning.
+
+    The one resolver of the workflow's schema: this module, the docs' configuration reference
+    (``docs/gen_reference.py``) and ``tests/test_defaults.py`` walk the schema with it.
+    """
     ref = node.get("$ref")
     if not ref:
         return node
+    if not ref.startswith("#/"):
+        raise ValueError(f"only local $ref are supported, got {ref!r}")
     target: Any = schema
-    for part in ref.removeprefix("#/").split("/"):
+    for part in ref[2:].split("/"):
         target = target[part]
-    return {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+    return {**resolve_ref(target, schema), **{k: v for k, v in node.items() if k != "$ref"}}
 
 
 def execution_keys(schema: dict[str, Any] | None = None) -> list[str]:
@@ -58,7 +64,7 @@ def execution_keys(schema: dict[str, Any] | None = None) -> list[str]:
 
     def walk(node: dict[str, Any], prefix: str) -> None:
         for name, sub in (node.get("properties") or {}).items():
-            sub = _resolve(sub, schema)
+            sub = resolve_ref(sub, schema)
             path = f"{prefix}{name}"
             if sub.get(EXECUTION_KEYWORD):
                 keys.append(path)
@@ -70,7 +76,7 @@ def execution_keys(schema: dict[str, Any] | None = None) -> list[str]:
 
 
 def _normalise(value: Any, node: dict[str, Any], schema: dict[str, Any]) -> Any:
-    node = _resolve(node, schema)
+    node = resolve_ref(node, schema)
     types = node.get("type")
     types = set(types) if isinstance(types, list) else {types}
     if isinstance(value, dict):

@@ -33,23 +33,14 @@ import pytest
 import yaml
 from helpers import SCHEMA
 
+from latentgraph.execution import resolve_ref
+
 # --------------------------------------------------------------------------- the schema
 
 
 def _load_schema() -> dict[str, Any]:
     with open(SCHEMA) as fh:
         return yaml.safe_load(fh)
-
-
-def _resolve(node: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
-    """``node`` with a local ``$ref`` (``#/$defs/...``) merged in."""
-    ref = node.get("$ref")
-    if not ref:
-        return node
-    target: Any = schema
-    for part in ref.removeprefix("#/").split("/"):
-        target = target[part]
-    return {**target, **{k: v for k, v in node.items() if k != "$ref"}}
 
 
 def schema_defaults(node: dict[str, Any] | None = None, prefix: str = "",
@@ -63,7 +54,7 @@ def schema_defaults(node: dict[str, Any] | None = None, prefix: str = "",
     node = schema if node is None else node
     out: dict[str, Any] = {}
     for key, sub in node.get("properties", {}).items():
-        sub = _resolve(sub, schema)
+        sub = resolve_ref(sub, schema)
         path = f"{prefix}{key}"
         if "properties" in sub and isinstance(sub.get("default", {}), dict):
             out.update(schema_defaults(sub, f"{path}.", schema))
