@@ -245,12 +245,11 @@ def checkpoint_lr(config: dict[str, Any], epoch: int) -> float | None:
     index ``e - 1``) trained at ``lr * gamma ** (milestones <= e - 1)``
     (:meth:`latentgraph.nets.training.TrainSettings.lr_at`, MultiStepLR's rule).
     """
+    from .nets.training import TrainSettings  # torch-free at import; the one schedule rule and its defaults
+
     if int(epoch) <= 0:
         return None
-    train = config["train"]
-    sched = train.get("scheduler") or {}
-    steps = sum(1 for m in sched.get("milestones", []) if int(m) <= int(epoch) - 1)
-    return float((train.get("optimizer") or {}).get("lr", 0.1)) * float(sched.get("gamma", 0.1)) ** steps
+    return TrainSettings.from_config(config["train"]).lr_at(int(epoch) - 1)
 
 
 def window_step_warnings(config: dict[str, Any]) -> list[str]:
