@@ -145,3 +145,28 @@ def make_imagefolder(root, n_classes=3, per_class=4, size=20, seed=0):
             Image.fromarray(img).save(d / f"img_{i}.png")
     (root / "names.txt").write_text("\n".join(f"class {c}" for c in range(n_classes)) + "\n")
     return root
+
+
+# --------------------------------------------------------------------------- spies
+
+
+def spy_training_settings(monkeypatch) -> dict:
+    """Record what training passes on: ``seen["deterministic"]`` (to ``configure_torch``) and
+    ``seen["evaluate"]`` (the keyword arguments of ``evaluate``); the real functions still run."""
+    import latentgraph.nets.training as T
+
+    seen: dict = {}
+    real_evaluate, real_configure = T.evaluate, T.configure_torch
+
+    def evaluate(*args, **kw):
+        seen["evaluate"] = kw
+        return real_evaluate(*args, **kw)
+
+    def configure(device, threads=None, deterministic=False):
+        seen["deterministic"] = deterministic
+        return real_configure(device, threads, deterministic)
+
+    monkeypatch.setattr(T, "evaluate", evaluate)
+    monkeypatch.setattr(T, "configure_torch", configure)
+    return seen
+

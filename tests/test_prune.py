@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import spy_training_settings
 
 torch = pytest.importorskip("torch")
 
@@ -457,21 +458,7 @@ def test_a_round_needs_its_inputs(tmp_path):
 
 def test_run_round_passes_deterministic_and_channels_last_on(tmp_path, monkeypatch):
     """The rounds honour train.deterministic and evaluate with train.channels_last, as train_run does."""
-    import latentgraph.nets.training as T
-
-    seen: dict = {}
-    real_evaluate, real_configure = T.evaluate, T.configure_torch
-
-    def evaluate(*args, **kw):
-        seen["evaluate"] = kw
-        return real_evaluate(*args, **kw)
-
-    def configure(device, threads=None, deterministic=False):
-        seen["deterministic"] = deterministic
-        return real_configure(device, threads, deterministic)
-
-    monkeypatch.setattr(T, "evaluate", evaluate)
-    monkeypatch.setattr(T, "configure_torch", configure)
+    seen = spy_training_settings(monkeypatch)
     spec = model_spec({"stem": "cifar", "width": 4, "input_size": 8}, 4)
     theta0 = save_checkpoint(tmp_path / "theta0.pt", tiny_model(), spec, epoch=0, seed=0)
     bundle = load_synthetic_bundle(n_classes=4, n_per_class=8, image_size=8, seed=0)

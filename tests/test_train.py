@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from helpers import spy_training_settings
 
 torch = pytest.importorskip("torch")
 
@@ -175,21 +176,7 @@ def test_configure_torch_sets_the_cuda_kernels(torch_flags, monkeypatch):
 
 
 def test_train_run_passes_deterministic_and_channels_last_on(tmp_path, monkeypatch, torch_flags):
-    import latentgraph.nets.training as T
-
-    seen: dict = {}
-    real_evaluate, real_configure = T.evaluate, T.configure_torch
-
-    def evaluate(*args, **kw):
-        seen["evaluate"] = kw
-        return real_evaluate(*args, **kw)
-
-    def configure(device, threads=None, deterministic=False):
-        seen["deterministic"] = deterministic
-        return real_configure(device, threads, deterministic)
-
-    monkeypatch.setattr(T, "evaluate", evaluate)
-    monkeypatch.setattr(T, "configure_torch", configure)
+    seen = spy_training_settings(monkeypatch)
     run(tmp_path, s=settings(epochs=1, channels_last=False, deterministic=True))
     assert seen["deterministic"] is True and seen["evaluate"]["channels_last"] is False
     run(tmp_path, s=settings(epochs=1), name="r2")
