@@ -159,7 +159,7 @@ def test_lint_and_snakefmt_are_clean():
 def test_tiny_run_outputs(tiny_run):
     R = tiny_run / "results" / "tiny"
     df = pd.read_csv(R / "tables" / "stability.csv")
-    # the thesis's columns first; the measures stage appends its own (tests/test_layers.py)
+    # the thesis's columns first; the measures stage appends its own (tests/experiments/test_layers.py)
     assert list(df.columns[:7]) == ["comparison", "run", "epoch_a", "epoch_b", "k", "jaccard", "cns"]
     assert set(df["comparison"]) == {"epoch", "seed"} and set(df["k"]) == {2, 4}
     assert len(df) == (2 * 1 + 2) * 2  # (A 2->3, B 2->3, A vs B at 2 and 3) x 2 values of k

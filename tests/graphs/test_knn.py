@@ -4,10 +4,10 @@ bit for bit; graphs built from the table; bad input."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import REPO
 
 from latentgraph.graphs.knn import KnnTable, adjacency, edges, knn, knn_graph, knn_table, resolve_knn_backend
 from latentgraph.utils import LatentGraphError
@@ -218,7 +218,7 @@ def test_device_name_needs_no_torch(monkeypatch):
     monkeypatch.setattr(knn_mod, "faiss_has_gpu", lambda: True)
     monkeypatch.setattr(knn_mod, "gpu_names", lambda: ["NVIDIA H200 (compute capability 9.0)"])
     assert knn_mod.device_name() == "NVIDIA H200 (compute capability 9.0)"
-    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_knn.py"
+    bench = REPO / "benchmarks" / "bench_knn.py"
     imported = {a.name.split(".")[0] for n in ast.walk(ast.parse(bench.read_text())) if isinstance(n, ast.Import)
                 for a in n.names}
     imported |= {n.module.split(".")[0] for n in ast.walk(ast.parse(bench.read_text()))
@@ -232,7 +232,7 @@ def test_knn_jobs_ask_for_a_gpu_only_for_large_splits():
 
     from latentgraph.config import KNN_GPU_MIN_SAMPLES, UNKNOWN_SPLIT_SIZE, knn_on_gpu, split_size
 
-    repo = Path(__file__).resolve().parents[1]
+    repo = REPO
     schema = yaml.safe_load((repo / "schemas" / "config.schema.yaml").read_text())
     default = schema["properties"]["resources"]["properties"]["knn_gpu_min_samples"]["default"]
     assert default == KNN_GPU_MIN_SAMPLES
