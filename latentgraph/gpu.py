@@ -40,7 +40,7 @@ CONDA_CUDA = "12.9"
 class TorchBuild:
     """The torch a Python would import, read from its files.
 
-    Attributes
+    Parameters
     ----------
     version : str
         ``torch.__version__``, with its local tag where the wheel has one (``2.9.1+cu126``).
@@ -70,7 +70,7 @@ class TorchBuild:
 class GpuProbe:
     """What ``nvidia-smi`` says about this machine.
 
-    Attributes
+    Parameters
     ----------
     names : tuple of str
         One name per GPU the driver shows (all of them; ``CUDA_VISIBLE_DEVICES`` is not applied).
@@ -97,7 +97,7 @@ class GpuProbe:
 class GpuReport:
     """The start-up report: facts (``lines``) and what will go wrong (``problems``).
 
-    Attributes
+    Parameters
     ----------
     lines : list of str
         What was found.
@@ -112,7 +112,13 @@ class GpuReport:
     gpus: GpuProbe = field(default_factory=GpuProbe)
 
     def text(self) -> str:
-        """The report as one block of text, problems last, each marked ``WARNING:``."""
+        """The report as one block of text, problems last, each marked ``WARNING:``.
+
+        Returns
+        -------
+        str
+            The lines and then the problems, one per line.
+        """
         return "\n".join([*self.lines, *(f"WARNING: {p}" for p in self.problems)])
 
 

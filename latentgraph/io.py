@@ -39,7 +39,23 @@ META_KEY = b"latentgraph"
 
 @dataclass
 class Latents:
-    """Latent vectors of N samples with their ids, labels and file metadata."""
+    """Latent vectors of N samples with their ids, labels and file metadata.
+
+    The arrays are checked and converted by :func:`validate_latents` on construction.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        Latents, float32, shape (N, d).
+    labels : numpy.ndarray
+        Class indices, int64, shape (N,).
+    sample_id : numpy.ndarray
+        Unique sample ids, int64, shape (N,).
+    prediction : numpy.ndarray, optional
+        The model's predicted classes, int64, shape (N,); None when unknown.
+    metadata : dict
+        File-level metadata (dataset, split, arch, ...); ``source`` names the file read, if any.
+    """
 
     X: np.ndarray  # (N, d) float32
     labels: np.ndarray  # (N,) int64
@@ -84,8 +100,31 @@ def validate_latents(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Check latents, labels and ids; return them as float32 / int64 / int64 arrays.
 
-    Raises :class:`LatentGraphError` for a non 2-D matrix, NaN or inf values, labels that
-    are not non-negative integers or do not match the number of rows, and repeated ids.
+    Parameters
+    ----------
+    X : array_like
+        Latents, shape (N, d) with N >= 2 and d >= 1, real and finite (also in float32).
+    labels : array_like
+        One non-negative integer class per row (integral floats are accepted).
+    sample_id : array_like, optional
+        One unique integer id per row; None gives ``0 .. N-1``.
+    source : str, optional
+        The file the values came from, named in error messages.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The latents, C-contiguous float32.
+    labels : numpy.ndarray
+        The labels, int64.
+    sample_id : numpy.ndarray
+        The ids, int64.
+
+    Raises
+    ------
+    LatentGraphError
+        For a non 2-D matrix, NaN or inf values, labels that are not non-negative integers
+        or do not match the number of rows, and repeated ids.
     """
     where = f"{source}: " if source else ""
     X = np.asarray(X)
@@ -171,12 +210,30 @@ def write_parquet(table: pa.Table, path: str | os.PathLike) -> None:
 
     :func:`read_parquet` verifies them, so a file changed on disk after it was written
     (a bit flip, a partial copy) fails on read instead of giving other numbers.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        The table to write.
+    path : str or os.PathLike
+        The file to write (not atomic by itself; callers pass a path from :func:`~latentgraph.utils.atomic_path`).
     """
     pq.write_table(table, path, write_page_checksum=True)
 
 
 def read_parquet(path: str | os.PathLike) -> pa.Table:
-    """Read a Parquet file, verifying the page checksums of files that carry them."""
+    """Read a Parquet file, verifying the page checksums of files that carry them.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The Parquet file.
+
+    Returns
+    -------
+    pyarrow.Table
+        Its content, with the schema metadata.
+    """
     return pq.read_table(path, page_checksum_verification=True)
 
 
@@ -215,7 +272,34 @@ def write_latents(
     prediction: np.ndarray | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> Path:
-    """Validate and write latents to ``path`` (Parquet, atomically). Returns the path."""
+    """Validate and write latents to ``path`` (Parquet, atomically).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The Parquet file to write.
+    X : numpy.ndarray
+        Latents, shape (N, d); stored as float32.
+    labels : numpy.ndarray
+        Class indices, shape (N,).
+    sample_id : numpy.ndarray, optional
+        Unique ids, shape (N,); None gives ``0 .. N-1``.
+    prediction : numpy.ndarray, optional
+        Predicted classes, shape (N,); the ``prediction`` column is written only when given.
+    metadata : dict, optional
+        File-level metadata stored as JSON; ``source`` is dropped and ``latent_dim`` and
+        ``n_samples`` are added unless present.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    LatentGraphError
+        When :func:`validate_latents` rejects the arrays.
+    """
     X, labels, sample_id = validate_latents(X, labels, sample_id)
     cols = {
         "sample_id": pa.array(sample_id, type=pa.int64()),
@@ -235,7 +319,24 @@ def write_latents(
 
 
 def read_latents(path: str | os.PathLike) -> Latents:
-    """Read and validate a latents Parquet file (see the module docstring for the schema)."""
+    """Read and validate a latents Parquet file (see the module docstring for the schema).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The latents Parquet file.
+
+    Returns
+    -------
+    Latents
+        Its latents, labels, ids, predictions (if stored) and metadata, with ``source`` set
+        to the path.
+
+    Raises
+    ------
+    LatentGraphError
+        When the file is missing, unreadable, lacks a column or holds invalid values.
+    """
     table, meta = _read_table(path, "latents", ["sample_id", "label", "latent"])
     where = f"{path}: "
     sample_id = _int_column(table, "sample_id", where)
@@ -246,7 +347,22 @@ def read_latents(path: str | os.PathLike) -> Latents:
 
 
 def write_knn(path: str | os.PathLike, table: Any, metadata: dict[str, Any] | None = None) -> Path:
-    """Write a :class:`latentgraph.graphs.knn.KnnTable` to Parquet (atomically)."""
+    """Write a :class:`latentgraph.graphs.knn.KnnTable` to Parquet (atomically).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The Parquet file to write.
+    table : KnnTable
+        The kNN graph; neighbours are stored as sample ids.
+    metadata : dict, optional
+        Metadata merged over the table's own; ``k`` and ``metric`` are always the table's.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     ids = table.sample_id
     cols = {
         "sample_id": pa.array(ids, type=pa.int64()),
@@ -265,7 +381,24 @@ def write_knn(path: str | os.PathLike, table: Any, metadata: dict[str, Any] | No
 
 
 def read_knn(path: str | os.PathLike) -> Any:
-    """Read a kNN graph Parquet file written by :func:`write_knn` into a ``KnnTable``."""
+    """Read a kNN graph Parquet file written by :func:`write_knn` into a ``KnnTable``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The kNN graph Parquet file.
+
+    Returns
+    -------
+    KnnTable
+        The graph, neighbours as row indices; its metric from the metadata (``l1`` if absent).
+
+    Raises
+    ------
+    LatentGraphError
+        When the file is missing, unreadable, lacks a column or its neighbour ids are not
+        sample ids of the file.
+    """
     from .graphs.knn import KnnTable
 
     table, meta = _read_table(path, "kNN graph", ["sample_id", "label", "neighbor_ids", "distances"])
@@ -294,9 +427,28 @@ def read_knn(path: str | os.PathLike) -> Any:
 
 
 def read_vector_file(path: str | os.PathLike, what: str = "labels") -> np.ndarray:
-    """One integer per sample from ``.npy`` (a 1-D array), ``.txt`` (one per line) or
-    ``.csv`` (a column named after ``what`` -- ``label``/``labels`` or ``sample_id``/``id`` --
-    or the only column)."""
+    """One integer per sample from a ``.npy``, ``.txt`` or ``.csv`` file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.npy`` file (a 1-D array), ``.txt`` (one value per line) or ``.csv`` (a column
+        named after ``what``, or the only column).
+    what : str, optional
+        What the values are, in messages and for the ``.csv`` column: ``"labels"`` (column
+        ``label`` or ``labels``), ``"sample ids"`` (``sample_id``, ``id`` or ``ids``) or any
+        other name (a column of that name).
+
+    Returns
+    -------
+    numpy.ndarray
+        The values, int64, shape (N,).
+
+    Raises
+    ------
+    LatentGraphError
+        When the file is missing, unreadable, of another type, not 1-D or not integers.
+    """
     p = Path(path)
     if not p.exists():
         raise LatentGraphError(f"{p}: {what} file does not exist")
@@ -338,9 +490,30 @@ def read_vector_file(path: str | os.PathLike, what: str = "labels") -> np.ndarra
 def read_latents_any(
     path: str | os.PathLike, labels: str | os.PathLike | None = None, ids: str | os.PathLike | None = None
 ) -> Latents:
-    """Latents from a Parquet file in the spine schema, or from a ``.npy`` matrix (N, d)
-    with a labels file (and optionally a sample-id file; default 0..N-1), both read by
-    :func:`read_vector_file`. Errors name the file."""
+    """Latents from a Parquet file in the spine schema, or from a ``.npy`` matrix (N, d).
+
+    Errors name the file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A latents Parquet file or a ``.npy`` matrix of shape (N, d).
+    labels : str or os.PathLike, optional
+        For a ``.npy`` matrix (required there): the labels file, read by :func:`read_vector_file`.
+    ids : str or os.PathLike, optional
+        For a ``.npy`` matrix: a sample-id file, read by :func:`read_vector_file`; default 0..N-1.
+
+    Returns
+    -------
+    Latents
+        The validated latents.
+
+    Raises
+    ------
+    LatentGraphError
+        When a ``.npy`` matrix has no labels file, a file is missing or unreadable, or the
+        values are invalid.
+    """
     p = Path(path)
     if p.suffix.lower() == ".npy":
         if labels is None:

@@ -34,6 +34,18 @@ def atomic_path(path: str | os.PathLike, *, mkdir: bool = True) -> Iterator[Path
     matplotlib, choose the format from it). The result gets the mode an ordinary write
     would give it (``0o666`` less the umask), not the private ``0o600`` of a temporary
     file: collaborators on a shared cluster must be able to read it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The final file name.
+    mkdir : bool, optional
+        Create the parent folder first if it is missing.
+
+    Yields
+    ------
+    pathlib.Path
+        The temporary path to write to.
     """
     path = Path(path)
     if mkdir:
@@ -103,7 +115,13 @@ def check_k(
 
 
 def current_umask() -> int:
-    """The process's file-creation mask (read without changing it where Linux allows)."""
+    """The process's file-creation mask (read without changing it where Linux allows).
+
+    Returns
+    -------
+    int
+        The umask, e.g. ``0o022``.
+    """
     try:
         with open("/proc/self/status") as fh:
             for line in fh:
@@ -117,13 +135,29 @@ def current_umask() -> int:
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` atomically."""
+    """Write ``text`` to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    text : str
+        Its content.
+    """
     with atomic_path(path) as tmp:
         tmp.write_text(text)
 
 
 def write_json_atomic(path: str | os.PathLike, obj: Any) -> None:
-    """Write ``obj`` as indented JSON to ``path`` atomically."""
+    """Write ``obj`` as indented JSON to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    obj : Any
+        A JSON-serialisable object (numpy scalars and arrays are converted); keys are sorted.
+    """
     write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
 
 
@@ -144,6 +178,13 @@ def setup_logging(logfile: str | os.PathLike | None = None, level: int = logging
 
     Workflow scripts call this with ``snakemake.log[0]``; stderr is also redirected there so
     progress bars and library warnings end up in the rule's log.
+
+    Parameters
+    ----------
+    logfile : str or os.PathLike, optional
+        The log file, appended to (its folder is created); None logs to stderr.
+    level : int, optional
+        The root logger's level (``logging.INFO`` by default).
     """
     handlers: list[logging.Handler] = []
     if logfile is not None:
@@ -169,7 +210,13 @@ def setup_logging(logfile: str | os.PathLike | None = None, level: int = logging
 
 
 def default_jobs() -> int:
-    """The CPU cores this process may use (its affinity mask, as under SLURM or taskset)."""
+    """The CPU cores this process may use (its affinity mask, as under SLURM or taskset).
+
+    Returns
+    -------
+    int
+        The number of cores, at least 1.
+    """
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
@@ -182,24 +229,59 @@ def stable_seed(*parts: Any) -> int:
     Used where a seed must depend on *what* is computed (a run, a noise level, a repeat)
     rather than on its position in a list, so that extending a grid never changes the
     points already computed.
+
+    Parameters
+    ----------
+    *parts : Any
+        Values whose ``repr`` identifies what is computed.
+
+    Returns
+    -------
+    int
+        A seed in ``[0, 2**63)``.
     """
     h = hashlib.sha256(repr(tuple(parts)).encode()).digest()
     return int.from_bytes(h[:8], "little") >> 1
 
 
 def config_hash(obj: Any) -> str:
-    """A short, order-independent hash of a JSON-serialisable object."""
+    """A short, order-independent hash of a JSON-serialisable object.
+
+    Parameters
+    ----------
+    obj : Any
+        The object (dictionary keys are sorted before hashing).
+
+    Returns
+    -------
+    str
+        The first 16 hex digits of the SHA-256 of its JSON.
+    """
     text = json.dumps(obj, sort_keys=True, default=_json_default)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def lazy_exports(package: str, exports: Mapping[str, str],
                  names: Sequence[str]) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """``__getattr__`` and ``__dir__`` of a package that re-exports ``exports`` (public name ->
-    the module defining it, absolute or relative to ``package``) and imports each module only
-    when one of its names is first used (PEP 562), so importing the package stays cheap.
+    """``__getattr__`` and ``__dir__`` of a package that imports its re-exports lazily.
 
-    Usage, in a package's ``__init__.py``: ``__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)``.
+    Each module is imported only when one of its names is first used (PEP 562), so importing
+    the package stays cheap. Usage, in a package's ``__init__.py``:
+    ``__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, __all__)``.
+
+    Parameters
+    ----------
+    package : str
+        The package's ``__name__`` (the anchor of relative module names).
+    exports : Mapping[str, str]
+        Public name -> the module defining it, absolute or relative to ``package``.
+    names : Sequence[str]
+        What ``__dir__`` lists (the package's ``__all__``).
+
+    Returns
+    -------
+    tuple of (Callable, Callable)
+        The module's ``__getattr__`` and ``__dir__``.
     """
 
     def __getattr__(name: str) -> Any:

@@ -80,7 +80,26 @@ def _neighbour_table(t: Any, k: int | None, what: str = "graph") -> np.ndarray:
 
 
 def mutual_knn_per_vertex(a: Any, b: Any, k: int | None = None) -> np.ndarray:
-    """|N_A^k(i) ∩ N_B^k(i)| / k for every sample i (directed kNN sets; see :func:`mutual_knn`)."""
+    """|N_A^k(i) ∩ N_B^k(i)| / k for every sample i (directed kNN sets; see :func:`mutual_knn`).
+
+    Parameters
+    ----------
+    a, b : KnnTable or numpy.ndarray
+        KnnTables or (N, kmax) integer neighbour tables in the same row order; the first
+        ``k`` columns are each sample's k nearest other samples.
+    k : int, optional
+        Number of neighbours; None (default) uses all stored columns.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) float64 shares in [0, 1].
+
+    Raises
+    ------
+    LatentGraphError
+        When the tables differ in shape, are invalid, or list a vertex twice in one row.
+    """
     ta = _neighbour_table(a, k, "first graph")
     tb = _neighbour_table(b, k, "second graph")
     if ta.shape != tb.shape:
@@ -101,10 +120,21 @@ def mutual_knn(a: Any, b: Any, k: int | None = None) -> float:
 
     .. math:: m_k(A, B) = \\frac{1}{N} \\sum_i \\frac{|N_A^k(i) \\cap N_B^k(i)|}{k}
 
-    ``a`` and ``b`` are KnnTables or (N, kmax) neighbour tables in the same row order; the
-    first ``k`` columns are each sample's k nearest other samples. Unlike the thesis's
-    Jaccard similarity it always uses the directed sets (no union with reverse edges), so
-    every set has exactly k members and the measure is symmetric.
+    Unlike the thesis's Jaccard similarity it always uses the directed sets (no union with
+    reverse edges), so every set has exactly k members and the measure is symmetric.
+
+    Parameters
+    ----------
+    a, b : KnnTable or numpy.ndarray
+        KnnTables or (N, kmax) integer neighbour tables in the same row order; the first
+        ``k`` columns are each sample's k nearest other samples.
+    k : int, optional
+        Number of neighbours; None (default) uses all stored columns.
+
+    Returns
+    -------
+    float
+        The mean of :func:`mutual_knn_per_vertex`.
     """
     return float(np.mean(mutual_knn_per_vertex(a, b, k)))
 
@@ -113,7 +143,20 @@ def cns_symmetric(A: Any, B: Any, labels: Any) -> tuple[float, float, float]:
     """Both directions of the class neighbourhood similarity and their mean.
 
     CNS(G_A, G_B) divides by |Y_A| (thesis eq. 2.5), so it is not symmetric when degrees
-    differ (undirected kNN graphs). Returns ``(cns(A, B), cns(B, A), mean of the two)``.
+    differ (undirected kNN graphs).
+
+    Parameters
+    ----------
+    A, B : scipy.sparse array or numpy.ndarray
+        The two graphs on the same vertices, as sparse adjacencies or (N, k) neighbour
+        tables (see :func:`latentgraph.compare.similarity.as_structure`).
+    labels : array_like
+        (N,) non-negative integer class label of every vertex.
+
+    Returns
+    -------
+    tuple of float
+        ``(cns(A, B), cns(B, A), mean of the two)``.
     """
     ab = cns(A, B, labels)
     ba = cns(B, A, labels)
@@ -234,14 +277,29 @@ def _gram_parts(Xc: np.ndarray, Yc: np.ndarray, perm: np.ndarray | None, block_e
 
 
 class LinearCKA:
-    """Linear CKA of two matrices with the parts that do not depend on the sample
-    correspondence computed once (for :meth:`value` under many permutations).
+    """Linear CKA of two matrices, the parts independent of the sample correspondence computed once.
 
-    ``method``: ``"features"`` accumulates d x d Gram matrices over row blocks (O(N d²)
-    time, O(d² + block_rows · d) memory); ``"gram"`` sums the two N x N kernels' products
-    block by block (O(N² d) time, O(N d + block · N) memory: no N x N matrix either); ``"auto"``
-    takes ``"gram"`` when N² is smaller than the d² terms (few samples of a wide layer),
-    else ``"features"``.
+    For :meth:`value` under many permutations; see :func:`cka_linear` for the estimator.
+
+    Parameters
+    ----------
+    X, Y : array_like
+        (N, d_x) and (N, d_y) numeric matrices of the same N >= 4 samples (rows), finite.
+    debiased : bool, optional
+        True (default): the unbiased HSIC estimator; False: Kornblith et al.'s biased CKA.
+    method : str, optional
+        ``"features"`` accumulates d x d Gram matrices over row blocks (O(N d²) time,
+        O(d² + block_rows · d) memory); ``"gram"`` sums the two N x N kernels' products
+        block by block (O(N² d) time, O(N d + block · N) memory: no N x N matrix either);
+        ``"auto"`` (default) takes ``"gram"`` when N² is smaller than the d² terms (few
+        samples of a wide layer), else ``"features"``.
+    block_rows : int, optional
+        Rows per block of the ``"features"`` method (default 4096).
+
+    Raises
+    ------
+    LatentGraphError
+        For invalid matrices or an unknown method.
     """
 
     def __init__(self, X: Any, Y: Any, debiased: bool = True, method: str = "auto", block_rows: int = 4096) -> None:
@@ -277,7 +335,23 @@ class LinearCKA:
         return math.sqrt(hx * hy)
 
     def value(self, perm: np.ndarray | None = None) -> float:
-        """CKA with Y's rows taken in the order ``perm`` (None: as given)."""
+        """CKA with Y's rows taken in the order ``perm`` (None: as given).
+
+        Parameters
+        ----------
+        perm : numpy.ndarray, optional
+            (N,) permutation of Y's rows; None (default) keeps them as given.
+
+        Returns
+        -------
+        float
+            The CKA value.
+
+        Raises
+        ------
+        LatentGraphError
+            When a representation has no variance (or, debiased, too few samples).
+        """
         den = self._denominator()
         t2x, t2y = self._self[0][1], self._self[1][1]
         if self.method == "gram":
@@ -313,6 +387,27 @@ def cka_linear(X: Any, Y: Any, debiased: bool = True, method: str = "auto", bloc
     not to a permutation of Y's rows alone (that is the permutation null). Memory is
     O(d_x² + d_y² + block_rows · d) with ``method="features"``; no N x N matrix is formed
     by either method (see :class:`LinearCKA`).
+
+    Parameters
+    ----------
+    X, Y : array_like
+        (N, d_x) and (N, d_y) numeric matrices of the same N >= 4 samples (rows), finite.
+    debiased : bool, optional
+        True (default): the unbiased HSIC estimator; False: Kornblith et al.'s biased CKA.
+    method : str, optional
+        ``"features"`` accumulates d x d Gram matrices over row blocks (O(N d²) time,
+        O(d² + block_rows · d) memory); ``"gram"`` sums the two N x N kernels' products
+        block by block (O(N² d) time, O(N d + block · N) memory: no N x N matrix either);
+        ``"auto"`` (default) takes ``"gram"`` when N² is smaller than the d² terms (few
+        samples of a wide layer), else ``"features"``.
+    block_rows : int, optional
+        Rows per block of the ``"features"`` method (default 4096).
+
+    Returns
+    -------
+    float
+        The CKA value, near 0 for independent representations (the debiased estimate
+        can be negative).
     """
     return LinearCKA(X, Y, debiased=debiased, method=method, block_rows=block_rows).value()
 
@@ -397,6 +492,28 @@ def laplacian_spectrum(G: Any, n_eigs: int = 20, normalized: bool = True, k: int
     components' spectra): components up to :data:`DENSE_MAX` vertices with a dense
     symmetric eigensolver, larger ones with ARPACK's Lanczos (``scipy.sparse.linalg.eigsh``,
     tolerance 1e-10, no N x N matrix). Zero eigenvalues are returned as exact zeros.
+
+    Parameters
+    ----------
+    G : KnnTable, scipy.sparse array or numpy.ndarray
+        The graph: a KnnTable, an (N, kmax) neighbour table or a sparse adjacency.
+    n_eigs : int, optional
+        Number of smallest eigenvalues (default 20), at most the number of vertices.
+    normalized : bool, optional
+        True (default): L = I − D^{-1/2} A D^{-1/2}; False: L = D − A.
+    k : int, optional
+        For a KnnTable or neighbour table, the number of neighbours; None (default) uses
+        all stored columns.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n_eigs,) float64 eigenvalues, ascending.
+
+    Raises
+    ------
+    LatentGraphError
+        When ``n_eigs`` < 1 or exceeds the number of vertices, or ``k`` is invalid.
     """
     S = _undirected_pattern(G, k)
     n = S.shape[0]
@@ -426,13 +543,47 @@ def spectral_distance(A: Any, B: Any, n_eigs: int = 20, normalized: bool = True,
     distance is at most 2·sqrt(n_eigs). It sees the global structure (connectivity, number
     and separation of clusters: small eigenvalues come from sparse cuts) and nothing of the
     correspondence between vertices: relabelling a graph's vertices leaves it unchanged.
+
+    Parameters
+    ----------
+    A, B : KnnTable, scipy.sparse array or numpy.ndarray
+        The two graphs (as for :func:`laplacian_spectrum`); they need not share vertices
+        but must have at least ``n_eigs`` each.
+    n_eigs : int, optional
+        Number of smallest eigenvalues (default 20), at most the number of vertices.
+    normalized : bool, optional
+        True (default): L = I − D^{-1/2} A D^{-1/2}; False: L = D − A.
+    k : int, optional
+        For a KnnTable or neighbour table, the number of neighbours; None (default) uses
+        all stored columns.
+
+    Returns
+    -------
+    float
+        The L2 distance between the two spectra.
     """
     return spectral_distance_from(laplacian_spectrum(A, n_eigs, normalized, k),
                                   laplacian_spectrum(B, n_eigs, normalized, k))
 
 
 def spectral_distance_from(sa: np.ndarray, sb: np.ndarray) -> float:
-    """:func:`spectral_distance` from two precomputed spectra of equal length."""
+    """:func:`spectral_distance` from two precomputed spectra of equal length.
+
+    Parameters
+    ----------
+    sa, sb : numpy.ndarray
+        Eigenvalues from :func:`laplacian_spectrum` (sorted here).
+
+    Returns
+    -------
+    float
+        The L2 distance between the sorted spectra.
+
+    Raises
+    ------
+    LatentGraphError
+        When the spectra differ in length.
+    """
     sa, sb = np.sort(np.asarray(sa, dtype=np.float64)), np.sort(np.asarray(sb, dtype=np.float64))
     if sa.shape != sb.shape:
         raise LatentGraphError(f"spectra differ in length: {sa.size} and {sb.size}")
@@ -443,8 +594,22 @@ def spectral_distance_from(sa: np.ndarray, sb: np.ndarray) -> float:
 
 
 def k_occurrence(t: Any, k: int | None = None) -> np.ndarray:
-    """N_k(x): how many of the other samples' k-nearest-neighbour lists contain x
-    (the in-degree of x in the directed kNN graph)."""
+    """N_k(x): how many of the other samples' k-nearest-neighbour lists contain x.
+
+    The in-degree of x in the directed kNN graph.
+
+    Parameters
+    ----------
+    t : KnnTable or numpy.ndarray
+        A KnnTable or an (N, kmax) integer neighbour table.
+    k : int, optional
+        Number of neighbours; None (default) uses all stored columns.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) int64 k-occurrence of every sample.
+    """
     idx = _neighbour_table(t, k)
     return np.bincount(idx.reshape(-1), minlength=idx.shape[0])
 
@@ -459,6 +624,18 @@ def hubness(t: Any, k: int | None = None) -> dict[str, float]:
       ``hub_size = 2`` of scikit-hubness, Feldbauer et al.).
     - ``antihub_fraction``: the share of samples with N_k = 0 (in nobody's list).
     - ``max_occurrence``: the largest N_k.
+
+    Parameters
+    ----------
+    t : KnnTable or numpy.ndarray
+        A KnnTable or an (N, kmax) integer neighbour table.
+    k : int, optional
+        Number of neighbours; None (default) uses all stored columns.
+
+    Returns
+    -------
+    dict
+        ``k``, ``n`` and the statistics above.
     """
     from ..graphs.network_stats import k_occurrence_skewness
 
@@ -482,6 +659,23 @@ def hubness_null(n: int, k: int) -> dict[str, float]:
     p = k / (n − 1) exactly: skewness (1 − 2p) / sqrt((n − 1) p (1 − p)), hub fraction
     P(N_k > 2k), antihub fraction (1 − p)^(n − 1). The reference level of a kNN graph
     without hubs.
+
+    Parameters
+    ----------
+    n : int
+        Number of vertices, >= 2.
+    k : int
+        Out-degree, 1 <= k < n.
+
+    Returns
+    -------
+    dict
+        ``skewness``, ``hub_fraction`` and ``antihub_fraction``.
+
+    Raises
+    ------
+    LatentGraphError
+        When not 1 <= k < n.
     """
     from scipy.stats import binom
 
@@ -501,7 +695,17 @@ def hubness_null(n: int, k: int) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Null:
-    """A measure under shuffled sample correspondence: mean, standard deviation, values."""
+    """A measure under shuffled sample correspondence: mean, standard deviation, values.
+
+    Parameters
+    ----------
+    mean : float
+        Mean of the values.
+    std : float
+        Sample standard deviation of the values (0 for a single shuffle).
+    values : numpy.ndarray
+        (n_perm,) float64 value under each shuffle.
+    """
 
     mean: float
     std: float
@@ -509,10 +713,25 @@ class Null:
 
 
 def permute_table(t: KnnTable, perm: np.ndarray) -> KnnTable:
-    """Table ``t``'s graph carried onto other vertices: vertex i gets the neighbourhood of
-    ``t``'s vertex ``perm[i]`` (relabelled). Ids and labels stay where they were, so the
-    correspondence between the samples of two tables is shuffled and nothing else changes
-    (degrees, distances and spectrum are those of ``t``)."""
+    """Table ``t``'s graph carried onto other vertices by the permutation ``perm``.
+
+    Vertex i gets the neighbourhood of ``t``'s vertex ``perm[i]`` (relabelled). Ids and
+    labels stay where they were, so the correspondence between the samples of two tables
+    is shuffled and nothing else changes (degrees, distances and spectrum are those of
+    ``t``).
+
+    Parameters
+    ----------
+    t : KnnTable
+        The table.
+    perm : numpy.ndarray
+        (N,) permutation of 0..N-1.
+
+    Returns
+    -------
+    KnnTable
+        The permuted table.
+    """
     perm = np.asarray(perm, dtype=np.int64)
     inv = np.empty_like(perm)
     inv[perm] = np.arange(perm.size)
@@ -563,16 +782,34 @@ def permutation_null(
     seed: int,
     permute: Callable[[Any, np.ndarray], Any] | None = None,
 ) -> Null:
-    """The distribution of ``measure(a, b')`` when b' is ``b`` with its sample
-    correspondence to ``a`` shuffled: the chance level of ``measure``.
+    """The chance level of ``measure``: its values with ``b``'s sample correspondence to ``a`` shuffled.
 
-    ``permute(b, perm)`` makes b'; by default KnnTables go through :func:`permute_table`,
-    sparse adjacencies become P B Pᵀ and arrays (latents) have their rows taken in the
-    order ``perm``. ``n_perm`` uniform permutations are drawn from
-    ``numpy.random.default_rng(seed)`` (derive ``seed`` with
-    :func:`latentgraph.utils.stable_seed` from what is compared), as :func:`compare` draws
-    them. Measures that ignore the correspondence (the spectral distance, hubness) have a
-    degenerate null: the observed value itself.
+    The distribution of ``measure(a, b')``, b' being ``b`` under a random permutation of
+    its samples. Measures that ignore the correspondence (the spectral distance, hubness)
+    have a degenerate null: the observed value itself.
+
+    Parameters
+    ----------
+    measure : callable
+        ``measure(a, b')`` returning a float.
+    a : object
+        First argument of ``measure``, unchanged.
+    b : KnnTable, scipy.sparse array or numpy.ndarray
+        Second argument, permuted; neighbour tables must be passed as KnnTables.
+    n_perm : int
+        Number of uniform permutations (>= 1).
+    seed : int
+        Seed of ``numpy.random.default_rng``, as :func:`compare` draws them (derive it
+        with :func:`latentgraph.utils.stable_seed` from what is compared).
+    permute : callable, optional
+        ``permute(b, perm)`` makes b'; by default (None) KnnTables go through
+        :func:`permute_table`, sparse adjacencies become P B Pᵀ and arrays (latents) have
+        their rows taken in the order ``perm``.
+
+    Returns
+    -------
+    Null
+        Mean, standard deviation and values over the shuffles.
     """
     n_perm = check_k(n_perm, name="n_perm")
     n = b.n if isinstance(b, KnnTable) else b.shape[0]
@@ -585,7 +822,25 @@ def permutation_null(
 
 
 def check_measures(measures: Sequence[str], where: str = "measures") -> list[str]:
-    """Validate measure names; returns them in canonical order without repeats."""
+    """Validate measure names.
+
+    Parameters
+    ----------
+    measures : sequence of str
+        Names from :data:`MEASURES`.
+    where : str, optional
+        What to call them in error messages (default ``"measures"``).
+
+    Returns
+    -------
+    list of str
+        The names in canonical order without repeats.
+
+    Raises
+    ------
+    LatentGraphError
+        For an unknown name.
+    """
     unknown = [m for m in measures if m not in MEASURES]
     if unknown:
         raise LatentGraphError(f"{where}: unknown measure(s) {unknown}; allowed: {list(MEASURES)}")
@@ -593,7 +848,20 @@ def check_measures(measures: Sequence[str], where: str = "measures") -> list[str
 
 
 def columns(measures: Sequence[str], null: bool = False) -> list[str]:
-    """The columns of a :func:`compare` table for ``measures`` (after ``k``)."""
+    """The columns of a :func:`compare` table for ``measures`` (after ``k``).
+
+    Parameters
+    ----------
+    measures : sequence of str
+        Names from :data:`MEASURES` (``cns_sym`` brings ``cns``).
+    null : bool, optional
+        Add the permutation-null columns (default False).
+
+    Returns
+    -------
+    list of str
+        Column names in table order.
+    """
     ms = check_measures(measures)
     if "cns_sym" in ms and "cns" not in ms:
         ms = check_measures([*ms, "cns"])
@@ -649,8 +917,7 @@ def compare(
 ) -> pd.DataFrame:
     """Every requested measure between two kNN tables, one row per k.
 
-    ``a`` and ``b`` hold the same samples (matched by ``sample_id``; their row orders may
-    differ). Columns: ``k`` and :func:`columns` of ``measures``:
+    Columns: ``k`` and :func:`columns` of ``measures``:
 
     - ``jaccard``, ``cns`` (thesis eqs. 2.4, 2.5; exactly :func:`similarity.compare_tables`),
       ``cns_ba`` and ``cns_sym`` (:func:`cns_symmetric`), on the undirected graphs unless
@@ -669,6 +936,38 @@ def compare(
     and k, seeded by ``seed``). The spectral distance does not depend on the
     correspondence, so its null equals the observed value (filled in, std 0); hubness
     gets the closed-form random-graph levels of :func:`hubness_null` instead.
+
+    Parameters
+    ----------
+    a, b : KnnTable
+        Tables of the same samples (matched by ``sample_id``; their row orders may differ).
+    ks : sequence of int
+        Neighbour counts (deduplicated, sorted), each at most both tables' ``k``.
+    measures : sequence of str, optional
+        Names from :data:`MEASURES`; default ``("jaccard", "cns")``.
+    directed : bool, optional
+        Jaccard and CNS on the directed graphs (default: undirected).
+    xa, xb : numpy.ndarray, optional
+        Latents in the row order of ``a`` and ``b``; needed for ``cka``.
+    n_eigs : int, optional
+        Eigenvalues of the spectral distance (default 20).
+    n_perm : int, optional
+        Shuffles of the permutation null (default 0: no null columns).
+    seed : int, optional
+        Seed of the shuffles (default 0).
+    spectra_a, spectra_b : mapping of int to numpy.ndarray, optional
+        Precomputed Laplacian spectra per k, reused instead of recomputed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per k, columns ``k`` and :func:`columns` of ``measures``.
+
+    Raises
+    ------
+    LatentGraphError
+        For unknown measures, no or too large k, different samples, or ``cka`` without
+        matching latents.
     """
     ms = check_measures(measures)
     if "cns_sym" in ms and "cns" not in ms:

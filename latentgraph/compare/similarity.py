@@ -26,8 +26,24 @@ from ..utils import LatentGraphError, check_k
 def as_structure(G: Any, n: int | None = None) -> sp.csr_array:
     """The 0/1 pattern of a graph as a canonical CSR array (no duplicates, data = 1).
 
-    ``G`` is a scipy sparse matrix/array (its stored entries are edges, explicit zeros
-    included) or an (N, k) integer neighbour table (directed edges i -> G[i, j]).
+    Parameters
+    ----------
+    G : scipy.sparse array or numpy.ndarray
+        A square scipy sparse matrix/array (its stored entries are edges, explicit zeros
+        included) or an (N, k) integer neighbour table (directed edges i -> G[i, j]).
+    n : int, optional
+        Number of vertices of a neighbour table; None (default) = its row count. Ignored
+        for a sparse matrix.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        (n, n) pattern with float64 data 1.
+
+    Raises
+    ------
+    LatentGraphError
+        For a non-square matrix, a non-integer or non-2-D table, or out-of-range indices.
     """
     if sp.issparse(G):
         A = sp.csr_array(G, copy=True)
@@ -63,7 +79,17 @@ def _row_sums(M: sp.csr_array) -> np.ndarray:
 def jaccard_per_vertex(A: Any, B: Any) -> np.ndarray:
     """Jaccard similarity of each vertex's neighbour sets in graphs A and B.
 
-    A vertex with no neighbours in either graph has identical (empty) sets and scores 1.
+    Parameters
+    ----------
+    A, B : scipy.sparse array or numpy.ndarray
+        The two graphs on the same vertices, as sparse adjacencies or (N, k) neighbour
+        tables (see :func:`as_structure`).
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) similarities in [0, 1]. A vertex with no neighbours in either graph has
+        identical (empty) sets and scores 1.
     """
     A, B = _pair(A, B)
     inter = _row_sums(A.multiply(B))
@@ -73,7 +99,19 @@ def jaccard_per_vertex(A: Any, B: Any) -> np.ndarray:
 
 
 def jaccard(A: Any, B: Any) -> float:
-    """Graph average Jaccard similarity J_avg(G_A, G_B) (thesis eq. 2.4), in [0, 1]."""
+    """Graph average Jaccard similarity J_avg(G_A, G_B) (thesis eq. 2.4), in [0, 1].
+
+    Parameters
+    ----------
+    A, B : scipy.sparse array or numpy.ndarray
+        The two graphs on the same vertices, as sparse adjacencies or (N, k) neighbour
+        tables (see :func:`as_structure`).
+
+    Returns
+    -------
+    float
+        The mean of :func:`jaccard_per_vertex`.
+    """
     return float(np.mean(jaccard_per_vertex(A, B)))
 
 
@@ -92,7 +130,19 @@ def _label_counts(A: sp.csr_array, labels: np.ndarray) -> sp.csr_array:
 def cns_per_vertex(A: Any, B: Any, labels: Any) -> np.ndarray:
     """Class neighbourhood similarity of each vertex, |Y_A ∩ Y_B| / |Y_A|.
 
-    Vertices without neighbours in A have no defined value and get NaN.
+    Parameters
+    ----------
+    A, B : scipy.sparse array or numpy.ndarray
+        The two graphs on the same vertices, as sparse adjacencies or (N, k) neighbour
+        tables (see :func:`as_structure`).
+    labels : array_like
+        (N,) non-negative integer class label of every vertex.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N,) similarities in [0, 1]. Vertices without neighbours in A have no defined
+        value and get NaN.
     """
     A, B = _pair(A, B)
     CA, CB = _label_counts(A, labels), _label_counts(B, labels)
@@ -106,6 +156,24 @@ def cns(A: Any, B: Any, labels: Any) -> float:
     """Class neighbourhood similarity CNS(G_A, G_B) (thesis eq. 2.5), averaged over vertices.
 
     Vertices with no neighbours in A are left out of the mean. Not symmetric in A and B.
+
+    Parameters
+    ----------
+    A, B : scipy.sparse array or numpy.ndarray
+        The two graphs on the same vertices, as sparse adjacencies or (N, k) neighbour
+        tables (see :func:`as_structure`).
+    labels : array_like
+        (N,) non-negative integer class label of every vertex.
+
+    Returns
+    -------
+    float
+        CNS in [0, 1].
+
+    Raises
+    ------
+    LatentGraphError
+        When graph A has no edges.
     """
     v = cns_per_vertex(A, B, labels)
     if np.all(np.isnan(v)):
@@ -116,9 +184,22 @@ def cns(A: Any, B: Any, labels: Any) -> float:
 def compare_tables(a: Any, b: Any, ks: Sequence[int], directed: bool = False) -> pd.DataFrame:
     """Jaccard and CNS between two kNN tables for every k in ``ks``.
 
-    ``a`` and ``b`` are :class:`latentgraph.graphs.knn.KnnTable` objects over the same samples
-    (matched by ``sample_id``; their row orders may differ). Each table is searched once
-    at its largest k and sliced. Returns a frame with columns ``k, jaccard, cns``.
+    Each table is searched once at its largest k and sliced.
+
+    Parameters
+    ----------
+    a, b : KnnTable
+        :class:`latentgraph.graphs.knn.KnnTable` objects over the same samples (matched by
+        ``sample_id``; their row orders may differ).
+    ks : sequence of int
+        Neighbour counts, each at most both tables' ``k``.
+    directed : bool, optional
+        Compare directed kNN graphs instead of undirected ones (default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``k, jaccard, cns``, one row per distinct k in increasing order.
     """
     from ..graphs.knn import align
 

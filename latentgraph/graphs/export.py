@@ -40,7 +40,18 @@ PALETTE = [
 
 
 def community_color(c: int) -> str:
-    """The colour of community ``c`` (cycling through :data:`PALETTE`)."""
+    """The colour of community ``c`` (cycling through :data:`PALETTE`).
+
+    Parameters
+    ----------
+    c : int
+        Community id.
+
+    Returns
+    -------
+    str
+        A ``#rrggbb`` colour.
+    """
     return PALETTE[int(c) % len(PALETTE)]
 
 
@@ -49,6 +60,23 @@ def layout(g: Any, seed: int = 0, weights: str | None = "similarity", niter: int
 
     Start positions come from a numpy generator seeded with ``seed`` and igraph's own RNG
     is seeded too, so equal inputs give equal layouts.
+
+    Parameters
+    ----------
+    g : igraph.Graph
+        The graph.
+    seed : int, optional
+        Random seed (default 0).
+    weights : str, optional
+        Edge attribute pulling edges together (default ``"similarity"``); ignored when the
+        graph lacks it; None = unweighted.
+    niter : int, optional
+        Fruchterman-Reingold iterations (default 1000).
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, 2) float64 positions.
     """
     from .network_stats import _SeededIgraphRNG
 
@@ -64,7 +92,18 @@ def layout(g: Any, seed: int = 0, weights: str | None = "similarity", niter: int
 
 
 def node_table(g: Any) -> pd.DataFrame:
-    """One row per vertex: ``id`` (vertex index) and every vertex attribute."""
+    """One row per vertex: ``id`` (vertex index) and every vertex attribute.
+
+    Parameters
+    ----------
+    g : igraph.Graph
+        The graph.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The node table.
+    """
     df = pd.DataFrame({"id": np.arange(g.vcount())})
     for a in g.vs.attributes():
         df[a] = g.vs[a]
@@ -72,7 +111,18 @@ def node_table(g: Any) -> pd.DataFrame:
 
 
 def edge_table(g: Any) -> pd.DataFrame:
-    """One row per edge: ``source``, ``target`` (vertex indices) and every edge attribute."""
+    """One row per edge: ``source``, ``target`` (vertex indices) and every edge attribute.
+
+    Parameters
+    ----------
+    g : igraph.Graph
+        The graph.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The edge table.
+    """
     el = np.asarray(g.get_edgelist(), dtype=np.int64).reshape(-1, 2)
     df = pd.DataFrame({"source": el[:, 0], "target": el[:, 1]})
     for a in g.es.attributes():
@@ -81,14 +131,42 @@ def edge_table(g: Any) -> pd.DataFrame:
 
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write a table as CSV atomically."""
+    """Write a table as CSV atomically.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table (written without its index).
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False)
     return Path(path)
 
 
 def write_graphml(g: Any, path: str | os.PathLike) -> Path:
-    """Write ``g`` (all attributes) as GraphML atomically."""
+    """Write ``g`` (all attributes) as GraphML atomically.
+
+    Missing (None) vertex attribute values are written as NaN (GraphML has no None).
+
+    Parameters
+    ----------
+    g : igraph.Graph
+        The graph (not modified).
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     h = g.copy()
     for a in h.vs.attributes():  # GraphML has no None: write NaN for missing numbers
         vals = h.vs[a]
@@ -148,11 +226,35 @@ def gexf_graph(
     color_by: str | None = "louvain",
     size_by: str | None = "degree",
 ) -> Any:
-    """``g`` as the networkx graph :func:`write_gexf` writes (see there for the parameters).
+    """``g`` as the networkx graph :func:`write_gexf` writes (see there for details).
 
-    Nodes are the vertex indices, in order, with their attributes (typed as in GEXF:
-    ``long``, ``double``, ``boolean``, ``string``; missing values left out), ``label`` and
-    ``viz``; edges carry ``id`` (the igraph edge index), ``weight`` and their attributes.
+    Parameters
+    ----------
+    g : igraph.Graph
+        An undirected graph.
+    label : str, optional
+        The vertex attribute shown as node label (default ``"class_name"``).
+    weight : str, optional
+        The edge attribute written as edge weight (default ``"similarity"``).
+    positions : numpy.ndarray, optional
+        (n, 2) layout for ``viz:position``.
+    color_by : str, optional
+        Integer vertex attribute picking the ``viz:color`` (default ``"louvain"``).
+    size_by : str, optional
+        Numeric vertex attribute scaled to ``viz:size`` 4..40 (default ``"degree"``).
+
+    Returns
+    -------
+    networkx.Graph
+        Nodes are the vertex indices, in order, with their attributes (typed as in GEXF:
+        ``long``, ``double``, ``boolean``, ``string``; missing values left out), ``label``
+        and ``viz``; edges carry ``id`` (the igraph edge index), ``weight`` and their
+        attributes.
+
+    Raises
+    ------
+    LatentGraphError
+        When ``positions`` has the wrong shape or an attribute is named like a GEXF field.
     """
     import networkx as nx
 
@@ -213,27 +315,29 @@ def write_gexf(
 
     Parameters
     ----------
-    g
+    g : igraph.Graph
         An undirected igraph graph.
-    path
+    path : str or os.PathLike
         The file (written atomically).
-    label
-        The vertex attribute shown as node label.
-    weight
-        The edge attribute written as GEXF edge weight (a similarity: larger = stronger).
-    positions
+    label : str, optional
+        The vertex attribute shown as node label (default ``"class_name"``).
+    weight : str, optional
+        The edge attribute written as GEXF edge weight (a similarity: larger = stronger;
+        default ``"similarity"``).
+    positions : numpy.ndarray, optional
         (n, 2) layout written as ``viz:position`` (the attributes ``x``, ``y`` are then not
         written again).
-    color_by
-        An integer vertex attribute (a community) that picks the ``viz:color`` (:data:`PALETTE`).
-    size_by
-        A numeric vertex attribute scaled to ``viz:size`` 4..40.
-    description
-        Text of the ``meta`` description.
+    color_by : str, optional
+        An integer vertex attribute (a community) that picks the ``viz:color``
+        (:data:`PALETTE`); default ``"louvain"``.
+    size_by : str, optional
+        A numeric vertex attribute scaled to ``viz:size`` 4..40 (default ``"degree"``).
+    description : str, optional
+        Text of the ``meta`` description (default: none).
 
     Returns
     -------
-    Path
+    pathlib.Path
         ``path``.
 
     Notes

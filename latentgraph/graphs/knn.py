@@ -61,8 +61,21 @@ _U32 = 2.0**-24  # unit roundoff of float32
 class KnnTable:
     """The k nearest neighbours of every vertex, sorted by (distance, index).
 
-    ``indices[i, j]`` is the row position of the (j+1)-th nearest other sample of row i and
-    ``distances[i, j]`` its exact distance. ``sample_id`` and ``labels`` describe the rows.
+    Parameters
+    ----------
+    indices : numpy.ndarray
+        (N, k) int64; ``indices[i, j]`` is the row position of the (j+1)-th nearest other
+        sample of row i.
+    distances : numpy.ndarray
+        (N, k) float64; ``distances[i, j]`` is the exact distance to ``indices[i, j]``.
+    sample_id : numpy.ndarray
+        (N,) int64 sample ids of the rows.
+    labels : numpy.ndarray
+        (N,) int64 class labels of the rows.
+    metric : str, optional
+        ``"l1"`` (default) or ``"l2"``, the metric of the distances.
+    metadata : dict, optional
+        Free-form provenance (e.g. ``backend``, ``source``); empty by default.
     """
 
     indices: np.ndarray  # (N, k) int64
@@ -83,18 +96,55 @@ class KnnTable:
         return int(self.indices.shape[1])
 
     def slice(self, k: int) -> KnnTable:
-        """The table for a smaller ``k`` (its first k columns)."""
+        """The table for a smaller ``k`` (its first k columns).
+
+        Parameters
+        ----------
+        k : int
+            Number of neighbours to keep, 1 <= k <= :attr:`k`.
+
+        Returns
+        -------
+        KnnTable
+            A new table sharing ids, labels and metric; metadata is copied.
+        """
         _check_slice_k(k, self.k)
         return KnnTable(
             self.indices[:, :k], self.distances[:, :k], self.sample_id, self.labels, self.metric, dict(self.metadata)
         )
 
     def adjacency(self, k: int | None = None, directed: bool = False) -> sp.csr_array:
-        """Sparse adjacency (data = distance) of the kNN graph at ``k``; see :func:`adjacency`."""
+        """Sparse adjacency (data = distance) of the kNN graph at ``k``; see :func:`adjacency`.
+
+        Parameters
+        ----------
+        k : int, optional
+            Number of neighbours; None (default) uses all stored columns.
+        directed : bool, optional
+            Directed graph (i -> j per neighbour) instead of the undirected union (default).
+
+        Returns
+        -------
+        scipy.sparse.csr_array
+            (N, N) adjacency with distances as data.
+        """
         return adjacency(self.indices, k=k, directed=directed, distances=self.distances)
 
     def edges(self, k: int | None = None, directed: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Edge list ``(source, target, distance)`` of the kNN graph at ``k``; see :func:`edges`."""
+        """Edge list ``(source, target, distance)`` of the kNN graph at ``k``; see :func:`edges`.
+
+        Parameters
+        ----------
+        k : int, optional
+            Number of neighbours; None (default) uses all stored columns.
+        directed : bool, optional
+            Directed edges (i -> j per neighbour) instead of the undirected union (default).
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            ``(source, target, distance)``: int64, int64 and float64 arrays of equal length.
+        """
         return edges(self.indices, k=k, directed=directed, distances=self.distances)
 
 
@@ -204,7 +254,13 @@ def _faiss_candidates(X: np.ndarray, kk: int, metric: str, gpu: bool, threads: i
 
 
 def faiss_has_gpu() -> bool:
-    """True when the installed FAISS is a GPU build and sees at least one GPU."""
+    """True when the installed FAISS is a GPU build and sees at least one GPU.
+
+    Returns
+    -------
+    bool
+        False also when FAISS is not importable.
+    """
     try:
         import faiss
     except ImportError:
@@ -247,7 +303,14 @@ def _faiss_build() -> str:
 
 
 def gpu_names() -> list[str]:
-    """Names and compute capabilities of the GPUs ``nvidia-smi`` lists (empty without it)."""
+    """Names and compute capabilities of the GPUs ``nvidia-smi`` lists (empty without it).
+
+    Returns
+    -------
+    list of str
+        One entry per GPU, e.g. ``"NVIDIA H200 (compute capability 9.0)"``; empty when
+        ``nvidia-smi`` is missing, fails or times out.
+    """
     exe = shutil.which("nvidia-smi")
     if exe is None:
         return []
@@ -267,7 +330,13 @@ def gpu_names() -> list[str]:
 
 
 def cpu_name() -> str:
-    """The CPU model (``/proc/cpuinfo``, else :func:`platform.processor`) and its core count."""
+    """The CPU model (``/proc/cpuinfo``, else :func:`platform.processor`) and its core count.
+
+    Returns
+    -------
+    str
+        ``"<model>, <n> cores"``.
+    """
     import platform
 
     model = ""
@@ -285,8 +354,11 @@ def cpu_name() -> str:
 def device_name() -> str:
     """What a kNN search runs on, without torch: the GPUs FAISS sees, else the CPU.
 
-    GPUs are named by ``nvidia-smi`` when present (else counted through
-    ``faiss.get_num_gpus``); without a GPU the CPU model from ``/proc/cpuinfo``.
+    Returns
+    -------
+    str
+        The GPUs named by ``nvidia-smi`` when present (else counted through
+        ``faiss.get_num_gpus``); without a GPU, :func:`cpu_name`.
     """
     if faiss_has_gpu():
         import faiss
@@ -306,8 +378,8 @@ def check_faiss_gpu(timeout: float = 300.0) -> None:
 
     Parameters
     ----------
-    timeout
-        Seconds the smoke test may take (CUDA start-up included).
+    timeout : float, optional
+        Seconds the smoke test may take (CUDA start-up included); default 300.
 
     Raises
     ------
@@ -365,6 +437,25 @@ def resolve_knn_backend(backend: str = "auto", n: int | None = None, metric: str
     ``auto`` picks faiss-gpu only when FAISS sees a GPU and ``n`` is at least
     :data:`GPU_MIN_N` (or unknown); otherwise numba for L1 on ``n`` >= :data:`NUMBA_MIN_N`
     rows, else faiss, else numpy.
+
+    Parameters
+    ----------
+    backend : str, optional
+        One of :data:`BACKENDS`; default ``"auto"``.
+    n : int, optional
+        Number of rows to search; None means unknown (treated as large).
+    metric : str, optional
+        ``"l1"`` (default) or ``"l2"``.
+
+    Returns
+    -------
+    str
+        A concrete backend: ``"numpy"``, ``"numba"``, ``"faiss"`` or ``"faiss-gpu"``.
+
+    Raises
+    ------
+    LatentGraphError
+        For an unknown backend, or ``"numba"`` with a metric other than L1.
     """
     if backend not in BACKENDS:
         raise LatentGraphError(f"unknown kNN backend {backend!r}; allowed: {list(BACKENDS)}")
@@ -397,25 +488,28 @@ def knn(
 
     Parameters
     ----------
-    X
+    X : array_like
         (N, d) latents; converted to float32 (the stored precision of latents).
-    k
+    k : int
         Number of neighbours, 1 <= k < N.
-    metric
-        ``"l1"`` (Manhattan, the thesis's choice) or ``"l2"`` (Euclidean).
-    backend
-        ``"auto"``, ``"numpy"``, ``"numba"``, ``"faiss"`` or ``"faiss-gpu"``; the result does
-        not depend on it.
-    threads
+    metric : str, optional
+        ``"l1"`` (Manhattan, the thesis's choice; default) or ``"l2"`` (Euclidean).
+    backend : str, optional
+        ``"auto"`` (default), ``"numpy"``, ``"numba"``, ``"faiss"`` or ``"faiss-gpu"``; the
+        result does not depend on it.
+    threads : int, optional
         CPU threads for FAISS (default: FAISS's own).
-    margin
-        Extra candidates fetched beyond k + 1, so that few rows need the exact fallback.
+    margin : int, optional
+        Extra candidates fetched beyond k + 1, so that few rows need the exact fallback
+        (default 8).
 
     Returns
     -------
-    indices, distances
-        (N, k) int64 row positions and float64 distances, each row sorted by
-        (distance, index), never containing the row itself.
+    indices : numpy.ndarray
+        (N, k) int64 row positions, each row sorted by (distance, index), never containing
+        the row itself.
+    distances : numpy.ndarray
+        (N, k) float64 exact distances, in the same order.
     """
     X = _validate(X, k, metric)
     n = X.shape[0]
@@ -493,9 +587,22 @@ def edges(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Edge list of a kNN graph from a neighbour table.
 
-    Directed: one edge i -> j per neighbour j of i. Undirected (the default, thesis
-    Fig 2.1a): the union of those edges, each pair {i, j} once with i < j.
-    Weights are the distances (ones when ``distances`` is None).
+    Parameters
+    ----------
+    indices : numpy.ndarray
+        (N, kmax) neighbour table, as :attr:`KnnTable.indices`.
+    k : int, optional
+        Number of neighbours (first k columns); None (default) uses all kmax.
+    directed : bool, optional
+        Directed: one edge i -> j per neighbour j of i. Undirected (the default, thesis
+        Fig 2.1a): the union of those edges, each pair {i, j} once with i < j.
+    distances : numpy.ndarray, optional
+        (N, kmax) distances used as weights; None gives weights of one.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(source, target, weight)``: int64, int64 and float64 arrays of equal length.
     """
     indices = np.asarray(indices)
     kmax = indices.shape[1]
@@ -523,8 +630,24 @@ def adjacency(
 ) -> sp.csr_array:
     """Sparse N x N adjacency of the kNN graph at ``k`` (data = distance, or 1).
 
-    Undirected graphs are symmetric. The sparsity pattern is the graph: an edge of
-    distance 0 (duplicate latents) is stored as an explicit zero.
+    The sparsity pattern is the graph: an edge of distance 0 (duplicate latents) is stored
+    as an explicit zero.
+
+    Parameters
+    ----------
+    indices : numpy.ndarray
+        (N, kmax) neighbour table, as :attr:`KnnTable.indices`.
+    k : int, optional
+        Number of neighbours (first k columns); None (default) uses all kmax.
+    directed : bool, optional
+        Directed graph (i -> j per neighbour) instead of the undirected union (default).
+    distances : numpy.ndarray, optional
+        (N, kmax) distances stored as data; None stores ones.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        (N, N) adjacency with sorted indices; symmetric when undirected.
     """
     n = np.asarray(indices).shape[0]
     src, dst, w = edges(indices, k=k, directed=directed, distances=distances)
@@ -534,7 +657,22 @@ def adjacency(
 
 
 def csr_from_edges(src: np.ndarray, dst: np.ndarray, w: np.ndarray, n: int) -> sp.csr_array:
-    """A canonical CSR array from unique (src, dst) pairs, keeping explicit zeros."""
+    """A canonical CSR array from unique (src, dst) pairs, keeping explicit zeros.
+
+    Parameters
+    ----------
+    src, dst : numpy.ndarray
+        Integer row and column of each entry; the pairs must be unique.
+    w : numpy.ndarray
+        Value of each entry.
+    n : int
+        Number of vertices (the array is n x n).
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        (n, n) array with sorted indices.
+    """
     order = np.argsort(np.asarray(src, dtype=np.int64) * n + dst)
     src, dst, w = src[order], dst[order], w[order]
     indptr = np.zeros(n + 1, dtype=np.int64)
@@ -555,6 +693,26 @@ def knn_graph(
     """The kNN graph of ``X`` as a sparse adjacency with distances as data.
 
     Shorthand for :func:`knn` followed by :func:`adjacency`.
+
+    Parameters
+    ----------
+    X : array_like
+        (N, d) latents.
+    k : int
+        Number of neighbours, 1 <= k < N.
+    metric : str, optional
+        ``"l1"`` (default) or ``"l2"``.
+    directed : bool, optional
+        Directed graph instead of the undirected union (default).
+    backend : str, optional
+        kNN backend, see :func:`resolve_knn_backend`; default ``"auto"``.
+    threads : int, optional
+        CPU threads for FAISS (default: FAISS's own).
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        (N, N) adjacency with distances as data.
     """
     idx, dist = knn(X, k, metric=metric, backend=backend, threads=threads)
     return adjacency(idx, directed=directed, distances=dist)
@@ -570,7 +728,32 @@ def knn_table(
     threads: int | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> KnnTable:
-    """Search once at ``k`` and wrap the result with ids and labels in a :class:`KnnTable`."""
+    """Search once at ``k`` and wrap the result with ids and labels in a :class:`KnnTable`.
+
+    Parameters
+    ----------
+    X : array_like
+        (N, d) latents.
+    k : int
+        Number of neighbours, 1 <= k < N.
+    labels : numpy.ndarray
+        (N,) class labels of the rows.
+    sample_id : numpy.ndarray, optional
+        (N,) sample ids; None (default) numbers the rows 0..N-1.
+    metric : str, optional
+        ``"l1"`` (default) or ``"l2"``.
+    backend : str, optional
+        kNN backend, see :func:`resolve_knn_backend`; default ``"auto"``.
+    threads : int, optional
+        CPU threads for FAISS (default: FAISS's own).
+    metadata : dict, optional
+        Provenance to store; the resolved backend is added as ``"backend"``.
+
+    Returns
+    -------
+    KnnTable
+        The exact (N, k) neighbour table.
+    """
     n = np.asarray(X).shape[0]
     sample_id = np.arange(n, dtype=np.int64) if sample_id is None else np.asarray(sample_id, dtype=np.int64)
     resolved = resolve_knn_backend(backend, n, metric)
@@ -583,8 +766,23 @@ def knn_table(
 def align(a: KnnTable, b: KnnTable) -> KnnTable:
     """Re-express table ``b`` in the row order of ``a`` (vertices matched by ``sample_id``).
 
-    Raises :class:`LatentGraphError` when the two tables do not hold the same samples or
-    their labels disagree.
+    Parameters
+    ----------
+    a : KnnTable
+        The table whose row order is kept.
+    b : KnnTable
+        The table to reorder.
+
+    Returns
+    -------
+    KnnTable
+        ``b`` itself when its rows are already in ``a``'s order, else a reordered copy with
+        ``a``'s ids and labels.
+
+    Raises
+    ------
+    LatentGraphError
+        When the two tables do not hold the same samples or their labels disagree.
     """
     where_a = a.metadata.get("source", "graph A")
     where_b = b.metadata.get("source", "graph B")

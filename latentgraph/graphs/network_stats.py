@@ -56,7 +56,17 @@ def _skewness(x: np.ndarray) -> float:
 def k_occurrence_skewness(neighbors: np.ndarray, n: int | None = None) -> float:
     """Hubness: the skewness of N_k, the number of kNN lists each vertex appears in.
 
-    ``neighbors`` is an (n, k) table of neighbour indices (-1 = none).
+    Parameters
+    ----------
+    neighbors : numpy.ndarray
+        (n, k) table of neighbour indices (-1 = none).
+    n : int, optional
+        Number of vertices; None (default) uses the table's row count.
+
+    Returns
+    -------
+    float
+        The population skewness of N_k (0 for a constant, NaN for no vertices).
     """
     nb = np.asarray(neighbors)
     n = nb.shape[0] if n is None else n
@@ -64,13 +74,35 @@ def k_occurrence_skewness(neighbors: np.ndarray, n: int | None = None) -> float:
 
 
 def name_attribute(g: Any) -> str | None:
-    """The vertex attribute that names vertices (``class_name``, ``name``, ``label``, ``id``)."""
+    """The vertex attribute that names vertices (``class_name``, ``name``, ``label``, ``id``).
+
+    Parameters
+    ----------
+    g : igraph.Graph
+        The graph.
+
+    Returns
+    -------
+    str or None
+        The first of those attributes the graph has, or None.
+    """
     attrs = g.vs.attributes()
     return next((a for a in NAME_ATTRIBUTES if a in attrs), None)
 
 
 def vertex_names(g: Any) -> list[str]:
-    """Vertex names (their index when the graph has none)."""
+    """Vertex names (their index when the graph has none).
+
+    Parameters
+    ----------
+    g : igraph.Graph
+        The graph.
+
+    Returns
+    -------
+    list of str
+        One name per vertex, from :func:`name_attribute`.
+    """
     attr = name_attribute(g)
     if attr is None:
         return [str(i) for i in range(g.vcount())]
@@ -78,7 +110,27 @@ def vertex_names(g: Any) -> list[str]:
 
 
 def check_distances(g: Any, attr: str, where: str = "graph") -> np.ndarray:
-    """Edge attribute ``attr`` as float64 lengths; non-finite or <= 0 values are errors."""
+    """Edge attribute ``attr`` as float64 lengths; non-finite or <= 0 values are errors.
+
+    Parameters
+    ----------
+    g : igraph.Graph
+        The graph.
+    attr : str
+        Name of the edge attribute.
+    where : str, optional
+        What to call the graph in error messages (default ``"graph"``).
+
+    Returns
+    -------
+    numpy.ndarray
+        (E,) float64 values, all finite and > 0.
+
+    Raises
+    ------
+    LatentGraphError
+        When the attribute is missing or a value is not finite and > 0.
+    """
     if attr not in g.es.attributes():
         raise LatentGraphError(f"{where}: no edge attribute {attr!r}; edge attributes: {g.es.attributes()}")
     w = np.asarray(g.es[attr], dtype=np.float64)
@@ -93,7 +145,18 @@ def check_distances(g: Any, attr: str, where: str = "graph") -> np.ndarray:
 
 
 def similarity_weights(distances: np.ndarray) -> np.ndarray:
-    """Similarity of edges from their distances: min(distance) / distance, in (0, 1]."""
+    """Similarity of edges from their distances: min(distance) / distance, in (0, 1].
+
+    Parameters
+    ----------
+    distances : numpy.ndarray
+        Edge distances, > 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 similarities of the same shape (empty for no edges).
+    """
     d = np.asarray(distances, dtype=np.float64)
     return d.min() / d if d.size else d
 
@@ -102,11 +165,27 @@ def measures(g: Any, distance: str | None = None) -> dict[str, Any]:
     """The class-graph statistics of thesis Tables 5.6/5.7 and a few more.
 
     Path lengths count hops (Table 5.6's diameter 14 and average path length 6.4 are hop
-    counts); with ``distance`` (an edge attribute of lengths > 0) the weighted diameter and
-    average path length are added. Disconnected graphs: the diameter is the longest finite
-    shortest path and the average runs over connected pairs. The clustering coefficient is
-    the average of the local coefficients, vertices of degree < 2 counting 0 (networkx's
+    counts). Disconnected graphs: the diameter is the longest finite shortest path and the
+    average runs over connected pairs. The clustering coefficient is the average of the
+    local coefficients, vertices of degree < 2 counting 0 (networkx's
     ``average_clustering``); ``transitivity`` is the global ratio of triangles to triads.
+
+    Parameters
+    ----------
+    g : igraph.Graph
+        The (undirected) graph.
+    distance : str, optional
+        An edge attribute of lengths > 0; when given, the weighted diameter and average
+        path length are added.
+
+    Returns
+    -------
+    dict
+        ``vertices``, ``edges``, ``average_degree``, ``diameter``, ``average_path_length``,
+        ``clustering``, ``transitivity``, ``components``, ``largest_component``,
+        ``degree_min``, ``degree_max``, ``degree_skewness``; ``k_occurrence_skewness``
+        when vertices have a ``k_occurrence`` attribute; ``distance_attribute``,
+        ``weighted_diameter`` and ``weighted_average_path_length`` with ``distance``.
     """
     n, m = g.vcount(), g.ecount()
     deg = np.asarray(g.degree(), dtype=np.int64)
@@ -152,14 +231,39 @@ def _weighted_apl(g: Any, w: np.ndarray) -> float:
 
 
 def degree_distribution(g: Any) -> pd.DataFrame:
-    """Number and share of vertices per degree (Figs 5.7/5.12)."""
+    """Number and share of vertices per degree (Figs 5.7/5.12).
+
+    Parameters
+    ----------
+    g : igraph.Graph
+        The graph.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``degree``, ``count`` and ``fraction``, one row per degree present.
+    """
     deg = np.asarray(g.degree(), dtype=np.int64)
     values, counts = np.unique(deg, return_counts=True)
     return pd.DataFrame({"degree": values, "count": counts, "fraction": counts / max(deg.size, 1)})
 
 
 def hubs(g: Any, n: int = 10) -> pd.DataFrame:
-    """The ``n`` highest-degree vertices, ties broken by vertex index."""
+    """The ``n`` highest-degree vertices, ties broken by vertex index.
+
+    Parameters
+    ----------
+    g : igraph.Graph
+        The graph.
+    n : int, optional
+        Number of hubs (default 10).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``rank``, ``vertex``, ``name``, ``degree`` and, when vertices have that
+        attribute, ``k_occurrence``.
+    """
     deg = np.asarray(g.degree(), dtype=np.int64)
     order = np.lexsort((np.arange(deg.size), -deg))[: max(0, int(n))]
     names = vertex_names(g)
@@ -175,7 +279,23 @@ def hubs(g: Any, n: int = 10) -> pd.DataFrame:
 
 @dataclass
 class Communities:
-    """A partition of the vertices: ``membership[v]`` is v's community (0 = the largest)."""
+    """A partition of the vertices: ``membership[v]`` is v's community (0 = the largest).
+
+    Parameters
+    ----------
+    method : str
+        ``"louvain"`` or ``"leiden"``.
+    membership : numpy.ndarray
+        (n,) int64 community of each vertex, numbered by decreasing size.
+    modularity : float
+        Modularity of the partition (NaN for a graph without edges).
+    seed : int
+        Seed the algorithm ran with.
+    resolution : float
+        Resolution parameter of the modularity.
+    weighted : bool
+        Whether edge weights were used.
+    """
 
     method: str
     membership: np.ndarray
@@ -195,7 +315,18 @@ class Communities:
         return int(self.membership.max()) + 1 if self.membership.size else 0
 
     def members(self, names: list[str]) -> list[list[str]]:
-        """Names of the vertices of each community."""
+        """Names of the vertices of each community.
+
+        Parameters
+        ----------
+        names : list of str
+            Name of every vertex, e.g. from :func:`vertex_names`.
+
+        Returns
+        -------
+        list of list of str
+            One list of member names per community, largest community first.
+        """
         return [[names[v] for v in np.flatnonzero(self.membership == c)] for c in range(self.count)]
 
 
@@ -235,10 +366,32 @@ def communities(
 ) -> Communities:
     """Louvain or Leiden communities maximising modularity, reproducible for a given ``seed``.
 
-    ``weights`` are similarities (larger = closer; None = unweighted). Leiden runs
-    ``leidenalg.ModularityVertexPartition`` until no vertex moves (``n_iterations=-1``);
-    a resolution other than 1 uses ``RBConfigurationVertexPartition``, the same objective
-    with a resolution parameter.
+    Leiden runs ``leidenalg.ModularityVertexPartition`` until no vertex moves
+    (``n_iterations=-1``).
+
+    Parameters
+    ----------
+    g : igraph.Graph
+        The graph.
+    method : str, optional
+        ``"louvain"`` (default) or ``"leiden"``.
+    weights : numpy.ndarray, optional
+        One similarity > 0 per edge (larger = closer); None (default) = unweighted.
+    seed : int, optional
+        Random seed (default 0).
+    resolution : float, optional
+        Modularity resolution (default 1); for Leiden, a value other than 1 uses
+        ``RBConfigurationVertexPartition``, the same objective with a resolution parameter.
+
+    Returns
+    -------
+    Communities
+        The partition, communities numbered by decreasing size.
+
+    Raises
+    ------
+    LatentGraphError
+        For an unknown method or invalid weights.
     """
     if method not in METHODS:
         raise LatentGraphError(f"unknown community method {method!r}; allowed: {list(METHODS)}")
@@ -282,13 +435,40 @@ def graph_summary(
 ) -> dict[str, Any]:
     """Statistics, hubs, degree distribution and communities of ``g`` as one JSON-able dict.
 
-    ``distance``: edge attribute of lengths (weighted path statistics, and similarities
-    min/d for communities). ``community_weights``: ``"similarity"`` (an edge attribute of
-    that name, else derived from ``distance``, else unweighted) or None (unweighted).
-    ``seed_sweep``: the number of Louvain communities is also reported for seeds
-    0..seed_sweep-1, to show how much it depends on the seed. ``compare``: a vertex
-    attribute holding another partition (e.g. Gephi's ``modularity_class``); the normalised
-    mutual information of each partition with it is added.
+    Parameters
+    ----------
+    g : igraph.Graph
+        The graph.
+    distance : str, optional
+        Edge attribute of lengths (weighted path statistics, and similarities min/d for
+        communities); None (default) = none.
+    community_weights : str, optional
+        ``"similarity"`` (default: an edge attribute of that name, else derived from
+        ``distance``, else unweighted) or None (unweighted).
+    n_hubs : int, optional
+        Number of hubs listed (default 10).
+    seed : int, optional
+        Seed of the Louvain and Leiden runs (default 0).
+    resolution : float, optional
+        Modularity resolution (default 1).
+    seed_sweep : int, optional
+        The number of Louvain communities is also reported for seeds 0..seed_sweep-1, to
+        show how much it depends on the seed (default 10; 0 = no sweep).
+    compare : str, optional
+        A vertex attribute holding another partition (e.g. Gephi's ``modularity_class``);
+        the normalised mutual information of each partition with it is added.
+
+    Returns
+    -------
+    dict
+        ``measures`` (:func:`measures`), ``hubs``, ``degree_distribution``,
+        ``communities`` and ``_memberships`` (numpy arrays; dropped by :func:`to_json`).
+
+    Raises
+    ------
+    LatentGraphError
+        When ``compare`` is not a vertex attribute, ``community_weights`` is invalid or the
+        weights are not finite and > 0.
     """
     if compare is not None and compare not in g.vs.attributes():
         raise LatentGraphError(f"no vertex attribute {compare!r} to compare communities with; "
@@ -345,12 +525,38 @@ def _nmi(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def to_json(summary: dict[str, Any]) -> dict[str, Any]:
-    """The summary without its numpy arrays (for ``json.dump``)."""
+    """The summary without its numpy arrays (for ``json.dump``).
+
+    Parameters
+    ----------
+    summary : dict
+        A :func:`graph_summary` result.
+
+    Returns
+    -------
+    dict
+        The summary without its keys starting with ``_``.
+    """
     return {k: v for k, v in summary.items() if not k.startswith("_")}
 
 
 def format_summary(summary: dict[str, Any], title: str = "", max_members: int = 8) -> str:
-    """A plain-text report: the measures table, hubs and communities."""
+    """A plain-text report: the measures table, hubs and communities.
+
+    Parameters
+    ----------
+    summary : dict
+        A :func:`graph_summary` result.
+    title : str, optional
+        First line of the report (default: none).
+    max_members : int, optional
+        Member names listed per community before ``...`` (default 8).
+
+    Returns
+    -------
+    str
+        The report, ending in a newline.
+    """
     m = summary["measures"]
     lines = [title] if title else []
     lines.append(f"{m['vertices']} vertices, {m['edges']} edges")
@@ -398,7 +604,20 @@ def format_summary(summary: dict[str, Any], title: str = "", max_members: int = 
 
 
 def measures_markdown(summary: dict[str, Any], reference: dict[str, Any] | None = None) -> str:
-    """The Table 5.6-style measures as a Markdown table (with a reference column if given)."""
+    """The Table 5.6-style measures as a Markdown table (with a reference column if given).
+
+    Parameters
+    ----------
+    summary : dict
+        A :func:`graph_summary` result.
+    reference : dict, optional
+        Reference values keyed by row label (e.g. ``"Diameter"``); adds a reference column.
+
+    Returns
+    -------
+    str
+        The Markdown table, ending in a newline.
+    """
     m = summary["measures"]
     keys = [("Diameter", "diameter", "{:d}"), ("Average path length", "average_path_length", "{:.2f}"),
             ("Average degree", "average_degree", "{:.3f}"), ("Clustering coefficient", "clustering", "{:.3f}"),
@@ -426,11 +645,30 @@ def load_graph(path: str | os.PathLike, nodes: str | os.PathLike | None = None,
                name_column: str | None = None) -> Any:
     """Read an undirected graph from GraphML, GEXF or a CSV edge list.
 
-    CSV: columns ``source,target[,weight]`` (vertex ids; other columns become edge
-    attributes), with an optional ``nodes`` CSV holding an ``id`` column and a name column
-    (``name_column``, else the first of class_name / name / label). Vertices are the ids of
-    the node file, or of the edges in sorted order. Repeated edges and self-loops are
-    dropped (first kept) with a warning.
+    Directed graphs are read as undirected. Repeated edges and self-loops are dropped
+    (first kept) with a warning.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A ``.graphml``, ``.gexf`` or ``.csv`` file. CSV: columns ``source,target[,weight]``
+        (vertex ids; other columns become edge attributes).
+    nodes : str or os.PathLike, optional
+        For a CSV edge list only: a node CSV holding an ``id`` column and a name column.
+        Vertices are the ids of the node file, else those of the edges in sorted order.
+    name_column : str, optional
+        The name column of ``nodes`` (default: the first of class_name / name / label),
+        stored as the ``class_name`` vertex attribute.
+
+    Returns
+    -------
+    igraph.Graph
+        The undirected simple graph, with graph attribute ``source`` = the path.
+
+    Raises
+    ------
+    LatentGraphError
+        When a file is missing, unreadable, of an unknown format, or inconsistent.
     """
     p = Path(path)
     if not p.exists():
@@ -562,6 +800,17 @@ def _read_gexf(p: Path) -> Any:
 
 
 def default_distance_attribute(g: Any) -> str | None:
-    """``distance`` if the edges have it, else ``weight`` (a CSV's third column), else None."""
+    """``distance`` if the edges have it, else ``weight`` (a CSV's third column), else None.
+
+    Parameters
+    ----------
+    g : igraph.Graph
+        The graph.
+
+    Returns
+    -------
+    str or None
+        The name of the edge attribute to use as distance.
+    """
     attrs = g.es.attributes()
     return next((a for a in ("distance", "weight") if a in attrs), None)

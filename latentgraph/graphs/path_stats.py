@@ -30,10 +30,22 @@ QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 class StreamingHistogram:
     """A histogram of non-negative values with ``bins`` equal bins on [0, upper), fed in chunks.
 
-    The range starts at ``upper`` and doubles (neighbouring bins merged pairwise, so
-    ``bins`` is even) whenever a value reaches it. The final range is therefore the
+    The range doubles whenever a value reaches it. The final range is therefore the
     smallest ``upper * 2**j`` above the largest value, whatever the chunks and their order:
     counts and edges are exact and independent of how the values were batched.
+
+    Parameters
+    ----------
+    bins : int, optional
+        Number of bins, even and >= 2 (neighbouring bins are merged pairwise when the range
+        doubles); default 100.
+    upper : float, optional
+        Initial upper end of the range, positive and finite; default 1.0.
+
+    Raises
+    ------
+    LatentGraphError
+        For an odd or too small ``bins``, or an invalid ``upper``.
     """
 
     def __init__(self, bins: int = 100, upper: float = 1.0) -> None:
@@ -60,7 +72,18 @@ class StreamingHistogram:
         return self.upper / self.bins
 
     def add(self, values: np.ndarray) -> None:
-        """Add finite, non-negative values."""
+        """Add finite, non-negative values.
+
+        Parameters
+        ----------
+        values : numpy.ndarray
+            Values of any shape (flattened); the range doubles until it holds the largest.
+
+        Raises
+        ------
+        LatentGraphError
+            When a value is negative or not finite.
+        """
         v = np.asarray(values, dtype=np.float64).reshape(-1)
         if v.size == 0:
             return
@@ -84,7 +107,18 @@ class StreamingHistogram:
         self.max = max(self.max, vmax)
 
     def quantile(self, q: float) -> float:
-        """The q-quantile, linearly interpolated inside its bin (error at most one bin width)."""
+        """The q-quantile, linearly interpolated inside its bin (error at most one bin width).
+
+        Parameters
+        ----------
+        q : float
+            Quantile level in [0, 1].
+
+        Returns
+        -------
+        float
+            The quantile, clipped to the exact minimum and maximum; NaN when empty.
+        """
         if self.n == 0:
             return math.nan
         cum = np.cumsum(self.counts)
@@ -105,6 +139,21 @@ def hop_statistics(graph: Any, directed: bool = False) -> dict[str, Any]:
     of pairs at every hop distance; the diameter (longest finite shortest path) and the
     mean over connected pairs (igraph's ``average_path_length(unconn=True)``) follow from it.
     Pair counts are of ordered pairs (i, j), i != j, as for the weighted distribution.
+
+    Parameters
+    ----------
+    graph : igraph.Graph
+        The graph; edge weights are ignored.
+    directed : bool, optional
+        Follow edge directions (strong components) instead of treating the graph as
+        undirected (default).
+
+    Returns
+    -------
+    dict
+        ``diameter``, ``average_path_length``, ``lengths`` and ``counts`` (the hop
+        histogram), ``unreachable_pairs``, ``components``, ``largest_component``,
+        ``component_sizes`` (the 20 largest) and, when directed, ``weak_components``.
     """
     n = graph.vcount()
     hist = graph.path_length_hist(directed=directed)
@@ -138,10 +187,24 @@ def hop_statistics(graph: Any, directed: bool = False) -> dict[str, Any]:
 def weighted_path_lengths(graph: Any, bins: int = 100, batch_size: int = 256) -> dict[str, Any]:
     """Distribution of weighted shortest-path lengths over ordered pairs i != j (streamed).
 
-    ``graph`` has a ``weight`` edge attribute. Returns counts, bin edges, exact mean / min /
-    max, histogram quantiles and the number of reachable and unreachable pairs. The
-    histogram range starts at the largest edge weight and doubles as needed (see
+    The histogram range starts at the largest edge weight and doubles as needed (see
     :class:`StreamingHistogram`), so the result does not depend on ``batch_size``.
+
+    Parameters
+    ----------
+    graph : igraph.Graph
+        The graph, with a ``weight`` edge attribute (non-negative lengths).
+    bins : int, optional
+        Number of histogram bins (even; default 100).
+    batch_size : int, optional
+        Source vertices per block of shortest paths (default 256).
+
+    Returns
+    -------
+    dict
+        ``pairs``, ``reachable_pairs``, ``unreachable_pairs``, exact ``mean`` / ``min`` /
+        ``max``, histogram ``median`` and ``quantiles``, ``quantile_error_bound`` (one bin
+        width), ``bin_edges`` and ``counts``.
     """
     n = graph.vcount()
     w = np.asarray(graph.es["weight"], dtype=np.float64) if graph.ecount() else np.zeros(0)
@@ -184,7 +247,34 @@ def weighted_path_lengths(graph: Any, bins: int = 100, batch_size: int = 256) ->
 
 def graph_statistics(n: int, src: np.ndarray, dst: np.ndarray, weights: np.ndarray, directed: bool = False,
                      bins: int = 100, batch_size: int = 256) -> dict[str, Any]:
-    """Hop and weighted path statistics of a graph given as an edge list with non-negative weights."""
+    """Hop and weighted path statistics of a graph given as an edge list with non-negative weights.
+
+    Parameters
+    ----------
+    n : int
+        Number of vertices.
+    src, dst : numpy.ndarray
+        Endpoints of each edge, in 0..n-1.
+    weights : numpy.ndarray
+        Non-negative length of each edge.
+    directed : bool, optional
+        Treat the edges as directed (default: undirected).
+    bins : int, optional
+        Histogram bins of the weighted distribution (default 100).
+    batch_size : int, optional
+        Source vertices per block of shortest paths (default 256).
+
+    Returns
+    -------
+    dict
+        ``n_vertices``, ``n_edges``, ``directed``, ``edge_weight`` (mean, median, max),
+        ``hop`` (:func:`hop_statistics`) and ``weighted`` (:func:`weighted_path_lengths`).
+
+    Raises
+    ------
+    LatentGraphError
+        When the edge arrays differ in length or refer to vertices outside 0..n-1.
+    """
     src, dst, weights = (np.asarray(a) for a in (src, dst, weights))
     if not (src.shape == dst.shape == weights.shape):
         raise LatentGraphError("src, dst and weights must have the same length")
@@ -208,7 +298,26 @@ def graph_statistics(n: int, src: np.ndarray, dst: np.ndarray, weights: np.ndarr
 
 def knn_graph_statistics(table: Any, k: int, directed: bool = False, bins: int = 100,
                          batch_size: int = 256) -> dict[str, Any]:
-    """:func:`graph_statistics` of the kNN graph at ``k`` of a :class:`latentgraph.graphs.knn.KnnTable`."""
+    """:func:`graph_statistics` of the kNN graph at ``k`` of a :class:`latentgraph.graphs.knn.KnnTable`.
+
+    Parameters
+    ----------
+    table : KnnTable
+        The neighbour table; edge weights are its distances.
+    k : int
+        Number of neighbours, at most ``table.k``.
+    directed : bool, optional
+        Directed kNN graph instead of the undirected union (default).
+    bins : int, optional
+        Histogram bins of the weighted distribution (default 100).
+    batch_size : int, optional
+        Source vertices per block of shortest paths (default 256).
+
+    Returns
+    -------
+    dict
+        The :func:`graph_statistics` result plus ``k`` and ``metric``.
+    """
     src, dst, w = table.edges(k, directed=directed)
     out = graph_statistics(table.n, src, dst, w, directed=directed, bins=bins, batch_size=batch_size)
     out["k"] = int(k)

@@ -43,7 +43,30 @@ BACKENDS = ("auto", "numba", "scipy", "igraph")
 
 
 def to_igraph(n: int, src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None, directed: bool = False) -> Any:
-    """An igraph ``Graph`` with ``n`` vertices, the given edges and an optional ``weight`` attribute."""
+    """An igraph ``Graph`` with ``n`` vertices, the given edges and an optional ``weight`` attribute.
+
+    Parameters
+    ----------
+    n : int
+        Number of vertices.
+    src, dst : numpy.ndarray
+        Endpoints of each edge (vertex positions).
+    weights : numpy.ndarray, optional
+        One finite, non-negative length per edge, stored as the ``weight`` edge attribute;
+        None (default) stores none.
+    directed : bool, optional
+        Build a directed graph (default: undirected).
+
+    Returns
+    -------
+    igraph.Graph
+        The graph.
+
+    Raises
+    ------
+    LatentGraphError
+        When ``weights`` has the wrong length or holds negative or non-finite values.
+    """
     import igraph as ig
 
     g = ig.Graph(n=int(n), edges=np.column_stack([src, dst]).astype(np.int64).tolist(), directed=directed)
@@ -56,9 +79,26 @@ def to_igraph(n: int, src: np.ndarray, dst: np.ndarray, weights: np.ndarray | No
 def to_csr(n: int, src: np.ndarray, dst: np.ndarray, weights: np.ndarray | None = None) -> sp.csr_array:
     """The symmetric sparse adjacency (data = edge length, 1 without weights) of an undirected graph.
 
-    Each edge ``{src[i], dst[i]}`` is given once; zero lengths are kept as explicit entries
-    (``scipy.sparse.csgraph`` treats them as edges of length 0). Repeated edges keep their
-    shortest length.
+    Parameters
+    ----------
+    n : int
+        Number of vertices.
+    src, dst : numpy.ndarray
+        1-D endpoints of the edges ``{src[i], dst[i]}``, each given once, in 0..n-1.
+        Self-loops are dropped; repeated edges keep their shortest length.
+    weights : numpy.ndarray, optional
+        One finite, non-negative length per edge; None (default) gives every edge length 1.
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        (n, n) symmetric adjacency with sorted indices. Zero lengths are kept as explicit
+        entries (``scipy.sparse.csgraph`` treats them as edges of length 0).
+
+    Raises
+    ------
+    LatentGraphError
+        For malformed edge lists, endpoints out of range or invalid lengths.
     """
     src = np.asarray(src, dtype=np.int64)
     dst = np.asarray(dst, dtype=np.int64)
@@ -102,10 +142,30 @@ def distance_blocks(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Yield ``(sources, D)`` with D[i, j] the shortest-path distance from ``sources[i]`` to j.
 
-    ``graph`` is an igraph ``Graph`` (``weights`` names the edge attribute holding lengths,
-    None = hop counts) or a symmetric scipy sparse adjacency from :func:`to_csr` (lengths
-    are its data; ``weights=None`` = hop counts). Unreachable vertices get ``inf``. Sources
-    default to all vertices, in order.
+    Parameters
+    ----------
+    graph : igraph.Graph or scipy.sparse.csr_array
+        An igraph ``Graph``, or a symmetric scipy sparse adjacency from :func:`to_csr`
+        (lengths are its data).
+    batch_size : int, optional
+        Sources per block (>= 1; default 256).
+    weights : str, optional
+        For an igraph graph, the edge attribute holding lengths (default ``"weight"``); for a
+        sparse adjacency any non-None value means "use its data". None = hop counts.
+    sources : numpy.ndarray, optional
+        Source vertices; None (default) means all vertices, in order.
+
+    Yields
+    ------
+    sources : numpy.ndarray
+        (batch,) int64 source vertices of the block.
+    D : numpy.ndarray
+        (batch, N) float64 distances; unreachable vertices get ``inf``.
+
+    Raises
+    ------
+    LatentGraphError
+        When ``batch_size`` < 1 or the igraph graph lacks the ``weights`` attribute.
     """
     if batch_size < 1:
         raise LatentGraphError(f"batch_size must be >= 1, got {batch_size}")
@@ -137,7 +197,26 @@ def _scipy_rows(A: sp.csr_array, rows: np.ndarray, weighted: bool) -> np.ndarray
 
 
 def resolve_path_backend(backend: str, weighted: bool) -> str:
-    """``auto`` -> the fastest routine available for the kind of path lengths (see the module docstring)."""
+    """``auto`` -> the fastest routine available for the kind of path lengths (see the module docstring).
+
+    Parameters
+    ----------
+    backend : str
+        ``"auto"``, ``"numba"``, ``"scipy"`` or ``"igraph"``.
+    weighted : bool
+        True for path lengths (sums of edge lengths), False for hop counts; decides
+        ``auto`` when numba is missing (scipy for lengths, igraph for hops).
+
+    Returns
+    -------
+    str
+        A concrete backend: ``"numba"``, ``"scipy"`` or ``"igraph"``.
+
+    Raises
+    ------
+    LatentGraphError
+        For an unknown backend, or ``"numba"`` without numba installed.
+    """
     from ._pathkernel import HAVE_NUMBA
 
     if backend not in BACKENDS:
@@ -158,10 +237,28 @@ def resolve_path_backend(backend: str, weighted: bool) -> str:
 class ClassPathSums:
     """Shortest-path distances between all ordered pairs of vertices, summed per class pair.
 
-    ``sums[i, j]`` adds d(s, t) over the reachable ordered pairs (s, t), s != t, with s in
-    class ``classes[i]`` and t in class ``classes[j]``; ``pairs[i, j]`` counts those pairs
-    and ``total[i, j]`` counts all of them, reachable or not (|S_i| |S_j|, or
-    |S_i| (|S_i| - 1) on the diagonal).
+    Parameters
+    ----------
+    sums : numpy.ndarray
+        (C, C) float64; ``sums[i, j]`` adds d(s, t) over the reachable ordered pairs (s, t),
+        s != t, with s in class ``classes[i]`` and t in class ``classes[j]``.
+    pairs : numpy.ndarray
+        (C, C) int64; ``pairs[i, j]`` counts those reachable pairs.
+    total : numpy.ndarray
+        (C, C) int64; ``total[i, j]`` counts all of them, reachable or not (|S_i| |S_j|, or
+        |S_i| (|S_i| - 1) on the diagonal).
+    classes : numpy.ndarray
+        (C,) int64 label values, sorted.
+    sizes : numpy.ndarray
+        (C,) int64 samples per class.
+    n_components : int
+        Number of connected components of the graph.
+    backend : str
+        The routine used: ``"numba"``, ``"scipy"`` or ``"igraph"``.
+    weighted : bool
+        True for path lengths, False for hop counts.
+    n_jobs : int, optional
+        Threads or processes actually used (default 1).
     """
 
     sums: np.ndarray  # (C, C) float64
@@ -227,21 +324,39 @@ def class_path_sums(
 
     Parameters
     ----------
-    n, src, dst, lengths
-        The graph: ``n`` vertices and undirected edges ``{src[i], dst[i]}`` of length
-        ``lengths[i]`` (finite, >= 0; ignored when ``weighted`` is False).
-    labels
+    n : int
+        Number of vertices.
+    src, dst : numpy.ndarray
+        Endpoints of the undirected edges ``{src[i], dst[i]}``.
+    lengths : numpy.ndarray or None
+        ``lengths[i]`` is the length of edge i (finite, >= 0; ignored when ``weighted`` is
+        False).
+    labels : numpy.ndarray
         (n,) class label of every vertex (integers >= 0).
-    weighted
-        True: path length = sum of edge lengths; False: number of hops.
-    batch_size
-        Source vertices per block; memory is about ``8 * batch_size * n`` bytes per job.
-    n_jobs
-        Threads (numba) or worker processes (scipy, igraph); None = all cores this process
-        may use. Small graphs run in this process.
-    backend
-        ``auto``, ``numba``, ``scipy`` or ``igraph`` (see the module docstring); the sums
-        agree to rounding.
+    weighted : bool, optional
+        True (default): path length = sum of edge lengths; False: number of hops.
+    batch_size : int, optional
+        Source vertices per block (default 256); memory is about ``8 * batch_size * n``
+        bytes per job.
+    n_jobs : int, optional
+        Threads (numba) or worker processes (scipy, igraph); default 1; None = all cores
+        this process may use. Small graphs run in this process.
+    backend : str, optional
+        ``auto`` (default), ``numba``, ``scipy`` or ``igraph`` (see the module docstring);
+        the sums agree to rounding.
+    progress : bool, optional
+        Show a ``tqdm`` progress bar over the blocks (default False).
+
+    Returns
+    -------
+    ClassPathSums
+        The per-class sums and pair counts.
+
+    Raises
+    ------
+    LatentGraphError
+        For labels of the wrong shape or dtype, ``batch_size`` or ``n_jobs`` < 1, an invalid
+        backend or invalid edges.
 
     Notes
     -----

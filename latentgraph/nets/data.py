@@ -39,7 +39,26 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 @dataclass
 class DataBundle:
-    """The splits of one dataset plus what downstream stages need to know about it."""
+    """The splits of one dataset plus what downstream stages need to know about it.
+
+    Each split is a torch ``Dataset`` of ``(image, label, sample_id)`` with ``labels`` and
+    ``sample_ids`` arrays (a :class:`TensorSplit` or :class:`IndexedDataset`).
+
+    Parameters
+    ----------
+    name : str
+        The dataset's name (one of ``DATASETS``).
+    train : TensorSplit or IndexedDataset or None
+        The training split; None for a val-only image folder.
+    test : TensorSplit or IndexedDataset
+        The test split (an image folder's ``val`` folder).
+    classes : list of str
+        Class names in class-index order.
+    val : TensorSplit or IndexedDataset, optional
+        A validation split held out of ``train`` (``data.val_fraction``), else None.
+    info : dict
+        Facts about the data, such as ``native_size`` (image side in pixels) and ``n_total``.
+    """
 
     name: str
     train: Any  # torch Dataset of (image, label, sample_id)
@@ -68,8 +87,19 @@ class TensorSplit:
     Batched by indexing, without a DataLoader: digits, synthetic data and CIFAR-100 (614 MB
     as float32) live here. On a GPU the whole split is copied to the device once
     (:meth:`on`), so batches never cross the PCIe bus and the GPU is never starved by a
-    CPU pipeline. ``augment=True`` applies random 4-pixel translations and horizontal flips
-    batch-wise on the device (:func:`augment_batch`).
+    CPU pipeline.
+
+    Parameters
+    ----------
+    images : array_like
+        Images, shape (N, 3, H, W); held as a contiguous float32 tensor.
+    labels : numpy.ndarray
+        Class indices, shape (N,).
+    sample_ids : numpy.ndarray
+        Sample ids, shape (N,).
+    augment : bool, optional
+        Apply random 4-pixel translations and horizontal flips batch-wise on the device
+        (:func:`augment_batch`) when training.
     """
 
     def __init__(self, images: Any, labels: np.ndarray, sample_ids: np.ndarray, augment: bool = False) -> None:
@@ -89,14 +119,39 @@ class TensorSplit:
         return self.images[i], int(self.labels[i]), int(self.sample_ids[i])
 
     def on(self, device: Any) -> tuple[Any, Any]:
-        """Images and labels on ``device`` (copied once, then cached)."""
+        """Images and labels on ``device`` (copied once, then cached).
+
+        Parameters
+        ----------
+        device : torch.device or str
+            The device to copy to.
+
+        Returns
+        -------
+        tuple of (torch.Tensor, torch.Tensor)
+            All images and all labels of the split, on ``device``.
+        """
         key = str(device)
         if key not in self._device_copies:
             self._device_copies[key] = (self.images.to(device), self._labels_t.to(device))
         return self._device_copies[key]
 
     def batch(self, index: Any, device: Any = None) -> tuple[Any, Any, Any]:
-        """Images, labels and ids of the rows in ``index`` (a LongTensor), on ``device``."""
+        """Images, labels and ids of the rows in ``index``, on ``device``.
+
+        Parameters
+        ----------
+        index : torch.Tensor
+            Row positions (a LongTensor on the CPU).
+        device : torch.device or str, optional
+            Where images and labels are cut from the split's cached copy (:meth:`on`);
+            None or ``"cpu"`` cuts them on the CPU.
+
+        Returns
+        -------
+        tuple of (torch.Tensor, torch.Tensor, torch.Tensor)
+            Images, labels (on ``device``) and sample ids (on the CPU).
+        """
         if device is not None and str(device) != "cpu":
             images, labels = self.on(device)
             # non_blocking: a host->device copy from pageable memory is staged at once and
@@ -106,14 +161,40 @@ class TensorSplit:
         return self.images[index], self._labels_t[index], self._ids_t[index]
 
     def subset(self, rows: np.ndarray) -> TensorSplit:
-        """A new split holding only ``rows`` (positions, not ids)."""
+        """A new split holding only ``rows`` (positions, not ids).
+
+        Parameters
+        ----------
+        rows : numpy.ndarray
+            Row positions to keep.
+
+        Returns
+        -------
+        TensorSplit
+            The subset, with the same ``augment`` setting.
+        """
         rows = np.asarray(rows, dtype=np.int64)
         return TensorSplit(self.images[rows], self.labels[rows], self.sample_ids[rows], augment=self.augment)
 
 
 def augment_batch(x: Any, generator: Any, pad: int = 4) -> Any:
-    """Random translations by up to ``pad`` pixels (zero padding) and horizontal flips,
-    drawn per image from ``generator`` and applied to the whole batch at once."""
+    """Random translations (zero padding) and horizontal flips, applied to a whole batch at once.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Image batch, shape (B, C, H, W), on any device.
+    generator : torch.Generator
+        CPU generator the shifts and flips are drawn from, per image (the same draws on
+        every device).
+    pad : int, optional
+        Largest shift in pixels, in each direction.
+
+    Returns
+    -------
+    torch.Tensor
+        The augmented batch, same shape and device as ``x``.
+    """
     torch = _torch()
     b, c, h, w = x.shape
     # drawn on the CPU generator (the same draws on every device); non_blocking copies wait
@@ -130,7 +211,17 @@ def augment_batch(x: Any, generator: Any, pad: int = 4) -> Any:
 
 
 class IndexedDataset:
-    """Wrap a torchvision-style dataset so items carry their sample id (the index)."""
+    """Wrap a torchvision-style dataset so items carry their sample id (the index).
+
+    Parameters
+    ----------
+    base : torch.utils.data.Dataset
+        A dataset whose items are ``(image, label)``.
+    labels : numpy.ndarray
+        The label of each item, shape (N,).
+    sample_ids : numpy.ndarray, optional
+        The id of each item; None gives the index ``0 .. N-1``.
+    """
 
     def __init__(self, base: Any, labels: np.ndarray, sample_ids: np.ndarray | None = None) -> None:
         self.base = base
@@ -146,7 +237,18 @@ class IndexedDataset:
         return x, int(y), int(self.sample_ids[i])
 
     def subset(self, rows: np.ndarray) -> IndexedDataset:
-        """A view holding only ``rows`` (positions, not ids)."""
+        """A view holding only ``rows`` (positions, not ids).
+
+        Parameters
+        ----------
+        rows : numpy.ndarray
+            Row positions to keep.
+
+        Returns
+        -------
+        IndexedDataset
+            The subset, reading from the same ``base``.
+        """
         rows = np.asarray(rows, dtype=np.int64)
         out = IndexedDataset(self.base, self.labels[rows], self.sample_ids[rows])
         out._rows = self._rows[rows]
@@ -154,7 +256,24 @@ class IndexedDataset:
 
 
 def stratified_split(labels: np.ndarray, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row positions of a stratified train/test split, fixed by ``seed``."""
+    """Row positions of a stratified train/test split, fixed by ``seed``.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        Class of each row, shape (N,).
+    test_fraction : float
+        Fraction of rows in the test part (in (0, 1)).
+    seed : int
+        Seed of the split.
+
+    Returns
+    -------
+    train : numpy.ndarray
+        Sorted row positions of the train part.
+    test : numpy.ndarray
+        Sorted row positions of the test part.
+    """
     from sklearn.model_selection import train_test_split
 
     rows = np.arange(len(labels))
@@ -170,7 +289,20 @@ def _normalise_grey(images: np.ndarray) -> np.ndarray:
 
 
 def load_digits_bundle(test_fraction: float = 0.5, split_seed: int = 0) -> DataBundle:
-    """scikit-learn's bundled digits: 1,797 8x8 images of 10 classes, stratified split."""
+    """scikit-learn's bundled digits: 1,797 8x8 images of 10 classes, stratified split.
+
+    Parameters
+    ----------
+    test_fraction : float, optional
+        Fraction of images in the test split.
+    split_seed : int, optional
+        Seed of the split.
+
+    Returns
+    -------
+    DataBundle
+        ``digits`` with in-memory train and test splits (sample id = index in the dataset).
+    """
     from sklearn.datasets import load_digits
 
     d = load_digits()
@@ -195,7 +327,28 @@ def load_synthetic_bundle(
     test_fraction: float = 0.5,
     seed: int = 0,
 ) -> DataBundle:
-    """A seeded toy set: each class is a random smooth template plus Gaussian noise."""
+    """A seeded toy set: each class is a random template plus Gaussian noise.
+
+    Parameters
+    ----------
+    n_classes : int, optional
+        Number of classes.
+    n_per_class : int, optional
+        Images per class.
+    image_size : int, optional
+        Image side in pixels (3 channels).
+    noise : float, optional
+        Standard deviation of the noise added to each class's standard normal template.
+    test_fraction : float, optional
+        Fraction of images in the test split.
+    seed : int, optional
+        Seed of the templates, the noise and the split.
+
+    Returns
+    -------
+    DataBundle
+        ``synthetic`` with in-memory train and test splits and classes ``class_0`` ...
+    """
     rng = np.random.default_rng(seed)
     templates = rng.normal(size=(n_classes, 3, image_size, image_size)).astype(np.float32)
     labels = np.repeat(np.arange(n_classes, dtype=np.int64), n_per_class)
@@ -217,6 +370,25 @@ def load_cifar100_bundle(root: str, download: bool = False, augment: bool = Fals
     torchvision reads the files; the images are then normalised once and held in memory as
     :class:`TensorSplit` s (sample id = index in the split), so training batches are cut,
     augmented and upscaled on the compute device.
+
+    Parameters
+    ----------
+    root : str
+        torchvision's CIFAR-100 folder.
+    download : bool, optional
+        Download the data into ``root`` if it is missing.
+    augment : bool, optional
+        Augment the training split (see :class:`TensorSplit`).
+
+    Returns
+    -------
+    DataBundle
+        ``cifar100`` with train and test splits and the 100 class names.
+
+    Raises
+    ------
+    LatentGraphError
+        When ``root`` does not exist (and ``download`` is off) or the files cannot be loaded.
     """
     from torchvision import datasets
 
@@ -257,7 +429,34 @@ def load_imagefolder_bundle(
     """An ImageNet-style folder: ``root/train/<class>/*.jpg`` and ``root/val/<class>/*.jpg``.
 
     Evaluation images are resized to input_size * 256 / 224 and centre-cropped (the usual
-    ImageNet protocol). ``require_train=False`` allows a val-only folder (pretrained models).
+    ImageNet protocol).
+
+    Parameters
+    ----------
+    root : str
+        The folder holding the train and val folders.
+    input_size : int, optional
+        Side of the square images the model takes, in pixels.
+    train_dir : str, optional
+        The train folder's name under ``root``.
+    val_dir : str, optional
+        The val folder's name under ``root`` (the bundle's ``test`` split).
+    augment : bool, optional
+        Random resized crops and horizontal flips for the training images instead of the
+        evaluation transform.
+    require_train : bool, optional
+        False allows a val-only folder (pretrained models); the train split is then None
+        when its folder is missing.
+
+    Returns
+    -------
+    DataBundle
+        ``imagefolder`` with :class:`IndexedDataset` splits and the class folders' names.
+
+    Raises
+    ------
+    LatentGraphError
+        When a required folder is missing or unreadable, or train and val have different classes.
     """
     from torchvision import datasets, transforms
 
@@ -294,8 +493,27 @@ def load_imagefolder_bundle(
 
 
 def read_class_names(path: str | Path, n_classes: int | None = None) -> list[str]:
-    """Class names from a text file (one per line, in class-index order) or a CSV/TSV
-    with an ``index``/``id`` column and a ``name``/``class_name`` column."""
+    """Class names from a text file or a CSV/TSV table.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A text file (one name per line, in class-index order; blank lines skipped) or a
+        ``.csv``/``.tsv`` with a ``name``/``class_name``/``label_name`` column, ordered by
+        an ``index``/``id``/``class``/``label`` column where there is one.
+    n_classes : int, optional
+        If given, the number of names the file must hold.
+
+    Returns
+    -------
+    list of str
+        The names in class-index order.
+
+    Raises
+    ------
+    LatentGraphError
+        When the file is missing, lacks a name column or holds the wrong number of names.
+    """
     p = Path(path)
     if not p.exists():
         raise LatentGraphError(f"class-names file {str(p)!r} does not exist")
@@ -320,11 +538,23 @@ def read_class_names(path: str | Path, n_classes: int | None = None) -> list[str
 
 
 def check_class_names_file(cfg: dict[str, Any], n_classes: int) -> None:
-    """Fail now (one line naming ``data.class_names``) when the configured class-name file is
-    missing, unreadable or of the wrong length; do nothing when none is configured.
+    """Fail now when the configured class-name file is missing, unreadable or of the wrong length.
 
-    Training jobs call it before they train: the names label only later outputs (latents
-    metadata, the class graph), which would otherwise fail hours later.
+    Does nothing when none is configured. Training jobs call it before they train: the names
+    label only later outputs (latents metadata, the class graph), which would otherwise fail
+    hours later.
+
+    Parameters
+    ----------
+    cfg : dict
+        The config's ``data`` section (``class_names`` is read).
+    n_classes : int
+        The number of classes the data has.
+
+    Raises
+    ------
+    LatentGraphError
+        One line naming ``data.class_names`` and the problem.
     """
     path = cfg.get("class_names")
     if not path:
@@ -336,7 +566,28 @@ def check_class_names_file(cfg: dict[str, Any], n_classes: int) -> None:
 
 
 def load_dataset(cfg: dict[str, Any], input_size: int | None = None) -> DataBundle:
-    """Build the :class:`DataBundle` described by a config's ``data`` section."""
+    """Build the :class:`DataBundle` described by a config's ``data`` section.
+
+    Parameters
+    ----------
+    cfg : dict
+        The ``data`` section: ``dataset`` (default ``digits``), ``test_fraction``,
+        ``split_seed``, ``val_fraction``, ``class_names`` and the dataset's own keys
+        (``root``, ``download``, ``augment``, ``synthetic``, ...).
+    input_size : int, optional
+        The model's input size; used by ``imagefolder`` (default 224), ignored otherwise.
+
+    Returns
+    -------
+    DataBundle
+        The splits, with a ``val`` split held out of train when ``val_fraction`` > 0 and the
+        class names from ``class_names`` when set.
+
+    Raises
+    ------
+    LatentGraphError
+        For an unknown dataset, a missing ``root`` or data that cannot be loaded.
+    """
     name = cfg.get("dataset", "digits")
     if name not in DATASETS:
         raise LatentGraphError(f"unknown dataset {name!r}; allowed: {list(DATASETS)}")
@@ -379,7 +630,24 @@ def load_dataset(cfg: dict[str, Any], input_size: int | None = None) -> DataBund
 
 
 def prepare_batch(x: Any, input_size: int | None, device: Any, channels_last: bool = False) -> Any:
-    """Move an image batch to ``device`` and resize it to ``input_size`` there (bilinear)."""
+    """Move an image batch to ``device`` and resize it to ``input_size`` there (bilinear).
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Image batch, shape (B, C, H, W).
+    input_size : int or None
+        Side of the square images the model takes; None keeps the size.
+    device : torch.device or str
+        The compute device.
+    channels_last : bool, optional
+        Return the batch in channels-last memory format.
+
+    Returns
+    -------
+    torch.Tensor
+        The batch on ``device``, of side ``input_size``.
+    """
     torch = _torch()
     x = x.to(device, non_blocking=True)
     if input_size is not None and (x.shape[-1] != input_size or x.shape[-2] != input_size):

@@ -99,7 +99,25 @@ def _repeatable_cudnn() -> Iterator[None]:
 
 
 def head_weights(model_or_state: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The ``fc`` layer's weight (C, d) and bias (C,) as float64 numpy arrays."""
+    """The ``fc`` layer's weight (C, d) and bias (C,) as float64 numpy arrays.
+
+    Parameters
+    ----------
+    model_or_state : torch.nn.Module or dict
+        A network or its state dict, with an ``fc.weight`` (and usually ``fc.bias``).
+
+    Returns
+    -------
+    W : numpy.ndarray
+        The weight, float64, shape (C, d).
+    b : numpy.ndarray
+        The bias, float64, shape (C,); zeros when the head has none.
+
+    Raises
+    ------
+    LatentGraphError
+        When there is no ``fc`` head.
+    """
     state = model_or_state.state_dict() if hasattr(model_or_state, "state_dict") else model_or_state
     if "fc.weight" not in state:
         raise LatentGraphError("the model has no 'fc' head")
@@ -119,7 +137,38 @@ def extract(
     num_workers: int = 0,
     reduce: str = "flatten",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Latents of every sample of ``split``; returns (X float32, labels, sample_ids, predictions)."""
+    """Latents of every sample of ``split`` at one layer (see :func:`extract_layers`).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network (moved to ``device`` and set to eval mode).
+    split : TensorSplit or torch.utils.data.Dataset
+        The split to run over.
+    input_size : int
+        Side length the images are resized to.
+    device : torch.device
+        The device to run on.
+    layer : str, optional
+        Dotted module name whose output is kept.
+    batch_size : int, optional
+        Samples per forward pass.
+    num_workers : int, optional
+        DataLoader workers (file-backed splits only).
+    reduce : {"flatten", "avg"}, optional
+        How a module's output becomes one row (see :func:`latentgraph.nets.models.capture`).
+
+    Returns
+    -------
+    X : numpy.ndarray
+        Latents, float32, shape (N, d).
+    labels : numpy.ndarray
+        Labels, int64, shape (N,).
+    sample_ids : numpy.ndarray
+        Sample ids, int64, shape (N,).
+    predictions : numpy.ndarray
+        Predicted classes, int64, shape (N,).
+    """
     feats, labels, ids, pred = extract_layers(model, split, input_size, device, [layer], batch_size=batch_size,
                                               num_workers=num_workers, reduce=reduce)
     return feats[layer], labels, ids, pred
@@ -144,15 +193,49 @@ def extract_layers(
 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Latents of several modules in one pass over ``split``.
 
-    Returns ({layer: X float32 (N, d_layer)}, labels, sample_ids, predictions). Each module's
-    output is flattened per sample, or with ``reduce="avg"`` global-average-pooled over its
-    spatial dimensions first (see :func:`latentgraph.nets.models.capture`). Predictions are the
-    argmax of the network's output; when ``avgpool`` is among the layers and the model has
-    an ``fc`` head on it (the ResNets), they are that head applied to the stored float32
-    latents in float64 (:func:`head_predict`), as the rest of the workflow recomputes them.
-    The forward passes run in true float32 on every device (:func:`float32_precision`:
-    TF32 off) and, on CUDA, with cuDNN's deterministic heuristic algorithm choice (no
-    autotuning); both are restored after.
+    Predictions are the argmax of the network's output; when ``avgpool`` is among the layers
+    and the model has an ``fc`` head on it (the ResNets), they are that head applied to the
+    stored float32 latents in float64 (:func:`head_predict`), as the rest of the workflow
+    recomputes them. The forward passes run in true float32 on every device
+    (:func:`float32_precision`: TF32 off) and, on CUDA, with cuDNN's deterministic heuristic
+    algorithm choice (no autotuning); both are restored after.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network (moved to ``device`` and set to eval mode).
+    split : TensorSplit or torch.utils.data.Dataset
+        The split to run over.
+    input_size : int
+        Side length the images are resized to.
+    device : torch.device
+        The device to run on.
+    layers : list of str
+        Dotted module names, without repeats; each must run once per forward pass.
+    batch_size : int, optional
+        Samples per forward pass.
+    num_workers : int, optional
+        DataLoader workers (file-backed splits only).
+    reduce : {"flatten", "avg"}, optional
+        Each module's output is flattened per sample, or with ``"avg"`` global-average-pooled
+        over its spatial dimensions first (see :func:`latentgraph.nets.models.capture`).
+
+    Returns
+    -------
+    X : dict of str to numpy.ndarray
+        ``{layer: latents}``, float32, shape (N, d_layer).
+    labels : numpy.ndarray
+        Labels, int64, shape (N,).
+    sample_ids : numpy.ndarray
+        Sample ids, int64, shape (N,).
+    predictions : numpy.ndarray
+        Predicted classes, int64, shape (N,).
+
+    Raises
+    ------
+    LatentGraphError
+        For an empty or repeating ``layers``, an unknown module, or a module that runs more
+        than once per forward pass.
     """
     import torch
 
@@ -188,6 +271,17 @@ def extraction_options(config: dict[str, Any]) -> dict[str, Any]:
 
     These are speed knobs: the scripts read them from the config directly, not through
     rule params, so changing them never re-runs a job.
+
+    Parameters
+    ----------
+    config : dict
+        The (validated) workflow config.
+
+    Returns
+    -------
+    dict
+        ``device`` and ``num_workers`` from the ``train`` section, ``batch_size`` from
+        ``latents``.
     """
     from ..execution import execution_settings
 
@@ -214,8 +308,40 @@ def extract_checkpoint(
 ) -> dict[str, Any]:
     """Load a checkpoint, extract ``split`` latents at ``layer`` and write them to Parquet.
 
-    Returns the metadata written with the file (dataset, split, arch, seed, epoch,
-    test_accuracy, class_names, ...).
+    Parameters
+    ----------
+    checkpoint : str or pathlib.Path
+        The checkpoint (:func:`latentgraph.nets.models.save_checkpoint`); its spec gives
+        the network and the input size.
+    data : DataBundle
+        The dataset.
+    out : str or pathlib.Path
+        The latents Parquet file to write.
+    split : str, optional
+        The bundle's split to extract (``train``, ``val`` or ``test``).
+    layer : str, optional
+        Dotted module name whose output is kept.
+    device : str, optional
+        ``auto``, ``cpu`` or ``cuda[:i]`` (see :func:`~latentgraph.nets.training.resolve_device`).
+    batch_size : int, optional
+        Samples per forward pass.
+    num_workers : int, optional
+        DataLoader workers (file-backed splits only).
+    metadata : dict, optional
+        Extra metadata, written over the computed keys.
+    reduce : {"flatten", "avg"}, optional
+        How the module's output becomes one row (see :func:`latentgraph.nets.models.capture`).
+
+    Returns
+    -------
+    dict
+        The metadata written with the file (dataset, split, layer, reduce, arch, model, seed,
+        epoch, test_accuracy on ``split``, class_names, checkpoint, ...).
+
+    Raises
+    ------
+    LatentGraphError
+        When the checkpoint cannot be loaded or the dataset has no such split.
     """
     model, ckpt = model_from_checkpoint(checkpoint)
     dev = resolve_device(device)
@@ -257,8 +383,41 @@ def extract_checkpoint_layers(
     num_workers: int = 0,
     metadata: dict[str, Any] | None = None,
 ) -> dict[str, int]:
-    """Latents of every module in ``outputs`` (name -> Parquet path) from one checkpoint,
-    in one pass over ``split``; returns each layer's latent dimension."""
+    """Latents of every module in ``outputs`` from one checkpoint, in one pass over ``split``.
+
+    Parameters
+    ----------
+    checkpoint : str or os.PathLike
+        The checkpoint (:func:`latentgraph.nets.models.save_checkpoint`).
+    data : DataBundle
+        The dataset.
+    outputs : Mapping of str to path
+        Dotted module name -> the latents Parquet file to write; the order gives each file's
+        ``depth`` metadata.
+    split : str, optional
+        The bundle's split to extract (``train``, ``val`` or ``test``).
+    reduce : {"flatten", "avg"}, optional
+        How each module's output becomes one row (see :func:`latentgraph.nets.models.capture`).
+    device : str, optional
+        ``auto``, ``cpu`` or ``cuda[:i]`` (see :func:`~latentgraph.nets.training.resolve_device`).
+    batch_size : int, optional
+        Samples per forward pass.
+    num_workers : int, optional
+        DataLoader workers (file-backed splits only).
+    metadata : dict, optional
+        Extra metadata for every file, written over the computed keys.
+
+    Returns
+    -------
+    dict of str to int
+        Each layer's latent dimension.
+
+    Raises
+    ------
+    LatentGraphError
+        When the checkpoint cannot be loaded, the dataset has no such split or a module is
+        unusable (see :func:`extract_layers`).
+    """
     model, ckpt = model_from_checkpoint(checkpoint)
     subset = getattr(data, split, None)
     if subset is None:

@@ -49,7 +49,21 @@ CHECKPOINT_FORMAT = "latentgraph-checkpoint/1"
 
 
 def model_spec(cfg: dict[str, Any], num_classes: int) -> dict[str, Any]:
-    """The canonical model description stored in every checkpoint."""
+    """The canonical model description stored in every checkpoint.
+
+    Parameters
+    ----------
+    cfg : dict
+        The config's ``model`` section (``arch``, ``stem``, ``width``, ``input_size``; missing
+        keys take ``resnet18``, ``imagenet``, 64 and 224).
+    num_classes : int
+        Number of outputs of the classifier.
+
+    Returns
+    -------
+    dict
+        ``arch``, ``stem``, ``width``, ``num_classes`` and ``input_size``.
+    """
     return {
         "arch": str(cfg.get("arch", "resnet18")),
         "stem": str(cfg.get("stem", "imagenet")),
@@ -60,7 +74,18 @@ def model_spec(cfg: dict[str, Any], num_classes: int) -> dict[str, Any]:
 
 
 def known_arch(arch: str) -> bool:
-    """Whether ``arch`` names a torchvision classification model (see :data:`TORCHVISION_CLASSIFIERS`)."""
+    """Whether ``arch`` names a torchvision classification model (see :data:`TORCHVISION_CLASSIFIERS`).
+
+    Parameters
+    ----------
+    arch : str
+        The architecture's name.
+
+    Returns
+    -------
+    bool
+        True when the name is listed, or when the installed torchvision lists it.
+    """
     if arch in TORCHVISION_CLASSIFIERS:
         return True
     try:
@@ -71,7 +96,18 @@ def known_arch(arch: str) -> bool:
 
 
 def unknown_arch_message(arch: str) -> str:
-    """The error for an unknown architecture: close names first, then a few others."""
+    """The error for an unknown architecture: close names first, then a few others.
+
+    Parameters
+    ----------
+    arch : str
+        The unknown name.
+
+    Returns
+    -------
+    str
+        The message, with up to five close names (or common ones when none is close).
+    """
     import difflib
 
     close = difflib.get_close_matches(str(arch), TORCHVISION_CLASSIFIERS, n=5, cutoff=0.5)
@@ -83,8 +119,31 @@ def unknown_arch_message(arch: str) -> str:
 def build_model(arch: str = "resnet18", num_classes: int = 1000, stem: str = "imagenet", width: int = 64, **_: Any) -> Any:
     """A freshly initialised network (initialisation follows torch's global RNG).
 
-    ``resnet18`` honours ``stem`` and ``width``; any other torchvision classification model
-    is built by name with ``weights=None`` and ``num_classes`` outputs.
+    Parameters
+    ----------
+    arch : str, optional
+        ``resnet18`` or any other torchvision classification model, built by name with
+        ``weights=None``.
+    num_classes : int, optional
+        Number of outputs.
+    stem : {"imagenet", "cifar"}, optional
+        The ``resnet18`` stem; other architectures need ``imagenet``.
+    width : int, optional
+        Channels of the first ``resnet18`` stage (stages have w, 2w, 4w, 8w); other
+        architectures need 64.
+    **_ : Any
+        Other keys of a model spec (e.g. ``input_size``), ignored.
+
+    Returns
+    -------
+    torch.nn.Module
+        The network.
+
+    Raises
+    ------
+    LatentGraphError
+        For an unknown architecture, stem or width, or ``stem``/``width`` set on another
+        architecture than ``resnet18``.
     """
     import torch.nn as nn
     from torchvision.models.resnet import BasicBlock, ResNet
@@ -137,6 +196,11 @@ def resnet18_module_names() -> list[str]:
     The workflow checks ``latents.layer`` and ``layers.layers`` against them when it parses
     the config, so that a typo fails before any training. ``tests/test_models.py`` checks
     the list against the built models.
+
+    Returns
+    -------
+    list of str
+        Module names in ``named_modules()`` order, without the root's empty name.
     """
     names = ["conv1", "bn1", "relu", "maxpool"]
     for stage in range(1, 5):
@@ -150,7 +214,22 @@ def resnet18_module_names() -> list[str]:
 
 
 def module_names(arch: str, stem: str = "imagenet", width: int = 64) -> list[str]:
-    """Named modules of an architecture (torch's ``meta`` device: no weights are allocated)."""
+    """Named modules of an architecture (torch's ``meta`` device: no weights are allocated).
+
+    Parameters
+    ----------
+    arch : str
+        The architecture's name.
+    stem : str, optional
+        The ``resnet18`` stem (see :func:`build_model`).
+    width : int, optional
+        The ``resnet18`` width (see :func:`build_model`).
+
+    Returns
+    -------
+    list of str
+        Dotted module names, as ``model.named_modules()`` lists them (the root left out).
+    """
     if arch in ARCHS:
         return resnet18_module_names()
     import torch
@@ -161,7 +240,22 @@ def module_names(arch: str, stem: str = "imagenet", width: int = 64) -> list[str
 
 
 def check_layer_names(layers: dict[str, list[str]], names: list[str], arch: str) -> None:
-    """Raise naming the config key when a requested module is not in ``names``."""
+    """Raise naming the config key when a requested module is not in ``names``.
+
+    Parameters
+    ----------
+    layers : dict of str to list of str
+        Requested module names by config key (see :func:`requested_layers`).
+    names : list of str
+        The model's module names (see :func:`module_names`).
+    arch : str
+        The architecture, named in the message.
+
+    Raises
+    ------
+    LatentGraphError
+        Naming the config key and the missing module, with close names where there are some.
+    """
     import difflib
 
     for key, wanted in layers.items():
@@ -175,8 +269,19 @@ def check_layer_names(layers: dict[str, list[str]], names: list[str], arch: str)
 
 
 def requested_layers(config: dict[str, Any]) -> dict[str, list[str]]:
-    """Module names a (validated) workflow config asks for, by config key: ``latents.layer``
-    and, when the layer stage is enabled, ``layers.layers``."""
+    """Module names a (validated) workflow config asks for, by config key.
+
+    Parameters
+    ----------
+    config : dict
+        The workflow config.
+
+    Returns
+    -------
+    dict of str to list of str
+        ``latents.layer`` (default ``avgpool``) and, when the layer stage is enabled,
+        ``layers.layers``.
+    """
     out = {"latents.layer": [(config.get("latents") or {}).get("layer", "avgpool")]}
     lay = config.get("layers") or {}
     if lay.get("enabled", False):
@@ -185,8 +290,20 @@ def requested_layers(config: dict[str, Any]) -> dict[str, list[str]]:
 
 
 def check_config_layer_names(config: dict[str, Any]) -> None:
-    """Layer names of a workflow config against the built model (any architecture; needs
-    torch). The train job's first step, so that a typo fails before any training."""
+    """Check the layer names of a workflow config against the built model (any architecture; needs torch).
+
+    The train job's first step, so that a typo fails before any training.
+
+    Parameters
+    ----------
+    config : dict
+        The workflow config (its ``model``, ``latents`` and ``layers`` sections are read).
+
+    Raises
+    ------
+    LatentGraphError
+        When a requested layer is not a module of the model (see :func:`check_layer_names`).
+    """
     model = config.get("model") or {}
     arch = model.get("arch", "resnet18")
     names = module_names(arch, model.get("stem", "imagenet"), int(model.get("width", 64)))
@@ -194,23 +311,95 @@ def check_config_layer_names(config: dict[str, Any]) -> None:
 
 
 def build_from_spec(spec: dict[str, Any]) -> Any:
-    """Build the network a checkpoint's ``spec`` describes."""
+    """Build the network a checkpoint's ``spec`` describes.
+
+    Parameters
+    ----------
+    spec : dict
+        A model spec (see :func:`model_spec`).
+
+    Returns
+    -------
+    torch.nn.Module
+        The freshly initialised network.
+    """
     return build_model(spec["arch"], spec["num_classes"], spec.get("stem", "imagenet"), spec.get("width", 64))
 
 
 def save_checkpoint(path: str | Path, model: Any, spec: dict[str, Any], **meta: Any) -> Path:
-    """Save weights plus spec and metadata (builtins only) atomically."""
-    import torch
+    """Save weights plus spec and metadata (builtins only) atomically.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The checkpoint file to write.
+    model : torch.nn.Module
+        The network; its state dict is saved from CPU copies.
+    spec : dict
+        Its model spec (see :func:`model_spec`).
+    **meta : Any
+        Metadata stored under ``meta`` (builtins only, so ``weights_only`` loading works).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
 
     state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     payload = {"format": CHECKPOINT_FORMAT, "spec": dict(spec), "state_dict": state, "meta": dict(meta)}
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    return save_torch_file(payload, path)
+
+
+def save_torch_file(obj: Any, path: str | Path) -> Path:
+    """``torch.save(obj)`` to ``path``, atomically and byte for byte the same on every save.
+
+    ``torch.save`` names the folder inside its zip archive after the file name it is given;
+    given the atomic write's random temporary name, two saves of the same object would
+    differ in those bytes. Written through an open file instead, the folder is always
+    ``archive`` (what ``torch.load`` expects either way).
+
+    Parameters
+    ----------
+    obj : Any
+        What to save: dicts of tensors and builtins (loadable with ``weights_only=True``).
+    path : str or pathlib.Path
+        The file to write.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    import torch
+
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        torch.save(obj, fh)
     return Path(path)
 
 
 def load_torch_file(path: str | Path, what: str, map_location: Any = "cpu") -> Any:
-    """``torch.load(path, weights_only=True)``; every error names the file and ``what`` it is."""
+    """``torch.load(path, weights_only=True)``; every error names the file and ``what`` it is.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+    what : str
+        What the file is, in messages (``"checkpoint"``, ``"weights"``).
+    map_location : str or torch.device, optional
+        Where tensors are loaded to.
+
+    Returns
+    -------
+    Any
+        The loaded object.
+
+    Raises
+    ------
+    LatentGraphError
+        When the file is missing or cannot be loaded.
+    """
     import torch
 
     p = Path(path)
@@ -223,7 +412,25 @@ def load_torch_file(path: str | Path, what: str, map_location: Any = "cpu") -> A
 
 
 def load_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:
-    """Load a checkpoint with ``weights_only=True``; name the file in every error."""
+    """Load a checkpoint with ``weights_only=True``; name the file in every error.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The checkpoint file.
+    map_location : str or torch.device, optional
+        Where tensors are loaded to.
+
+    Returns
+    -------
+    dict
+        The checkpoint: ``format``, ``spec``, ``state_dict`` and ``meta``.
+
+    Raises
+    ------
+    LatentGraphError
+        When the file is missing, unreadable or not a latentgraph checkpoint.
+    """
     p = Path(path)
     ckpt = load_torch_file(p, "checkpoint", map_location)
     if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
@@ -232,7 +439,27 @@ def load_checkpoint(path: str | Path, map_location: Any = "cpu") -> dict[str, An
 
 
 def model_from_checkpoint(path: str | Path, map_location: Any = "cpu") -> tuple[Any, dict[str, Any]]:
-    """Rebuild the network stored in a checkpoint; returns ``(model, checkpoint_dict)``."""
+    """Rebuild the network stored in a checkpoint.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The checkpoint file.
+    map_location : str or torch.device, optional
+        Where tensors are loaded to.
+
+    Returns
+    -------
+    model : torch.nn.Module
+        The network with the stored weights.
+    checkpoint : dict
+        The checkpoint (see :func:`load_checkpoint`).
+
+    Raises
+    ------
+    LatentGraphError
+        When the checkpoint cannot be loaded or its weights do not fit its spec.
+    """
     ckpt = load_checkpoint(path, map_location)
     model = build_from_spec(ckpt["spec"])
     try:
@@ -247,6 +474,23 @@ def load_state_dict_file(model: Any, path: str | Path) -> Any:
 
     Read with ``weights_only=True``; a ``{"state_dict": ...}`` wrapper and a ``module.``
     prefix (DataParallel) are accepted.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network to load into (in place).
+    path : str or pathlib.Path
+        The state-dict file.
+
+    Returns
+    -------
+    torch.nn.Module
+        ``model``.
+
+    Raises
+    ------
+    LatentGraphError
+        When the file cannot be loaded, is not a state dict or does not fit the model.
     """
     p = Path(path)
     state = load_torch_file(p, "weights")
@@ -266,10 +510,26 @@ def load_state_dict_file(model: Any, path: str | Path) -> Any:
 def capture(model: Any, layer: str = "avgpool", reduce: str = "flatten"):
     """Record the output of module ``layer`` on every forward pass, one row per sample.
 
-    ``reduce="flatten"`` (default) flattens each sample's output (a (C, H, W) map becomes
-    C·H·W features); ``"avg"`` averages a 4-D (batch, C, H, W) output over H and W first
-    (global average pooling: C features; other shapes are flattened as they are).
-    Yields a list; each forward appends one (batch, features) tensor.
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network.
+    layer : str, optional
+        Dotted module name (as ``model.named_modules()`` lists it).
+    reduce : {"flatten", "avg"}, optional
+        ``"flatten"`` flattens each sample's output (a (C, H, W) map becomes C·H·W
+        features); ``"avg"`` averages a 4-D (batch, C, H, W) output over H and W first
+        (global average pooling: C features; other shapes are flattened as they are).
+
+    Yields
+    ------
+    list of torch.Tensor
+        Each forward pass appends one (batch, features) tensor.
+
+    Raises
+    ------
+    LatentGraphError
+        For an unknown reduction or a module the model does not have.
     """
     import torch
 

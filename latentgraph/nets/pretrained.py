@@ -38,10 +38,43 @@ def extract_pretrained(
 ) -> dict[str, Any]:
     """Latents of a pretrained network given as a plain state-dict file (no training).
 
-    The network is ``models.build_model`` for ``model_cfg`` with as many outputs as the
-    data has classes, its weights loaded with ``models.load_state_dict_file`` (e.g.
-    torchvision's ``resnet18-f37072fd.pth`` with an ImageNet ``imagefolder`` val split).
-    Writes ``out`` with :func:`latentgraph.io.write_latents`; returns its metadata.
+    Parameters
+    ----------
+    weights : str or os.PathLike
+        A plain state-dict file, loaded with ``models.load_state_dict_file`` (e.g.
+        torchvision's ``resnet18-f37072fd.pth`` with an ImageNet ``imagefolder`` val split).
+    data_cfg : dict
+        The ``data`` config section (see :func:`latentgraph.nets.data.load_dataset`).
+    model_cfg : dict
+        The ``model`` section: ``arch``, ``stem``, ``width`` and ``input_size``; the network
+        is ``models.build_model`` for it with as many outputs as the data has classes.
+    out : str or os.PathLike
+        The latents Parquet file, written with :func:`latentgraph.io.write_latents`.
+    split : str, optional
+        The split to extract (``test`` is an image folder's ``val`` folder).
+    layer : str, optional
+        Dotted module name whose output is kept.
+    device : str, optional
+        ``auto``, ``cpu`` or ``cuda[:i]``.
+    batch_size : int, optional
+        Samples per forward pass.
+    num_workers : int, optional
+        DataLoader workers (file-backed splits only).
+    metadata : dict, optional
+        Extra metadata, written over the computed keys.
+    reduce : {"flatten", "avg"}, optional
+        How the module's output becomes one row (see :func:`latentgraph.nets.models.capture`).
+
+    Returns
+    -------
+    dict
+        The metadata written with the file (dataset, split, layer, reduce, arch, model,
+        weights_file, test_accuracy, class_names, ...).
+
+    Raises
+    ------
+    LatentGraphError
+        When the weights file is missing or does not fit, or the dataset has no such split.
     """
     from ..io import write_latents
     from .data import load_dataset

@@ -43,6 +43,7 @@ import pandas as pd
 
 from ..experiments.pruning import TABLE_COLUMNS, pruning_markdown, pruning_table, read_summary, seed_reference  # noqa: F401
 from ..utils import LatentGraphError, atomic_path
+from .models import save_torch_file
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +60,45 @@ Mask = dict[str, Any]  # name -> bool tensor (True = kept)
 
 
 def rate_label(rate: float) -> str:
-    """The canonical text of a pruning rate in paths: 0.2 -> ``0.2``, 0.01 -> ``0.01``."""
+    """The canonical text of a pruning rate in paths: 0.2 -> ``0.2``, 0.01 -> ``0.01``.
+
+    Parameters
+    ----------
+    rate : float
+        A pruning rate in (0, 1).
+
+    Returns
+    -------
+    str
+        The shortest positional decimal text of the rate.
+
+    Raises
+    ------
+    LatentGraphError
+        When the rate is not in (0, 1) (see :func:`check_rate`).
+    """
     check_rate(rate)
     return np.format_float_positional(float(rate), trim="-")
 
 
 def check_rate(rate: Any) -> float:
-    """``rate`` as a float in the open interval (0, 1), else :class:`LatentGraphError`."""
+    """``rate`` as a float in the open interval (0, 1), else :class:`LatentGraphError`.
+
+    Parameters
+    ----------
+    rate : Any
+        The value to check (a number; ``bool`` is rejected).
+
+    Returns
+    -------
+    float
+        ``rate``.
+
+    Raises
+    ------
+    LatentGraphError
+        When ``rate`` is not a number in the open interval (0, 1).
+    """
     try:
         p = float(rate)
     except (TypeError, ValueError):
@@ -77,7 +110,31 @@ def check_rate(rate: Any) -> float:
 
 @dataclass
 class PruneSettings:
-    """How one pruning experiment prunes, resets and stops (config section ``pruning``)."""
+    """How one pruning experiment prunes, resets and stops (config section ``pruning``).
+
+    Parameters
+    ----------
+    scope : {"global", "layerwise"}
+        ``global``: one magnitude ranking over all conv weights; ``layerwise``: the rate of
+        each conv layer.
+    reset : {"init", "rewind"}
+        Survivors go back to θ0 (``init``, Frankle and Carbin 2019) or to round 0's weights
+        after ``rewind_epoch`` (``rewind``).
+    rewind_epoch : int
+        With ``reset="rewind"``: the epoch j of round 0 whose weights the survivors rewind
+        to, in 1..max_epochs-1.
+    patience : int
+        Epochs without a new lowest validation loss before training stops (>= 1).
+    max_epochs : int
+        Upper limit of epochs per round (>= 1).
+    min_delta : float
+        A loss counts as a new lowest only when it is lower by more than this (>= 0).
+
+    Raises
+    ------
+    LatentGraphError
+        For a value outside these bounds.
+    """
 
     scope: str = "global"
     reset: str = "init"
@@ -179,8 +236,25 @@ def round_data_config(data_cfg: Mapping[str, Any], pruning_cfg: Mapping[str, Any
     """The ``data`` config of the pruning rounds: the validation split is ``pruning.val_fraction``.
 
     Only the rounds hold out this split (for early stopping); the runs of the train stage
-    keep their own ``data.val_fraction`` (0 by default: the whole training split). A
-    missing ``pruning.val_fraction`` takes :data:`PRUNING_DEFAULTS`' (the schema's).
+    keep their own ``data.val_fraction`` (0 by default: the whole training split).
+
+    Parameters
+    ----------
+    data_cfg : Mapping
+        The config's ``data`` section.
+    pruning_cfg : Mapping
+        The ``pruning`` section; a missing ``val_fraction`` takes :data:`PRUNING_DEFAULTS`'
+        (the schema's).
+
+    Returns
+    -------
+    dict
+        A copy of ``data_cfg`` with ``val_fraction`` set.
+
+    Raises
+    ------
+    LatentGraphError
+        When ``pruning.val_fraction`` is not in (0, 1).
     """
     frac = float(pruning_cfg.get("val_fraction", PRUNING_DEFAULTS["val_fraction"]))
     if not 0.0 < frac < 1.0:
@@ -192,14 +266,36 @@ def round_data_config(data_cfg: Mapping[str, Any], pruning_cfg: Mapping[str, Any
 
 
 def conv_weight_names(model: Any) -> list[str]:
-    """State-dict names of every convolution weight, in module order (the prunable tensors)."""
+    """State-dict names of every convolution weight, in module order (the prunable tensors).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network.
+
+    Returns
+    -------
+    list of str
+        ``"<module>.weight"`` of every ``nn.Conv*`` module.
+    """
     import torch.nn as nn
 
     return [f"{name}.weight" for name, m in model.named_modules() if isinstance(m, nn.modules.conv._ConvNd)]
 
 
 def full_mask(model: Any) -> Mask:
-    """The all-ones mask over the model's convolution weights (round 0: nothing pruned)."""
+    """The all-ones mask over the model's convolution weights (round 0: nothing pruned).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network.
+
+    Returns
+    -------
+    Mask
+        ``{name: all-True bool tensor}`` for every conv weight, on the CPU.
+    """
     import torch
 
     state = model.state_dict()
@@ -260,9 +356,26 @@ def _smallest_alive(weights: Mapping[str, Any], mask: Mapping[str, Any], names: 
 def global_magnitude_prune(weights: Any, mask: Mapping[str, Any], rate: float) -> Mask:
     """A new mask: ``mask`` minus the ``rate`` share of its surviving weights with the smallest |w|.
 
-    ``weights`` is a model or a state dict (the trained weights of the previous round);
-    ``mask`` decides which tensors are prunable and which of their entries still survive.
     The ranking is global across all masked tensors (Frankle & Carbin's choice for ResNets).
+
+    Parameters
+    ----------
+    weights : torch.nn.Module or dict
+        A model or a state dict (the trained weights of the previous round).
+    mask : Mapping of str to torch.Tensor
+        Decides which tensors are prunable and which of their entries still survive.
+    rate : float
+        Share of the surviving weights to prune, in (0, 1).
+
+    Returns
+    -------
+    Mask
+        The new mask (``mask`` is not changed).
+
+    Raises
+    ------
+    LatentGraphError
+        For a bad rate, a mask that does not fit the weights, or non-finite weights.
     """
     p = check_rate(rate)
     w = _state(weights)
@@ -271,7 +384,27 @@ def global_magnitude_prune(weights: Any, mask: Mapping[str, Any], rate: float) -
 
 
 def layerwise_magnitude_prune(weights: Any, mask: Mapping[str, Any], rate: float) -> Mask:
-    """Like :func:`global_magnitude_prune`, but each tensor loses the ``rate`` share of its own survivors."""
+    """Like :func:`global_magnitude_prune`, but each tensor loses the ``rate`` share of its own survivors.
+
+    Parameters
+    ----------
+    weights : torch.nn.Module or dict
+        A model or a state dict (the trained weights of the previous round).
+    mask : Mapping of str to torch.Tensor
+        Decides which tensors are prunable and which of their entries still survive.
+    rate : float
+        Share of each tensor's surviving weights to prune, in (0, 1).
+
+    Returns
+    -------
+    Mask
+        The new mask (``mask`` is not changed).
+
+    Raises
+    ------
+    LatentGraphError
+        For a bad rate, a mask that does not fit the weights, or non-finite weights.
+    """
     p = check_rate(rate)
     w = _state(weights)
     _check_mask(w, mask)
@@ -282,7 +415,29 @@ def layerwise_magnitude_prune(weights: Any, mask: Mapping[str, Any], rate: float
 
 
 def prune_mask(weights: Any, mask: Mapping[str, Any], rate: float, scope: str = "global") -> Mask:
-    """Dispatch to :func:`global_magnitude_prune` or :func:`layerwise_magnitude_prune`."""
+    """Dispatch to :func:`global_magnitude_prune` or :func:`layerwise_magnitude_prune`.
+
+    Parameters
+    ----------
+    weights : torch.nn.Module or dict
+        A model or a state dict (the trained weights of the previous round).
+    mask : Mapping of str to torch.Tensor
+        The previous mask.
+    rate : float
+        Share of the surviving weights to prune, in (0, 1).
+    scope : {"global", "layerwise"}, optional
+        The ranking.
+
+    Returns
+    -------
+    Mask
+        The new mask.
+
+    Raises
+    ------
+    LatentGraphError
+        For an unknown scope, or as the pruning functions do.
+    """
     if scope == "global":
         return global_magnitude_prune(weights, mask, rate)
     if scope == "layerwise":
@@ -291,20 +446,55 @@ def prune_mask(weights: Any, mask: Mapping[str, Any], rate: float, scope: str = 
 
 
 def pruned_counts(mask: Mapping[str, Any]) -> tuple[int, int]:
-    """(pruned, total) number of entries over all tensors of the mask."""
+    """(pruned, total) number of entries over all tensors of the mask.
+
+    Parameters
+    ----------
+    mask : Mapping of str to torch.Tensor
+        A mask (True = kept).
+
+    Returns
+    -------
+    pruned : int
+        Entries masked out.
+    total : int
+        All entries.
+    """
     total = sum(int(m.numel()) for m in mask.values())
     kept = sum(int(m.sum()) for m in mask.values())
     return total - kept, total
 
 
 def pruned_fraction(mask: Mapping[str, Any]) -> float:
-    """Share of masked-out entries over all tensors of the mask (the conv weights)."""
+    """Share of masked-out entries over all tensors of the mask (the conv weights).
+
+    Parameters
+    ----------
+    mask : Mapping of str to torch.Tensor
+        A mask (True = kept).
+
+    Returns
+    -------
+    float
+        Pruned / total, 0.0 for an empty mask.
+    """
     pruned, total = pruned_counts(mask)
     return pruned / total if total else 0.0
 
 
 def layer_fractions(mask: Mapping[str, Any]) -> dict[str, float]:
-    """Pruned share of each tensor."""
+    """Pruned share of each tensor.
+
+    Parameters
+    ----------
+    mask : Mapping of str to torch.Tensor
+        A mask (True = kept).
+
+    Returns
+    -------
+    dict of str to float
+        ``{name: pruned share}``.
+    """
     return {n: 1.0 - float(m.sum()) / max(int(m.numel()), 1) for n, m in mask.items()}
 
 
@@ -314,6 +504,20 @@ class MaskEnforcer:
     Called after every optimiser step (``train_one_epoch(after_step=...)``): zeroes the
     pruned weights and, when an optimiser is given, their momentum buffers (so nothing
     accumulates for them). The masks live on the parameters' device.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network; every mask entry must name one of its parameters.
+    mask : Mapping of str to torch.Tensor
+        The mask (True = kept).
+    optimizer : torch.optim.Optimizer, optional
+        The optimiser whose ``momentum_buffer`` entries are zeroed too.
+
+    Raises
+    ------
+    LatentGraphError
+        When the mask does not fit the model's parameters.
     """
 
     def __init__(self, model: Any, mask: Mapping[str, Any], optimizer: Any = None) -> None:
@@ -335,7 +539,17 @@ class MaskEnforcer:
 
 
 def apply_mask(model: Any, mask: Mapping[str, Any], optimizer: Any = None) -> None:
-    """Set the masked-out weights (and their momentum buffers) of ``model`` to exactly zero."""
+    """Set the masked-out weights (and their momentum buffers) of ``model`` to exactly zero.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network, changed in place.
+    mask : Mapping of str to torch.Tensor
+        The mask (True = kept).
+    optimizer : torch.optim.Optimizer, optional
+        The optimiser whose momentum buffers are zeroed too.
+    """
     MaskEnforcer(model, mask, optimizer)()
 
 
@@ -344,6 +558,25 @@ def reset_to(model: Any, state: Mapping[str, Any], mask: Mapping[str, Any]) -> A
 
     Afterwards every surviving weight, and every tensor outside the mask (fc, biases,
     BatchNorm parameters and statistics), equals ``state`` exactly: θ0 ⊙ m.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network, changed in place.
+    state : Mapping of str to torch.Tensor
+        The full state dict to load (θ0 or a rewind point).
+    mask : Mapping of str to torch.Tensor
+        The mask (True = kept).
+
+    Returns
+    -------
+    torch.nn.Module
+        ``model``.
+
+    Raises
+    ------
+    LatentGraphError
+        When ``state`` or ``mask`` does not fit the model.
     """
     try:
         model.load_state_dict(dict(state))
@@ -354,18 +587,49 @@ def reset_to(model: Any, state: Mapping[str, Any], mask: Mapping[str, Any]) -> A
 
 
 def save_mask(path: str | Path, mask: Mapping[str, Any], **meta: Any) -> Path:
-    """Write a mask (bool tensors on the CPU) plus builtin metadata atomically."""
+    """Write a mask (bool tensors on the CPU) plus builtin metadata atomically.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The mask file to write.
+    mask : Mapping of str to torch.Tensor
+        The mask (True = kept).
+    **meta : Any
+        Metadata stored under ``meta`` (builtins only, so ``weights_only`` loading works).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     import torch
 
     payload = {"format": MASK_FORMAT, "masks": {n: m.detach().cpu().to(torch.bool).clone() for n, m in mask.items()},
                "meta": dict(meta)}
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
-    return Path(path)
+    return save_torch_file(payload, path)
 
 
 def load_mask(path: str | Path) -> tuple[Mask, dict[str, Any]]:
-    """Read a mask written by :func:`save_mask` (``weights_only=True``); returns (mask, meta)."""
+    """Read a mask written by :func:`save_mask` (``weights_only=True``).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The mask file.
+
+    Returns
+    -------
+    mask : Mask
+        The mask (bool tensors on the CPU).
+    meta : dict
+        Its metadata.
+
+    Raises
+    ------
+    LatentGraphError
+        When the file is missing, unreadable or not a latentgraph mask file.
+    """
     from .models import load_torch_file
 
     p = Path(path)
@@ -385,6 +649,18 @@ class EarlyStopping:
     the loss is a new lowest (by more than ``min_delta``): the caller then saves the
     parameters. Otherwise the patience count grows; :attr:`should_stop` turns True when it
     reaches ``patience``. NaN/inf losses never count as improvements.
+
+    Parameters
+    ----------
+    patience : int
+        Epochs in a row without a new lowest loss before stopping (an integer >= 1).
+    min_delta : float, optional
+        A loss counts as a new lowest only when it is lower by more than this (>= 0).
+
+    Raises
+    ------
+    LatentGraphError
+        For a bad ``patience`` or ``min_delta``.
     """
 
     def __init__(self, patience: int, min_delta: float = 0.0) -> None:
@@ -400,7 +676,18 @@ class EarlyStopping:
         self.epoch = 0
 
     def step(self, loss: float) -> bool:
-        """Record one epoch's validation loss; True when it is the new best."""
+        """Record one epoch's validation loss.
+
+        Parameters
+        ----------
+        loss : float
+            The epoch's validation loss.
+
+        Returns
+        -------
+        bool
+            True when it is the new best (the caller saves the parameters).
+        """
         self.epoch += 1
         loss = float(loss)
         if math.isfinite(loss) and loss < self.best_loss - self.min_delta:
@@ -421,6 +708,24 @@ def stopping_point(losses: Sequence[float], patience: int, max_epochs: int | Non
 
     Epochs are 1-based; training stops at the first of: patience exhausted, ``max_epochs``
     reached, losses exhausted.
+
+    Parameters
+    ----------
+    losses : Sequence of float
+        Validation losses of epochs 1, 2, ...
+    patience : int
+        Patience of the stopper.
+    max_epochs : int, optional
+        Epoch limit; None: as many as there are losses.
+    min_delta : float, optional
+        Least improvement that counts.
+
+    Returns
+    -------
+    best_epoch : int or None
+        The epoch with the lowest loss; None when no loss was finite.
+    epochs_trained : int
+        Epochs until the stop.
     """
     stopper = EarlyStopping(patience, min_delta)
     limit = len(losses) if max_epochs is None else min(len(losses), int(max_epochs))
@@ -433,7 +738,23 @@ def stopping_point(losses: Sequence[float], patience: int, max_epochs: int | Non
 
 @dataclass
 class StoppingResult:
-    """What :func:`train_early_stopping` did."""
+    """What :func:`train_early_stopping` did.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        One row per trained epoch (:data:`HISTORY_COLUMNS`).
+    best_epoch : int
+        The 1-based epoch of the lowest validation loss, whose parameters the model holds.
+    epochs_trained : int
+        Epochs trained before stopping.
+    best_val_loss : float
+        The lowest validation loss.
+    stopped_early : bool
+        True when the patience ran out, False when ``max_epochs`` was reached.
+    extra : dict
+        Further results (empty unless a caller adds some).
+    """
 
     history: pd.DataFrame
     best_epoch: int
@@ -466,12 +787,51 @@ def train_early_stopping(
 ) -> StoppingResult:
     """Train ``model`` (already on ``device``) with the early-stopping scheme of §3.6.2.
 
-    ``validate(model)`` returns (validation loss, validation accuracy) and must not look at
-    the test split. Each epoch uses ``train.train_one_epoch`` with a fresh SGD optimiser made
-    from ``settings``; the learning rate of epoch e is ``settings.lr_at(start_epoch + e)``
-    and its data order is seeded by (seed, start_epoch + e). With a ``mask`` the pruned
-    weights stay exactly zero. ``on_epoch_end(epoch, model)`` runs after each epoch
-    (1-based). On return ``model`` holds the parameters of the best epoch.
+    Each epoch uses ``train.train_one_epoch`` with one SGD optimiser made from ``settings``
+    for the whole call. On return ``model`` holds the parameters of the best epoch.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network, on ``device``; trained in place.
+    train_split : TensorSplit or torch.utils.data.Dataset
+        The training split.
+    settings : TrainSettings
+        The training scheme; the learning rate of epoch e is ``settings.lr_at(start_epoch + e)``.
+    input_size : int
+        Side length the images are resized to.
+    device : torch.device
+        The ``torch.device`` to train on.
+    seed : int
+        The run's seed; epoch e's data order is seeded by (seed, start_epoch + e).
+    validate : callable
+        ``validate(model)`` returns (validation loss, validation accuracy); it must not
+        look at the test split.
+    patience : int
+        Epochs without a new lowest validation loss before training stops.
+    max_epochs : int
+        Upper limit of epochs.
+    min_delta : float, optional
+        Least improvement of the validation loss that counts.
+    mask : Mapping of str to torch.Tensor, optional
+        With a mask the pruned weights stay exactly zero.
+    start_epoch : int, optional
+        The schedule epoch of the first epoch (j when rewinding, else 0).
+    on_epoch_end : callable, optional
+        ``on_epoch_end(epoch, model)`` after each epoch (1-based ``epoch``).
+    progress : bool, optional
+        Show progress bars.
+
+    Returns
+    -------
+    StoppingResult
+        The epoch history, best epoch, epochs trained, lowest validation loss and whether
+        the patience ran out.
+
+    Raises
+    ------
+    LatentGraphError
+        When no validation loss was finite (the training diverged).
     """
     import torch
     from tqdm import tqdm
@@ -527,18 +887,18 @@ def train_early_stopping(
 class RoundFiles:
     """The files one pruning round reads and writes.
 
-    Attributes
+    Parameters
     ----------
-    theta0
+    theta0 : str or pathlib.Path
         Read: the run's initial weights θ0 (the network every round starts from).
-    model, mask, history, summary
+    model, mask, history, summary : str or pathlib.Path
         Written: the best-epoch checkpoint, the mask (:func:`save_mask`), the epoch
         history (CSV, :data:`HISTORY_COLUMNS`) and the JSON summary.
-    previous_model, previous_mask
+    previous_model, previous_mask : str or pathlib.Path, optional
         Read by rounds i > 0: round i-1's trained checkpoint and its mask.
-    reset
+    reset : str or pathlib.Path, optional
         Read by rounds i > 0: the checkpoint the survivors are reset to (θ0 or the rewind point).
-    rewind
+    rewind : str or pathlib.Path, optional
         Written by round 0 with ``reset="rewind"``: the weights after epoch j.
     """
 
@@ -557,9 +917,15 @@ class RoundFiles:
 class PruneRound:
     """One round of the experiment: its index, its pruning rate and its files.
 
-    Round 0 prunes nothing (``rate`` None); round i > 0 prunes ``rate`` of the surviving
-    conv weights of round i-1 and needs ``files.previous_model``, ``files.previous_mask``
-    and ``files.reset``.
+    Parameters
+    ----------
+    index : int
+        The round: 0 trains the unpruned network, i > 0 prunes round i-1's.
+    files : RoundFiles
+        The files it reads and writes; round i > 0 needs ``files.previous_model``,
+        ``files.previous_mask`` and ``files.reset``.
+    rate : float, optional
+        Share of round i-1's surviving conv weights that round i > 0 prunes; None for round 0.
     """
 
     index: int

@@ -47,7 +47,7 @@ import pandas as pd
 
 from ..utils import LatentGraphError, atomic_path, config_hash, stable_seed
 from .data import DataBundle, TensorSplit, augment_batch, prepare_batch
-from .models import build_from_spec, save_checkpoint
+from .models import build_from_spec, save_checkpoint, save_torch_file
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +59,40 @@ class TrainSettings:
     The field defaults are the schema's (``schemas/config.schema.yaml``, kept equal by
     ``tests/test_defaults.py``) and the library's only ones: :meth:`from_config` fills every
     key a section leaves out from them, so library and workflow users train alike.
-    ``threads`` is no config key (the workflow passes the job's thread count).
-    ``deterministic`` (``train.deterministic``) makes CUDA runs repeatable
-    (:func:`configure_torch`); CPU runs are so always.
+
+    Parameters
+    ----------
+    epochs : int
+        Epochs E of a run.
+    batch_size : int
+        Training samples per optimiser step.
+    lr : float
+        Initial learning rate of SGD (``optimizer.lr``).
+    momentum : float
+        SGD momentum (``optimizer.momentum``).
+    weight_decay : float
+        L2 weight decay (``optimizer.weight_decay``).
+    nesterov : bool
+        Nesterov momentum (``optimizer.nesterov``).
+    milestones : list of int
+        Epochs after which the learning rate is multiplied by ``gamma`` (``scheduler.milestones``).
+    gamma : float
+        Learning-rate factor at each milestone (``scheduler.gamma``).
+    device : str
+        ``auto`` (CUDA when PyTorch sees a GPU, else CPU), ``cpu`` or ``cuda[:i]``.
+    amp : bool
+        bf16 autocast on CUDA (ignored on CPU).
+    channels_last : bool
+        channels_last memory format on CUDA (ignored elsewhere).
+    threads : int or None
+        CPU threads for torch; no config key (the workflow passes the job's thread count).
+        None: torch's default.
+    num_workers : int
+        DataLoader worker processes (file-backed datasets only).
+    eval_batch_size : int
+        Samples per forward pass when evaluating.
+    deterministic : bool
+        Repeatable CUDA runs (:func:`configure_torch`); CPU runs are so always.
     """
 
     epochs: int = 25
@@ -120,7 +151,18 @@ class TrainSettings:
         return cls(**kw)
 
     def lr_at(self, epoch_index: int) -> float:
-        """Learning rate of the 0-based epoch ``epoch_index``."""
+        """Learning rate of the 0-based epoch ``epoch_index``.
+
+        Parameters
+        ----------
+        epoch_index : int
+            The epoch, 0-based.
+
+        Returns
+        -------
+        float
+            ``lr * gamma ** (number of milestones <= epoch_index)``.
+        """
         return self.lr * self.gamma ** bisect.bisect_right(sorted(self.milestones), epoch_index)
 
     def fingerprint(self) -> dict[str, Any]:
@@ -129,6 +171,12 @@ class TrainSettings:
         ``deterministic`` is left out like ``device``: it picks the kernels of a CUDA run
         (and is a no-op on CPU), not the experiment, so a run may resume under the other
         value (it is then repeatable only from that point on).
+
+        Returns
+        -------
+        dict
+            The fields without ``device``, ``threads``, ``num_workers``, ``eval_batch_size``,
+            ``channels_last`` and ``deterministic``.
         """
         d = asdict(self)
         for k in ("device", "threads", "num_workers", "eval_batch_size", "channels_last", "deterministic"):
@@ -137,7 +185,23 @@ class TrainSettings:
 
 
 def resolve_device(name: str = "auto") -> Any:
-    """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is an error."""
+    """``auto`` -> CUDA when available, else CPU; ``cuda`` without a GPU is an error.
+
+    Parameters
+    ----------
+    name : str, optional
+        ``auto`` or a torch device name (``cpu``, ``cuda``, ``cuda:1``, ...).
+
+    Returns
+    -------
+    torch.device
+        The device.
+
+    Raises
+    ------
+    LatentGraphError
+        When a CUDA device is requested but PyTorch sees no GPU.
+    """
     import torch
 
     if name == "auto":
@@ -256,7 +320,20 @@ def configure_torch(device: Any, threads: int | None = None, deterministic: bool
 
 
 def autocast(device: Any, enabled: bool) -> Any:
-    """bf16 autocast on CUDA when ``enabled``; a no-op elsewhere."""
+    """bf16 autocast on CUDA when ``enabled``; a no-op elsewhere.
+
+    Parameters
+    ----------
+    device : torch.device
+        The compute device.
+    enabled : bool
+        Whether autocast is wanted (``train.amp``).
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        ``torch.autocast("cuda", dtype=torch.bfloat16)`` or a null context.
+    """
     import contextlib
 
     import torch
@@ -277,9 +354,33 @@ def iterate(
     device: Any = None,
     augment: bool = False,
 ) -> Iterator[tuple[Any, Any, Any]]:
-    """Batches ``(images, labels, sample_ids)`` of a split; order and augmentation are fixed
-    by ``seed``. In-memory splits are batched on ``device``; ``augment`` applies the split's
-    batch augmentation when it has one (training only)."""
+    """Batches ``(images, labels, sample_ids)`` of a split; order and augmentation are fixed by ``seed``.
+
+    Parameters
+    ----------
+    split : TensorSplit or torch.utils.data.Dataset
+        The split; a :class:`~latentgraph.nets.data.TensorSplit` is batched by indexing,
+        anything else through a ``DataLoader``.
+    batch_size : int
+        Samples per batch (the last batch may be smaller).
+    shuffle : bool, optional
+        Random order instead of the split's order.
+    seed : int, optional
+        Seed of the order and the augmentation.
+    num_workers : int, optional
+        DataLoader workers (file-backed splits only).
+    pin_memory : bool, optional
+        Pinned host memory in the DataLoader (file-backed splits only).
+    device : torch.device, optional
+        Where in-memory splits are batched (see :meth:`~latentgraph.nets.data.TensorSplit.batch`).
+    augment : bool, optional
+        Apply the split's batch augmentation when it has one (training only; in-memory splits).
+
+    Yields
+    ------
+    tuple of (torch.Tensor, torch.Tensor, torch.Tensor)
+        Images, labels and sample ids of each batch.
+    """
     import torch
 
     g = torch.Generator().manual_seed(int(seed) % (2**63))
@@ -375,9 +476,35 @@ def train_one_epoch(
     after_step: Callable[[], None] | None = None,
     progress: bool = True,
 ) -> tuple[float, float]:
-    """One pass over ``split``; returns (mean training loss, running training accuracy).
+    """One pass over ``split`` with the learning rate of ``epoch_index``.
 
-    ``after_step`` runs after every optimiser step (pruning uses it to re-apply masks).
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network, on ``device``.
+    optimizer : torch.optim.Optimizer
+        Its optimiser; the learning rate of every group is set to ``settings.lr_at(epoch_index)``.
+    split : TensorSplit or torch.utils.data.Dataset
+        The training split (augmented where it has augmentation).
+    settings : TrainSettings
+        The training scheme (batch size, amp, channels_last, workers, learning rates).
+    input_size : int
+        Side length the images are resized to.
+    device : torch.device
+        The ``torch.device`` to train on.
+    seed : int
+        The run's seed; the data order is seeded by (seed, epoch_index).
+    epoch_index : int
+        The epoch, 0-based.
+    after_step : callable, optional
+        Called without arguments after every optimiser step (pruning uses it to re-apply masks).
+    progress : bool, optional
+        Show a progress bar (only when stderr is a terminal).
+
+    Returns
+    -------
+    tuple of float
+        (mean training loss, running training accuracy).
     """
     import torch
     import torch.nn.functional as F
@@ -423,7 +550,20 @@ def train_one_epoch(
 
 
 def make_optimizer(model: Any, settings: TrainSettings) -> Any:
-    """SGD with the configured momentum, weight decay and Nesterov flag."""
+    """SGD with the configured momentum, weight decay and Nesterov flag.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The network whose parameters are optimised.
+    settings : TrainSettings
+        The training scheme (``lr``, ``momentum``, ``weight_decay``, ``nesterov``).
+
+    Returns
+    -------
+    torch.optim.SGD
+        The optimiser, at the initial learning rate.
+    """
     import torch
 
     return torch.optim.SGD(
@@ -561,8 +701,7 @@ def _save_state(work: Path, fingerprint: str, epoch: int, model: Any, optimizer:
         "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None,
         "history": [[r[c] for c in HISTORY_COLUMNS] for r in history],
     }
-    with atomic_path(work / "state.pt") as tmp:
-        torch.save(state, tmp)
+    save_torch_file(state, work / "state.pt")
 
 
 def _restore_state(state: dict[str, Any], model: Any, optimizer: Any, device: Any) -> list[dict[str, Any]]:
@@ -680,18 +819,54 @@ def train_run(
 
 
 def data_fingerprint(data_cfg: dict[str, Any]) -> dict[str, Any]:
-    """The parts of a ``data`` config that change what a model trains on."""
+    """The parts of a ``data`` config that change what a model trains on.
+
+    Parameters
+    ----------
+    data_cfg : dict
+        The config's ``data`` section.
+
+    Returns
+    -------
+    dict
+        ``dataset``, ``root``, ``test_fraction``, ``split_seed``, ``val_fraction``,
+        ``synthetic`` and ``augment`` (None where missing).
+    """
     keys = ("dataset", "root", "test_fraction", "split_seed", "val_fraction", "synthetic", "augment")
     return {k: data_cfg.get(k) for k in keys}
 
 
 def state_dicts_equal(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """True when two state dicts hold exactly the same tensors."""
+    """True when two state dicts hold exactly the same tensors.
+
+    Parameters
+    ----------
+    a : dict
+        A state dict.
+    b : dict
+        Another state dict.
+
+    Returns
+    -------
+    bool
+        Whether both have the same keys and equal tensors under each.
+    """
     import torch
 
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def weights_array(state: dict[str, Any]) -> np.ndarray:
-    """All floating-point tensors of a state dict concatenated (for tests and checks)."""
+    """All floating-point tensors of a state dict concatenated (for tests and checks).
+
+    Parameters
+    ----------
+    state : dict
+        A state dict.
+
+    Returns
+    -------
+    numpy.ndarray
+        Its floating-point tensors flattened and concatenated in key order, 1-D.
+    """
     return np.concatenate([v.detach().cpu().numpy().ravel() for v in state.values() if v.is_floating_point()])

@@ -92,6 +92,17 @@ def test_checkpoint_round_trip_with_weights_only(tmp_path):
     assert ckpt["meta"]["seed"] == 5
 
 
+def test_checkpoints_are_byte_reproducible(tmp_path):
+    """The same network saved twice (to different names) gives the same bytes: the zip's inner
+    folder does not carry the atomic write's random temporary name."""
+    spec = model_spec({"arch": "resnet18", "stem": "cifar", "width": 4, "input_size": 8}, 3)
+    torch.manual_seed(0)
+    m = build_model(**spec)
+    a = save_checkpoint(tmp_path / "a.pt", m, spec, epoch=2)
+    b = save_checkpoint(tmp_path / "b" / "other_name.pt", m, spec, epoch=2)
+    assert a.read_bytes() == b.read_bytes()
+
+
 def test_unreadable_checkpoints_name_the_file(tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(LatentGraphError, match=r"junk\.pt: cannot load checkpoint"):
