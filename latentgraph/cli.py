@@ -198,17 +198,56 @@ def resolve_metric(paths: Sequence[str], metric: str | None) -> str:
 
 
 def load_graph_or_latents(path: str, k: int, metric: str, backend: str, threads: int | None) -> Any:
-    """A KnnTable from a kNN graph file, or computed from a latents file."""
+    """A KnnTable from a kNN graph file, or computed from a latents file.
+
+    Parameters
+    ----------
+    path, k, metric, backend, threads
+        As in :func:`load_graph_and_latents`.
+
+    Returns
+    -------
+    KnnTable
+        The table.
+    """
     return load_graph_and_latents(path, k, metric, backend, threads)[0]
 
 
 def load_graph_and_latents(path: str, k: int, metric: str, backend: str, threads: int | None,
                            labels: str | None = None, ids: str | None = None) -> tuple[Any, Any]:
-    """``(KnnTable, latents or None)`` from a kNN graph Parquet file (no latents), a latents
-    Parquet file or a ``.npy`` matrix with ``labels`` (and optional ``ids``) files.
+    """``(KnnTable, latents or None)`` from a kNN graph file, a latents file or a ``.npy`` matrix.
 
-    Latents are searched with ``metric``; a graph file must record ``metric`` (one that
-    records no metric is taken to use it, see :func:`resolve_metric`)."""
+    Parameters
+    ----------
+    path : str
+        A kNN graph Parquet file, a latents Parquet file or a ``.npy`` latent matrix.
+    k : int
+        Neighbours needed: latents are searched at ``k``; a graph file must store at least ``k``.
+    metric : str
+        ``"l1"`` or ``"l2"``. Latents are searched with it; a graph file must record it (one
+        that records no metric is taken to use it, see :func:`resolve_metric`).
+    backend : str
+        kNN search backend (see :func:`latentgraph.graphs.knn.knn`).
+    threads : int or None
+        CPU threads of the search.
+    labels : str, optional
+        Labels file of ``.npy`` latents (``.npy``, ``.txt`` or ``.csv``).
+    ids : str, optional
+        Sample ids file of ``.npy`` latents (default: row numbers).
+
+    Returns
+    -------
+    table : KnnTable
+        The kNN table.
+    latents : numpy.ndarray or None
+        The latent matrix; None for a graph file.
+
+    Raises
+    ------
+    LatentGraphError
+        For an unreadable file, a graph file of another metric or too few neighbours, or a
+        failed search.
+    """
     from .graphs.knn import knn_table
     from .io import read_knn, read_latents_any
 
@@ -232,7 +271,13 @@ def load_graph_and_latents(path: str, k: int, metric: str, backend: str, threads
 
 
 def add_knn(p: argparse.ArgumentParser) -> None:
-    """Arguments of ``latentgraph knn``."""
+    """Arguments of ``latentgraph knn``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The subcommand's parser, to which the arguments are added.
+    """
     p.add_argument("latents", help="latents Parquet file (sample_id, label, latent), or a .npy matrix with --labels")
     p.add_argument("--k", type=_positive_int, required=True, help="number of neighbours (the largest you need)")
     p.add_argument("-o", "--output", required=True, help="graph Parquet file to write")
@@ -242,7 +287,19 @@ def add_knn(p: argparse.ArgumentParser) -> None:
 
 
 def run_knn(args: argparse.Namespace) -> int:
-    """Write the kNN graph of a latents file."""
+    """Write the kNN graph of a latents file.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of ``latentgraph knn`` (see :func:`add_knn`).
+
+    Returns
+    -------
+    int
+        The exit status, 0; input errors raise :class:`LatentGraphError` (:func:`main` turns
+        them into status 2).
+    """
     from .graphs.knn import knn_table
     from .io import read_latents_any, write_knn
 
@@ -266,7 +323,13 @@ def _count(text: str) -> int:
 
 
 def add_compare(p: argparse.ArgumentParser) -> None:
-    """Arguments of ``latentgraph compare``."""
+    """Arguments of ``latentgraph compare``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The subcommand's parser, to which the arguments are added.
+    """
     from .compare.measures import MEASURES
 
     p.add_argument("a", help="latents (Parquet, or .npy with --labels) or kNN graph Parquet file (graph A; CNS "
@@ -291,7 +354,21 @@ def add_compare(p: argparse.ArgumentParser) -> None:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    """Print (and optionally write) the requested measures for each k."""
+    """Print (and optionally write) the requested measures for each k.
+
+    The table goes to stdout as CSV, and to ``--output`` when given.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of ``latentgraph compare`` (see :func:`add_compare`).
+
+    Returns
+    -------
+    int
+        The exit status, 0; input errors raise :class:`LatentGraphError` (:func:`main` turns
+        them into status 2).
+    """
     from .compare.measures import compare
     from .utils import stable_seed
 
@@ -317,7 +394,13 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 def add_extract(p: argparse.ArgumentParser) -> None:
-    """Arguments of ``latentgraph extract``."""
+    """Arguments of ``latentgraph extract``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The subcommand's parser, to which the arguments are added.
+    """
     p.add_argument("weights", help="state-dict file of the network (e.g. torchvision's resnet50-*.pth); no download")
     p.add_argument("--arch", default="resnet18", help="any torchvision classification model name (default: resnet18)")
     p.add_argument("--dataset", choices=["imagefolder", "cifar100", "digits", "synthetic"], default="imagefolder",
@@ -336,7 +419,19 @@ def add_extract(p: argparse.ArgumentParser) -> None:
 
 
 def run_extract(args: argparse.Namespace) -> int:
-    """Latents of one module of a network loaded from a state-dict file."""
+    """Latents of one module of a network loaded from a state-dict file.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of ``latentgraph extract`` (see :func:`add_extract`).
+
+    Returns
+    -------
+    int
+        The exit status, 0; input errors raise :class:`LatentGraphError` (:func:`main` turns
+        them into status 2).
+    """
     from .nets.models import known_arch, unknown_arch_message
     from .nets.pretrained import extract_pretrained
 
@@ -365,7 +460,13 @@ def run_extract(args: argparse.Namespace) -> int:
 
 
 def add_classgraph(p: argparse.ArgumentParser) -> None:
-    """Arguments of ``latentgraph classgraph``."""
+    """Arguments of ``latentgraph classgraph``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The subcommand's parser, to which the arguments are added.
+    """
     p.add_argument("latents", help="latents Parquet file (sample_id, label, latent[, prediction])")
     p.add_argument("--k", type=_positive_int, default=4, help="neighbours of the sample kNN graph (default: 4)")
     p.add_argument("--class-k", type=_positive_int, default=4, help="neighbours of the class kNN graph (default: 4)")
@@ -390,7 +491,21 @@ def add_classgraph(p: argparse.ArgumentParser) -> None:
 
 
 def run_classgraph(args: argparse.Namespace) -> int:
-    """Class distance matrix, class graph, statistics, communities, exports and figures."""
+    """Class distance matrix, class graph, statistics, communities, exports and figures.
+
+    The files go to the ``--output`` folder, replaced as one set.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of ``latentgraph classgraph`` (see :func:`add_classgraph`).
+
+    Returns
+    -------
+    int
+        The exit status, 0; input errors raise :class:`LatentGraphError` (:func:`main` turns
+        them into status 2).
+    """
     import numpy as np
 
     from .experiments.classgraph import (
@@ -439,7 +554,13 @@ def run_classgraph(args: argparse.Namespace) -> int:
 
 
 def add_graphstats(p: argparse.ArgumentParser) -> None:
-    """Arguments of ``latentgraph graphstats``."""
+    """Arguments of ``latentgraph graphstats``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The subcommand's parser, to which the arguments are added.
+    """
     p.add_argument("graph", help="GraphML, GEXF or CSV edge list (source,target[,weight])")
     p.add_argument("--nodes", help="node CSV for a CSV edge list: an id column and a name column")
     p.add_argument("--name-column", help="the node CSV's name column (default: class_name, name or label)")
@@ -456,7 +577,19 @@ def add_graphstats(p: argparse.ArgumentParser) -> None:
 
 
 def run_graphstats(args: argparse.Namespace) -> int:
-    """Print a graph's statistics, hubs and communities."""
+    """Print a graph's statistics, hubs and communities.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of ``latentgraph graphstats`` (see :func:`add_graphstats`).
+
+    Returns
+    -------
+    int
+        The exit status, 0; input errors raise :class:`LatentGraphError` (:func:`main` turns
+        them into status 2).
+    """
     import json
 
     from .graphs.network_stats import default_distance_attribute, format_summary, graph_summary, load_graph, to_json
@@ -500,7 +633,13 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Callab
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every registered subcommand."""
+    """The argument parser with every registered subcommand.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser; each subcommand's parser sets ``_run`` to its function of :data:`COMMANDS`.
+    """
     parser = argparse.ArgumentParser(prog="latentgraph", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -512,7 +651,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``latentgraph`` console script."""
+    """Entry point of the ``latentgraph`` console script.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name; None: ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        The exit status: the subcommand's (0 on success), or 2 after printing a
+        :class:`LatentGraphError` in one line to stderr. Usage errors exit from argparse.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,

@@ -28,7 +28,18 @@ def _fail(key: str, msg: str) -> None:
 
 
 def load_schema(path: str) -> dict[str, Any]:
-    """Read a YAML (or JSON) schema file (a fresh copy: callers may change it)."""
+    """Read a YAML (or JSON) schema file (a fresh copy: callers may change it).
+
+    Parameters
+    ----------
+    path : str
+        The schema file (e.g. :data:`SCHEMA_PATH`); read once per process and cached.
+
+    Returns
+    -------
+    dict
+        The schema.
+    """
     import copy
 
     return copy.deepcopy(_read_schema(str(path)))
@@ -47,6 +58,18 @@ def schema_errors(config: dict[str, Any], schema: dict[str, Any]) -> list[str]:
 
     Each line names the key (dotted path) and, for unknown keys and bad choices, what is
     allowed, e.g. ``data.datset: unknown key; allowed keys: dataset, root, ...``.
+
+    Parameters
+    ----------
+    config : dict
+        The config as given (before defaults are filled in).
+    schema : dict
+        The JSON schema (:func:`load_schema`).
+
+    Returns
+    -------
+    list of str
+        The problems, sorted by key path; empty when the config is valid.
     """
     from jsonschema import Draft202012Validator
 
@@ -76,6 +99,18 @@ def validate_config(config: dict[str, Any], schema_path: str) -> None:
 
     Runs before ``snakemake.utils.validate`` (which fills in the defaults) so that a bad
     config stops the workflow with one readable line per problem.
+
+    Parameters
+    ----------
+    config : dict
+        The config as given.
+    schema_path : str
+        The schema file.
+
+    Raises
+    ------
+    LatentGraphError
+        When the config violates the schema, with one line per problem (:func:`schema_errors`).
     """
     errors = schema_errors(config, load_schema(schema_path))
     if errors:
@@ -83,13 +118,38 @@ def validate_config(config: dict[str, Any], schema_path: str) -> None:
 
 
 def epoch_window(config: dict[str, Any]) -> list[int]:
-    """The epochs whose latents are studied (``stability.epochs`` = [first, last], inclusive)."""
+    """The epochs whose latents are studied (``stability.epochs`` = [first, last], inclusive).
+
+    Parameters
+    ----------
+    config : dict
+        A workflow config, validated by the schema (defaults filled in).
+
+    Returns
+    -------
+    list of int
+        first, first + 1, ..., last.
+    """
     first, last = config["stability"]["epochs"]
     return list(range(int(first), int(last) + 1))
 
 
 def check_config(config: dict[str, Any]) -> None:
-    """Raise :class:`LatentGraphError` naming the key when parts of the config disagree."""
+    """Raise :class:`LatentGraphError` naming the key when parts of the config disagree.
+
+    Runs every check of this module; a stability window that straddles a learning-rate
+    step gives a :class:`WindowWarning`.
+
+    Parameters
+    ----------
+    config : dict
+        A workflow config, validated by the schema (defaults filled in).
+
+    Raises
+    ------
+    LatentGraphError
+        Naming the key, at the first problem found.
+    """
     train = config["train"]
     runs = train["runs"]
     epochs = int(train["epochs"])
@@ -140,6 +200,18 @@ def split_size(config: dict[str, Any], split: str | None = None) -> int | None:
     Reproduces the stratified splits of :mod:`latentgraph.nets.data` (scikit-learn's
     ``train_test_split``: ``ceil(fraction * n)`` samples go to the held-out part) for the
     bundled digits and the synthetic set, and CIFAR-100's fixed 50,000 / 10,000 split.
+
+    Parameters
+    ----------
+    config : dict
+        A workflow config, validated by the schema (defaults filled in).
+    split : {"train", "val", "test"}, optional
+        The split; None: ``latents.split`` (default ``"test"``).
+
+    Returns
+    -------
+    int or None
+        The number of samples; None for datasets read from files (imagefolder).
     """
     import math
 
@@ -204,7 +276,21 @@ def knn_on_gpu(config: dict[str, Any]) -> bool:
 
 
 def check_sizes(config: dict[str, Any]) -> None:
-    """Neighbour counts below, and eigenvalue counts at most, the number of samples (when known)."""
+    """Neighbour counts below, and eigenvalue counts at most, the number of samples (when known).
+
+    Checks ``knn.k``, ``classgraph.k``, ``measures.n_eigs`` and ``layers.k`` against
+    :func:`split_size`; nothing when only the data can tell the size.
+
+    Parameters
+    ----------
+    config : dict
+        A workflow config, validated by the schema (defaults filled in).
+
+    Raises
+    ------
+    LatentGraphError
+        Naming the key, at the first problem found.
+    """
     n = split_size(config)
     if n is None:
         return
@@ -224,9 +310,21 @@ def check_sizes(config: dict[str, Any]) -> None:
 
 
 def check_layer_names_known(config: dict[str, Any]) -> None:
-    """Layer names against the model's modules, without torch, for the architectures the
-    package describes (resnet18); other architectures are checked when the train job starts
-    (:func:`latentgraph.nets.models.check_config_layer_names`)."""
+    """Layer names against the model's modules, without torch.
+
+    Only for the architectures the package describes (resnet18); other architectures are
+    checked when the train job starts (:func:`latentgraph.nets.models.check_config_layer_names`).
+
+    Parameters
+    ----------
+    config : dict
+        A workflow config, validated by the schema (defaults filled in).
+
+    Raises
+    ------
+    LatentGraphError
+        When a requested layer is not a module of the model.
+    """
     from .nets.models import ARCHS, check_layer_names, requested_layers, resnet18_module_names
 
     arch = config.get("model", {}).get("arch", "resnet18")
@@ -244,6 +342,18 @@ def checkpoint_lr(config: dict[str, Any], epoch: int) -> float | None:
     Checkpoint ``epoch_e`` holds the weights after ``e`` epochs; its last epoch (0-based
     index ``e - 1``) trained at ``lr * gamma ** (milestones <= e - 1)``
     (:meth:`latentgraph.nets.training.TrainSettings.lr_at`, MultiStepLR's rule).
+
+    Parameters
+    ----------
+    config : dict
+        A workflow config, validated by the schema (defaults filled in).
+    epoch : int
+        The checkpoint's epoch.
+
+    Returns
+    -------
+    float or None
+        The learning rate; None for ``epoch`` <= 0.
     """
     from .nets.training import TrainSettings  # torch-free at import; the one schedule rule and its defaults
 
@@ -259,6 +369,16 @@ def window_step_warnings(config: dict[str, Any]) -> list[str]:
     rates compare across a step; the seed comparisons at the checkpoints before the window's
     last step compare networks that the rest of the window has left behind. Users may want
     that, so it is a warning, not an error.
+
+    Parameters
+    ----------
+    config : dict
+        A workflow config, validated by the schema (defaults filled in).
+
+    Returns
+    -------
+    list of str
+        The messages; empty when stability is disabled or no pair straddles a step.
     """
     stab = config.get("stability") or {}
     if not stab.get("enabled", True):
@@ -280,8 +400,18 @@ def noise_target(config: dict[str, Any]) -> tuple[str, int]:
     """The (run, epoch) whose latents the noise experiment perturbs, with the null defaults resolved.
 
     ``noise.run`` null = the first run of ``train.runs`` by name (a mapping has no order);
-    ``noise.epoch`` null = the last
-    epoch of the stability window when stability is enabled, else ``train.epochs``.
+    ``noise.epoch`` null = the last epoch of the stability window when stability is enabled,
+    else ``train.epochs``.
+
+    Parameters
+    ----------
+    config : dict
+        A workflow config, validated by the schema (defaults filled in).
+
+    Returns
+    -------
+    tuple of (str, int)
+        The run's name and the epoch.
     """
     noise = config.get("noise", {})
     run = noise.get("run")
@@ -295,7 +425,18 @@ def noise_target(config: dict[str, Any]) -> tuple[str, int]:
 
 
 def check_noise_config(config: dict[str, Any]) -> None:
-    """Cross-key checks of the ``noise`` section (run trained, epoch trained, grid, stats_k)."""
+    """Cross-key checks of the ``noise`` section (run trained, epoch trained, grid, stats_k).
+
+    Parameters
+    ----------
+    config : dict
+        A workflow config, validated by the schema (defaults filled in).
+
+    Raises
+    ------
+    LatentGraphError
+        Naming the key, at the first problem found.
+    """
     from .experiments.noise import canonical_grid
 
     noise = config.get("noise")
@@ -341,7 +482,8 @@ def _check_pruning(config: dict[str, Any]) -> None:
             _fail("pruning.rewind_epoch", f"{j} must lie in 1..early_stopping.max_epochs-1 = 1..{max_epochs - 1}")
 
 
-#: The files of a class graph's result folder (see :mod:`latentgraph.experiments.classgraph`), by role.
+#: The files of a class graph's result folder, by role: the one list, read by the workflow and by
+#: :mod:`latentgraph.experiments.classgraph` (its OUTPUTS, FIGURES, DISTANCES_FILE).
 CLASSGRAPH_FILES = {
     "distances": "class_distances.parquet",
     "nodes": "nodes.csv",
@@ -362,8 +504,19 @@ KNOWN_CLASSES = {"digits": 10, "cifar100": 100}
 
 
 def classgraph_source(config: dict[str, Any]) -> dict[str, Any]:
-    """Where the class graph's latents come from: ``{"kind": "trained", "run", "epoch", "tag"}``
-    or ``{"kind": "pretrained", "weights", "tag"}``; ``tag`` names its result folder."""
+    """Where the class graph's latents come from, with the null epoch resolved.
+
+    Parameters
+    ----------
+    config : dict
+        A workflow config, validated by the schema (defaults filled in).
+
+    Returns
+    -------
+    dict
+        ``{"kind": "trained", "run", "epoch", "tag"}`` (epoch null = ``train.epochs``) or
+        ``{"kind": "pretrained", "weights", "tag"}``; ``tag`` names its result folder.
+    """
     src = config["classgraph"]["source"]
     if src.get("pretrained"):
         return {"kind": "pretrained", "weights": src["pretrained"]["weights"], "tag": "pretrained"}
@@ -373,7 +526,18 @@ def classgraph_source(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_classgraph(config: dict[str, Any]) -> None:
-    """Cross-key checks of the ``classgraph`` section (called by :func:`check_config`)."""
+    """Cross-key checks of the ``classgraph`` section (called by :func:`check_config`).
+
+    Parameters
+    ----------
+    config : dict
+        A workflow config, validated by the schema (defaults filled in).
+
+    Raises
+    ------
+    LatentGraphError
+        Naming the key, at the first problem found.
+    """
     cg = config.get("classgraph")
     if not cg or not cg.get("enabled", True):
         return
@@ -397,7 +561,21 @@ def check_classgraph(config: dict[str, Any]) -> None:
 
 
 def check_model_arch(config: dict[str, Any]) -> None:
-    """``model.arch``: resnet18 (with stem/width) or any torchvision classification model."""
+    """``model.arch``: resnet18 (with stem/width) or any torchvision classification model.
+
+    Also checks that the noise experiment, when enabled, has an ``fc`` head to apply
+    (:data:`FC_HEAD_ARCHS`).
+
+    Parameters
+    ----------
+    config : dict
+        A workflow config, validated by the schema (defaults filled in).
+
+    Raises
+    ------
+    LatentGraphError
+        Naming the key, at the first problem found.
+    """
     from .nets.models import ARCHS, known_arch, unknown_arch_message
 
     model = config.get("model", {})
@@ -422,6 +600,17 @@ def measures_settings(config: dict[str, Any]) -> dict[str, Any] | None:
 
     Keys the section leaves out take the schema's defaults (``tests/test_defaults.py``
     keeps them equal).
+
+    Parameters
+    ----------
+    config : dict
+        A workflow config (the ``measures`` section may be partial or missing).
+
+    Returns
+    -------
+    dict or None
+        ``extra`` (list of str), ``n_eigs``, ``null_permutations`` and ``seed`` (int); None
+        when the section is disabled.
     """
     defaults = {"enabled": True, "extra": ["cns_sym", "mutual_knn", "spectral", "cka", "hubness"], "n_eigs": 20,
                 "null_permutations": 10, "seed": 0}
@@ -433,7 +622,18 @@ def measures_settings(config: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def check_measures_config(config: dict[str, Any]) -> None:
-    """Cross-key checks of the ``measures`` section."""
+    """Cross-key checks of the ``measures`` section.
+
+    Parameters
+    ----------
+    config : dict
+        A workflow config, validated by the schema (defaults filled in).
+
+    Raises
+    ------
+    LatentGraphError
+        Naming the key, at the first problem found.
+    """
     m = measures_settings(config)
     if m is None:
         return
@@ -442,10 +642,20 @@ def check_measures_config(config: dict[str, Any]) -> None:
 
 
 def layers_settings(config: dict[str, Any]) -> dict[str, Any] | None:
-    """The ``layers`` section with its null defaults resolved, or None when disabled:
-    ``runs`` (two), ``epoch`` (null = train.epochs), ``layers``, ``reduce``, ``k`` (null = knn.k).
+    """The ``layers`` section with its null defaults resolved, or None when disabled.
 
     Keys the section leaves out take the schema's defaults (``tests/test_defaults.py``).
+
+    Parameters
+    ----------
+    config : dict
+        A workflow config (the ``layers`` section may be partial or missing).
+
+    Returns
+    -------
+    dict or None
+        ``runs`` (two), ``epoch`` (null = train.epochs), ``layers``, ``reduce``, ``k``
+        (sorted; null = knn.k); None when the section is disabled (its default).
     """
     defaults = {"enabled": False, "runs": ["A", "B"], "epoch": None,
                 "layers": ["layer1", "layer2", "layer3", "layer4", "avgpool"], "reduce": "avg", "k": None}
@@ -463,7 +673,18 @@ def layers_settings(config: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def check_layers_config(config: dict[str, Any]) -> None:
-    """Cross-key checks of the ``layers`` section (runs trained, epoch trained, no repeats)."""
+    """Cross-key checks of the ``layers`` section (runs trained, epoch trained, no repeats).
+
+    Parameters
+    ----------
+    config : dict
+        A workflow config, validated by the schema (defaults filled in).
+
+    Raises
+    ------
+    LatentGraphError
+        Naming the key, at the first problem found.
+    """
     lay = layers_settings(config)
     if lay is None:
         return

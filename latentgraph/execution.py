@@ -45,6 +45,24 @@ def resolve_ref(node: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
     The one resolver of the workflow's schema: this module, the docs' configuration reference
     (``docs/gen_reference.py``) and ``tests/test_defaults.py`` walk the schema with it.
+
+    Parameters
+    ----------
+    node : dict
+        A schema node, with or without ``$ref``.
+    schema : dict
+        The whole schema, which ``$ref`` points into.
+
+    Returns
+    -------
+    dict
+        ``node`` itself when it has no ``$ref``, else a new merged dict (references resolved
+        recursively).
+
+    Raises
+    ------
+    ValueError
+        For a ``$ref`` that is not local (``#/...``).
     """
     ref = node.get("$ref")
     if not ref:
@@ -58,7 +76,18 @@ def resolve_ref(node: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def execution_keys(schema: dict[str, Any] | None = None) -> list[str]:
-    """Dotted paths of every execution-only key (or section) the schema marks with ``x-execution-only``."""
+    """Dotted paths of every execution-only key (or section) the schema marks with ``x-execution-only``.
+
+    Parameters
+    ----------
+    schema : dict, optional
+        The JSON schema; None: the workflow's (:data:`SCHEMA_PATH`).
+
+    Returns
+    -------
+    list of str
+        The paths, e.g. ``train.device``; a marked section's keys are not listed beside it.
+    """
     schema = schema if schema is not None else _schema()
     keys: list[str] = []
 
@@ -98,19 +127,44 @@ def _normalise(value: Any, node: dict[str, Any], schema: dict[str, Any]) -> Any:
 
 
 def normalise_config(config: dict[str, Any], schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The validated ``config`` in canonical form: mapping keys sorted at every level, numbers
-    typed as the schema says (``number`` keys as floats, ``integer`` keys as ints).
+    """The validated ``config`` in canonical form: keys sorted, numbers typed as the schema says.
 
-    Snakemake compares a rule's ``params`` as rendered (``repr``), so key order and ``1`` vs
+    Mapping keys are sorted at every level and numbers typed as the schema says (``number``
+    keys as floats, ``integer`` keys as ints). Snakemake compares a rule's ``params`` as rendered (``repr``), so key order and ``1`` vs
     ``1.0`` would otherwise be rerun triggers. List order is kept: it is meaningful
     (``stability.runs``, ``measures.extra`` order the tables' rows and columns).
+
+    Parameters
+    ----------
+    config : dict
+        The validated config.
+    schema : dict, optional
+        The JSON schema; None: the workflow's (:data:`SCHEMA_PATH`).
+
+    Returns
+    -------
+    dict
+        A new, canonical config.
     """
     schema = schema if schema is not None else _schema()
     return _normalise(config, schema, schema)
 
 
 def result_config(config: dict[str, Any], schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The canonical ``config`` without its execution-only keys: what rule ``params`` are taken from."""
+    """The canonical ``config`` without its execution-only keys: what rule ``params`` are taken from.
+
+    Parameters
+    ----------
+    config : dict
+        The validated config.
+    schema : dict, optional
+        The JSON schema; None: the workflow's (:data:`SCHEMA_PATH`).
+
+    Returns
+    -------
+    dict
+        :func:`normalise_config`'s result less the keys of :func:`execution_keys`.
+    """
     schema = schema if schema is not None else _schema()
     out = normalise_config(config, schema)
     for path in execution_keys(schema):
@@ -130,6 +184,19 @@ def execution_settings(config: dict[str, Any], section: str) -> dict[str, Any]:
     runs but never its result (device, loader workers, batch sizes of inference, search
     backends): ``execution_settings(snakemake.config, "train")``. They are not in the rules'
     ``params``, so changing them reruns nothing.
+
+    Parameters
+    ----------
+    config : dict
+        The workflow config.
+    section : str
+        The section's name.
+
+    Returns
+    -------
+    dict
+        The section's execution-only keys (direct children only) that the config sets, with
+        their values.
     """
     prefix = f"{section}."
     names = [p.removeprefix(prefix) for p in execution_keys() if p.startswith(prefix) and "." not in p[len(prefix):]]

@@ -22,20 +22,52 @@ def _plt() -> Any:
 
 
 def save_figure(fig: Any, path: str | Path, dpi: int = 150) -> Path:
-    """Save ``fig`` atomically (format from the suffix) and close it; no timestamps."""
+    """Save ``fig`` atomically (format from the suffix) and close it; the same bytes every time.
+
+    No timestamps or software versions are written, and SVG element ids are hashed with a fixed
+    salt (``svg.hashsalt``; matplotlib's default draws random ids).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : str or pathlib.Path
+        The file written; its suffix gives the format.
+    dpi : int, optional
+        Resolution of raster formats.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     plt = _plt()
     path = Path(path)
-    meta = {"Date": None} if path.suffix.lower() in (".svg", ".pdf") else {}
-    if path.suffix.lower() == ".png":
-        meta = {"Software": None}
-    with atomic_path(path) as tmp:
+    # the keys each backend stamps with the time or its version, dropped
+    meta = {".svg": {"Date": None}, ".pdf": {"CreationDate": None}, ".png": {"Software": None}}.get(path.suffix.lower(), {})
+    with atomic_path(path) as tmp, plt.rc_context({"svg.hashsalt": "latentgraph"}):
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", metadata=meta)
     plt.close(fig)
     return path
 
 
 def plot_training(histories: Mapping[str, pd.DataFrame], path: str | Path, window: tuple[int, int] | None = None) -> Path:
-    """Train and test accuracy per epoch, one panel per run (thesis Fig 5.1)."""
+    """Train and test accuracy per epoch, one panel per run (thesis Fig 5.1).
+
+    Parameters
+    ----------
+    histories : mapping of str to pandas.DataFrame
+        Run name -> its training history (columns ``epoch``, ``train_accuracy``, ``test_accuracy``).
+    path : str or pathlib.Path
+        The figure file; its suffix (``.png``, ``.svg``, ``.pdf``) gives the format.
+    window : tuple of (int, int), optional
+        The stability window [first, last] epochs, shaded; None: no shading.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     plt = _plt()
     runs = list(histories)
     fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 3.4), sharey=True, squeeze=False)
@@ -55,9 +87,24 @@ def plot_training(histories: Mapping[str, pd.DataFrame], path: str | Path, windo
 
 
 def plot_stability(df: pd.DataFrame, path: str | Path) -> Path:
-    """Jaccard (top) and CNS (bottom) against epoch t: epoch to epoch (left, one line style per
-    run) and seed to seed (right, one line style per pair of runs); one colour per k. Dotted:
-    the permutation null (chance level) when the table has ``jaccard_null``/``cns_null``."""
+    """Jaccard (top) and CNS (bottom) against epoch t, epoch to epoch and seed to seed.
+
+    Left: epoch to epoch, one line style per run; right: seed to seed, one line style per
+    pair of runs; one colour per k. Dotted: the permutation null (chance level) when the
+    table has ``jaccard_null``/``cns_null``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A stability table (:func:`latentgraph.experiments.stability.stability_table`).
+    path : str or pathlib.Path
+        The figure file; its suffix (``.png``, ``.svg``, ``.pdf``) gives the format.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     plt = _plt()
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.4), sharex=True, sharey="row", squeeze=False)
     ks = sorted(df["k"].unique())
@@ -120,9 +167,31 @@ def plot_noise_similarity(summary: pd.DataFrame, chance: pd.DataFrame | None, me
                           zoom_max: float | None = None, title: str | None = None) -> Path:
     """Jaccard or CNS of G(Y) against G(X) per k vs p (thesis Figs 5.2, 5.3), chance levels dashed.
 
-    ``summary`` has columns p, k, <measure> and optionally <measure>_std (drawn as a band);
-    ``chance`` has k and <measure>. With ``zoom_max`` a second panel shows p <= zoom_max
-    (Fig 5.2b) when the grid has at least two points there.
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        The noise summary: columns p, k, <measure> and optionally <measure>_std (drawn as a
+        band) and ``repeats``.
+    chance : pandas.DataFrame or None
+        The chance levels: columns k and <measure>; None: not drawn.
+    measure : {"jaccard", "cns"}
+        The measure plotted.
+    path : str or pathlib.Path
+        The figure file; its suffix (``.png``, ``.svg``, ``.pdf``) gives the format.
+    zoom_max : float, optional
+        A second panel shows p <= zoom_max (Fig 5.2b) when the grid has at least two points there.
+    title : str, optional
+        A second title line; None: none.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        For another ``measure``.
     """
     plt = _plt()
     if measure not in _NOISE_MEASURES:
@@ -157,6 +226,25 @@ def plot_noise_accuracy(summary: pd.DataFrame, path: str | Path, clean_accuracy:
 
     Left: the accuracy on [0, 1] with the clean accuracy and the chance level (majority
     class); right, when the clean accuracy is given: the drop below it in percentage points.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        The noise summary (columns p, k, accuracy, optionally accuracy_std); the accuracy is
+        read at the smallest k (it does not depend on k).
+    path : str or pathlib.Path
+        The figure file; its suffix (``.png``, ``.svg``, ``.pdf``) gives the format.
+    clean_accuracy : float, optional
+        The head's accuracy on the clean latents; None: no line and no right panel.
+    chance_accuracy : float, optional
+        The majority-class accuracy; None: no line.
+    title : str, optional
+        A second title line; None: none.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
     """
     plt = _plt()
     k0 = sorted(summary["k"].unique())[0]
@@ -198,9 +286,23 @@ def plot_noise_accuracy(summary: pd.DataFrame, path: str | Path, clean_accuracy:
 def plot_path_lengths(stats: Mapping[str, Any], path: str | Path, title: str | None = None) -> Path:
     """Histogram of weighted shortest-path lengths of the clean graph (thesis Fig 5.5).
 
-    ``stats`` is the JSON of :func:`latentgraph.graphs.path_stats.knn_graph_statistics` with a
-    ``noise_l1_norm`` entry; the median path length and the mean L1 norm of one noise
-    vector at p = 1 are drawn as vertical lines.
+    The median path length and the mean L1 norm of one noise vector at p = 1 are drawn as
+    vertical lines.
+
+    Parameters
+    ----------
+    stats : mapping
+        The JSON of :func:`latentgraph.graphs.path_stats.knn_graph_statistics`, with a
+        ``noise_l1_norm`` entry (optional: without it, no noise line).
+    path : str or pathlib.Path
+        The figure file; its suffix (``.png``, ``.svg``, ``.pdf``) gives the format.
+    title : str, optional
+        A second title line; None: none.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
     """
     import numpy as np
 
@@ -241,10 +343,26 @@ def plot_pruning(df: pd.DataFrame, path: str | Path, measure: str = "cns", refer
                  title: str | None = None) -> Path:
     """Similarity of each pruning round's graph to round 0's against the round (thesis Figs 5.13/5.14).
 
-    ``df`` is the pruning table (``latentgraph.nets.pruning.TABLE_COLUMNS``); ``measure`` is
-    ``"cns"`` or ``"jaccard"``. One panel per rate, one line per k. ``reference`` (columns
-    ``k, jaccard, cns``: the mean seed-to-seed similarity of the stability experiment) is
-    drawn as a dashed horizontal line per k; without it the figure says that it is absent.
+    One panel per rate, one line per k.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The pruning table (``latentgraph.nets.pruning.TABLE_COLUMNS``).
+    path : str or pathlib.Path
+        The figure file; its suffix (``.png``, ``.svg``, ``.pdf``) gives the format.
+    measure : {"cns", "jaccard"}, optional
+        The similarity plotted.
+    reference : pandas.DataFrame, optional
+        Columns ``k, jaccard, cns``: the mean seed-to-seed similarity of the stability
+        experiment, drawn as a dashed horizontal line per k; None: the figure says that it is absent.
+    title : str, optional
+        Put in front of the figure title; None: nothing.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
     """
     import math
 
@@ -287,9 +405,27 @@ def plot_class_graph(nodes: pd.DataFrame, edges: pd.DataFrame, path: str | Path,
                      n_labels: int = 10, title: str = "Class graph") -> Path:
     """The class graph laid out (thesis Figs 5.6/5.8/5.11): size = degree, colour = community or accuracy.
 
-    ``nodes`` has ``x``, ``y``, ``degree`` and the ``color`` column (an integer community
-    or a numeric value such as ``class_accuracy``), plus ``class_name`` for the labels of
-    the ``n_labels`` highest-degree vertices; ``edges`` has ``source``, ``target``.
+    Parameters
+    ----------
+    nodes : pandas.DataFrame
+        One row per vertex: ``x``, ``y``, ``degree`` and the ``color`` column, plus
+        ``class_name`` for the labels.
+    edges : pandas.DataFrame
+        ``source``, ``target``: row positions in ``nodes``.
+    path : str or pathlib.Path
+        The figure file; its suffix (``.png``, ``.svg``, ``.pdf``) gives the format.
+    color : str, optional
+        The column of ``nodes`` that colours the vertices: an integer community (``louvain``,
+        ``leiden``; with a legend) or a numeric value such as ``class_accuracy`` (with a colour bar).
+    n_labels : int, optional
+        Number of highest-degree vertices labelled with their class name (0: none).
+    title : str, optional
+        The figure title.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
     """
     import numpy as np
     from matplotlib.collections import LineCollection
@@ -335,7 +471,22 @@ def plot_class_graph(nodes: pd.DataFrame, edges: pd.DataFrame, path: str | Path,
 
 
 def plot_degree_distribution(degrees: pd.DataFrame, path: str | Path, title: str = "Degree distribution") -> Path:
-    """Number of vertices per degree on log-log axes (thesis Figs 5.7/5.12)."""
+    """Number of vertices per degree on log-log axes (thesis Figs 5.7/5.12).
+
+    Parameters
+    ----------
+    degrees : pandas.DataFrame
+        Columns ``degree`` and ``count``.
+    path : str or pathlib.Path
+        The figure file; its suffix (``.png``, ``.svg``, ``.pdf``) gives the format.
+    title : str, optional
+        The figure title.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.loglog(degrees["degree"], degrees["count"], "o", ms=4)
@@ -357,8 +508,27 @@ _EXTRA_MEASURES = {
 
 
 def plot_stability_measures(df: pd.DataFrame, path: str | Path) -> Path:
-    """The stability table's extra measures (one row of panels each) against epoch t, epoch
-    to epoch (left) and seed to seed (right); a colour per k, dotted: the permutation null."""
+    """The stability table's extra measures (one row of panels each) against epoch t.
+
+    Left: epoch to epoch; right: seed to seed; a colour per k, dotted: the permutation null.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A stability table with extra measures (``cns_sym``, ``mutual_knn``, ``cka``, ``spectral``).
+    path : str or pathlib.Path
+        The figure file; its suffix (``.png``, ``.svg``, ``.pdf``) gives the format.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        When the table has none of these measures.
+    """
     plt = _plt()
     measures = [m for m in _EXTRA_MEASURES if m in df.columns]
     if not measures:
@@ -394,8 +564,24 @@ def plot_stability_measures(df: pd.DataFrame, path: str | Path) -> Path:
 
 
 def plot_layers(df: pd.DataFrame, path: str | Path, title: str | None = None) -> Path:
-    """Each measure of the layer table against the layer (in depth order), a line per k;
-    dotted: the permutation null; hubness: run A solid, run B dashed, random graph dotted."""
+    """Each measure of the layer table against the layer (in depth order), a line per k.
+
+    Dotted: the permutation null; hubness: run A solid, run B dashed, random graph dotted.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A layer table (:func:`latentgraph.experiments.layers.compare_layer` frames concatenated).
+    path : str or pathlib.Path
+        The figure file; its suffix (``.png``, ``.svg``, ``.pdf``) gives the format.
+    title : str, optional
+        The figure title; None: "Layer by layer: run A vs run B".
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
     plt = _plt()
     panels = [m for m in ("jaccard", "cns", "cns_sym", "mutual_knn", "cka", "spectral", "hub_skew_a")
               if m in df.columns]

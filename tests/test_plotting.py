@@ -96,9 +96,10 @@ def test_layers_figure_hides_unused_panels(tmp_path, captured):
     assert [t.get_text() for t in axes[0].get_xticklabels()] == ["layer1", "layer4", "avgpool"]
 
 
-def test_figures_are_deterministic(tmp_path):
-    """No timestamps in the files: the same data gives the same bytes."""
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+def test_figures_are_deterministic(tmp_path, suffix):
+    """No timestamps and no random SVG ids in the files: the same data gives the same bytes."""
     df = stability_frame()
-    a = plotting.plot_stability(df, tmp_path / "a.png").read_bytes()
-    b = plotting.plot_stability(df, tmp_path / "b.png").read_bytes()
+    a = plotting.plot_stability(df, tmp_path / f"a{suffix}").read_bytes()
+    b = plotting.plot_stability(df, tmp_path / f"b{suffix}").read_bytes()
     assert a == b

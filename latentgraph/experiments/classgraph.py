@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from ..config import CLASSGRAPH_FILES
 from ..graphs.shortest_paths import class_path_sums
 from ..io import META_KEY, Latents, read_parquet, write_parquet
 from ..utils import LatentGraphError, atomic_path, check_k
@@ -52,9 +53,26 @@ class ClassGraphWarning(UserWarning):
 class ClassDistances:
     """The class distance matrix (eq. 4.2) with its pair counts and per-class information.
 
-    ``mean[i, j]`` is the mean shortest-path distance from the samples of class
-    ``classes[i]`` to those of ``classes[j]`` over the reachable pairs (NaN when there is
-    none); ``pairs`` counts the reachable ordered pairs and ``total`` all of them.
+    Parameters
+    ----------
+    mean : numpy.ndarray
+        (C, C) float64: ``mean[i, j]`` is the mean shortest-path distance from the samples of
+        class ``classes[i]`` to those of ``classes[j]`` over the reachable pairs (NaN when
+        there is none).
+    pairs : numpy.ndarray
+        (C, C) int64: the reachable ordered sample pairs of each class pair.
+    total : numpy.ndarray
+        (C, C) int64: all ordered sample pairs of each class pair.
+    classes : numpy.ndarray
+        (C,) int64 label values, ascending.
+    names : list of str
+        The class names, in the order of ``classes``.
+    sizes : numpy.ndarray
+        (C,) int64 number of samples of each class.
+    accuracy : numpy.ndarray
+        (C,) float64 per-class accuracy of the model; NaN without predictions.
+    metadata : dict, optional
+        How the matrix was made (weights, k, metric, source, ...).
     """
 
     mean: np.ndarray  # (C, C) float64
@@ -110,10 +128,35 @@ def class_distances(
 ) -> ClassDistances:
     """The class distance matrix of the undirected graph with edges ``{src[i], dst[i]}``.
 
-    ``weights="l1"`` measures a path by the sum of its edge ``lengths`` (the kNN distances),
-    ``"hops"`` by its number of edges. ``class_names`` is indexed by label value.
-    ``prediction`` (optional) gives the per-class accuracy. See
-    :func:`latentgraph.graphs.shortest_paths.class_path_sums` for ``batch_size``, ``n_jobs``, ``backend``.
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        (N,) class label of every sample (vertex).
+    src, dst : numpy.ndarray
+        Endpoints of the undirected edges.
+    lengths : numpy.ndarray or None
+        Edge lengths (the kNN distances); needed for ``weights="l1"``.
+    weights : {"l1", "hops"}, optional
+        ``"l1"`` measures a path by the sum of its edge ``lengths``, ``"hops"`` by its number of edges.
+    class_names : list of str, optional
+        Class names indexed by label value; None: the label values as text.
+    prediction : numpy.ndarray, optional
+        (N,) predicted classes, for the per-class accuracy; None: accuracy NaN.
+    batch_size, n_jobs, backend, progress
+        As in :func:`latentgraph.graphs.shortest_paths.class_path_sums`.
+    metadata : dict, optional
+        Entries added to the result's metadata (before the ones recorded here).
+
+    Returns
+    -------
+    ClassDistances
+        The matrix; its metadata also records the weights, sample and edge counts, connected
+        components and the shortest-path backend used.
+
+    Raises
+    ------
+    LatentGraphError
+        For unknown ``weights``, ``"l1"`` without ``lengths``, or too few ``class_names``.
     """
     if weights not in WEIGHTS:
         raise LatentGraphError(f"unknown path weights {weights!r}; allowed: {list(WEIGHTS)}")
@@ -178,9 +221,30 @@ def class_distances_from_latents(
 ) -> ClassDistances:
     """Build the undirected kNN graph of ``lat`` at ``k`` and return its class distances.
 
-    Class names default to the latents' ``class_names`` metadata. The metadata of the
-    result records k, the metric, the k-occurrence skewness of the sample graph (hubness)
-    and the source file.
+    Parameters
+    ----------
+    lat : Latents
+        The latents, with labels (and predictions, for the per-class accuracy).
+    k : int, optional
+        Neighbours per sample of the kNN graph (the thesis's 4).
+    weights : {"l1", "hops"}, optional
+        Path length: sum of the kNN distances, or number of edges.
+    metric : str, optional
+        Distance of the kNN search, ``"l1"`` or ``"l2"``.
+    class_names : list of str, optional
+        Class names indexed by label value; None: the latents' ``class_names`` metadata.
+    knn_backend : str, optional
+        Backend of the kNN search (see :func:`latentgraph.graphs.knn.knn`).
+    threads : int, optional
+        CPU threads of the kNN search.
+    batch_size, n_jobs, backend, progress
+        Of the shortest-path search, as in :func:`class_distances`.
+
+    Returns
+    -------
+    ClassDistances
+        The matrix; its metadata records k, the metric, the k-occurrence skewness of the
+        sample graph (hubness), the source file and the latents' dataset, run, epoch, etc.
     """
     from ..graphs.knn import edges, knn
     from ..graphs.network_stats import k_occurrence_skewness
@@ -268,6 +332,18 @@ def write_class_distances(path: str | os.PathLike, cd: ClassDistances) -> Path:
     pair), ``pairs`` (reachable ordered pairs), ``total_pairs``, ``unreachable_fraction``.
     The metadata key ``latentgraph`` holds the per-class table (label, name, n_samples,
     accuracy) and how the matrix was made.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The Parquet file written.
+    cd : ClassDistances
+        The matrix.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
     """
     C = cd.n_classes
     a = np.repeat(cd.classes, C)
@@ -292,7 +368,23 @@ def write_class_distances(path: str | os.PathLike, cd: ClassDistances) -> Path:
 
 
 def read_class_distances(path: str | os.PathLike) -> ClassDistances:
-    """Read a file written by :func:`write_class_distances`."""
+    """Read a file written by :func:`write_class_distances`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The Parquet file.
+
+    Returns
+    -------
+    ClassDistances
+        The matrix; its metadata's ``source`` is ``path``.
+
+    Raises
+    ------
+    LatentGraphError
+        When the file is missing, unreadable or not a class distance file.
+    """
     p = Path(path)
     if not p.exists():
         raise LatentGraphError(f"{p}: class distance file does not exist")
@@ -334,8 +426,19 @@ def read_class_distances(path: str | os.PathLike) -> ClassDistances:
 def class_neighbors(mean: np.ndarray, class_k: int) -> np.ndarray:
     """The ``class_k`` nearest other classes of each class, by (mean distance, index).
 
-    Classes with no reachable pair (NaN) are never neighbours; a row with fewer candidates
-    is padded with -1.
+    Parameters
+    ----------
+    mean : numpy.ndarray
+        (C, C) mean class distances (NaN: no reachable pair).
+    class_k : int
+        Neighbours per class, 1 <= class_k < C.
+
+    Returns
+    -------
+    numpy.ndarray
+        (C, class_k) indices of the neighbours, nearest first. Classes with no reachable
+        pair (NaN) are never neighbours; a row with fewer candidates is padded with -1
+        (with a :class:`ClassGraphWarning`).
     """
     mean = np.asarray(mean, dtype=np.float64)
     C = mean.shape[0]
@@ -354,10 +457,25 @@ def class_neighbors(mean: np.ndarray, class_k: int) -> np.ndarray:
 def class_knn_graph(cd: ClassDistances, class_k: int = 4) -> Any:
     """The undirected class kNN graph as an igraph ``Graph``.
 
-    Vertex attributes: ``class_index`` (the label value), ``class_name``, ``n_samples``, ``class_accuracy``,
+    Parameters
+    ----------
+    cd : ClassDistances
+        The class distance matrix.
+    class_k : int, optional
+        Each class is linked to its ``class_k`` nearest classes (undirected union).
+
+    Returns
+    -------
+    igraph.Graph
+        The graph, with ``class_k`` as a graph attribute. Vertex attributes: ``class_index`` (the label value), ``class_name``, ``n_samples``, ``class_accuracy``,
     ``within_class_distance``, ``k_occurrence`` (how many classes list this one among their
     ``class_k`` nearest) and ``degree``. Edge attributes: ``distance`` (mean shortest-path
     distance) and ``similarity`` (smallest edge distance / distance).
+
+    Raises
+    ------
+    LatentGraphError
+        When an edge's mean distance is not > 0.
     """
     import igraph as ig
 
@@ -394,27 +512,13 @@ def class_knn_graph(cd: ClassDistances, class_k: int = 4) -> Any:
 
 # --------------------------------------------------------------------------- outputs
 
-#: The files a class graph is written to (names inside its output folder); the same names
-#: are listed for the workflow in :data:`latentgraph.config.CLASSGRAPH_FILES` (a test keeps
-#: the two equal; config.py stays free of heavy imports).
-OUTPUTS = {
-    "nodes": "nodes.csv",
-    "edges": "edges.csv",
-    "graphml": "class_graph.graphml",
-    "gexf": "class_graph.gexf",
-    "stats": "stats.json",
-    "summary": "summary.md",
-    "degrees": "degree_distribution.csv",
-}
+#: The files a class graph is written to (names inside its output folder), by role: taken from
+#: :data:`latentgraph.config.CLASSGRAPH_FILES`, the one list, which the workflow reads too.
+OUTPUTS = {k: CLASSGRAPH_FILES[k] for k in ("nodes", "edges", "graphml", "gexf", "stats", "summary", "degrees")}
 #: The figures made from them.
-FIGURES = {
-    "communities_png": "class_graph.png",
-    "communities_svg": "class_graph.svg",
-    "accuracy_png": "class_graph_accuracy.png",
-    "degrees_png": "degree_distribution.png",
-}
+FIGURES = {k: v for k, v in CLASSGRAPH_FILES.items() if k.endswith(("_png", "_svg"))}
 #: The class distance matrix.
-DISTANCES_FILE = "class_distances.parquet"
+DISTANCES_FILE = CLASSGRAPH_FILES["distances"]
 
 
 def analyse_class_graph(
@@ -427,10 +531,28 @@ def analyse_class_graph(
 ) -> tuple[Any, dict[str, Any]]:
     """The class kNN graph with communities and layout attached, and its summary.
 
-    Vertex attributes added to :func:`class_knn_graph`'s: ``louvain`` and ``leiden``
-    (community ids, 0 = largest; similarity-weighted, seeded) and ``x``, ``y`` (the
-    seeded layout). The summary holds :func:`latentgraph.graphs.network_stats.graph_summary`'s measures,
-    hubs, degree distribution and communities plus how the matrix was made.
+    Parameters
+    ----------
+    cd : ClassDistances
+        The class distance matrix.
+    class_k : int, optional
+        Neighbours per class (:func:`class_knn_graph`).
+    seed : int, optional
+        Seed of the community detection and the layout.
+    n_hubs : int, optional
+        Number of hubs (highest-degree classes) listed in the summary.
+    resolution : float, optional
+        Resolution of the community detection.
+
+    Returns
+    -------
+    g : igraph.Graph
+        :func:`class_knn_graph`'s graph plus the vertex attributes ``louvain`` and ``leiden``
+        (community ids, 0 = largest; similarity-weighted, seeded) and ``x``, ``y`` (the
+        seeded layout).
+    summary : dict
+        :func:`latentgraph.graphs.network_stats.graph_summary`'s measures, hubs, degree
+        distribution and communities plus how the class and sample graphs were made.
     """
     from ..graphs.export import layout
     from ..graphs.network_stats import graph_summary
@@ -455,8 +577,21 @@ def analyse_class_graph(
     return g, summary
 
 
-def summary_markdown(summary: dict[str, Any], g: Any, title: str = "Class graph") -> str:
-    """The summary as Markdown: how it was made, Table 5.6-style measures, hubs, communities."""
+def summary_markdown(summary: dict[str, Any], title: str = "Class graph") -> str:
+    """The summary as Markdown: how it was made, Table 5.6-style measures, hubs, communities.
+
+    Parameters
+    ----------
+    summary : dict
+        The summary of :func:`analyse_class_graph`.
+    title : str, optional
+        The level-1 heading.
+
+    Returns
+    -------
+    str
+        The Markdown text, ending in a newline.
+    """
     from ..graphs.network_stats import measures_markdown
 
     sg = summary["sample_graph"]
@@ -508,9 +643,29 @@ def write_class_graph(
 ) -> dict[str, Any]:
     """Build the class graph of ``cd`` and write every file of :data:`OUTPUTS` to ``paths``.
 
-    ``paths`` maps the keys of :data:`OUTPUTS` to file names. Returns the summary.
     The files are written as one set (:func:`staged_paths`): on any failure (e.g. a bad
     ``class_k``) none of them is written or changed.
+
+    Parameters
+    ----------
+    cd : ClassDistances
+        The class distance matrix.
+    paths : dict
+        The keys of :data:`OUTPUTS` -> file paths.
+    class_k, seed, n_hubs, resolution
+        As in :func:`analyse_class_graph`.
+    title : str, optional
+        Title of the summary and of the GEXF description.
+
+    Returns
+    -------
+    dict
+        The summary of :func:`analyse_class_graph`.
+
+    Raises
+    ------
+    LatentGraphError
+        When ``paths`` lacks a key of :data:`OUTPUTS`.
     """
     from ..graphs.export import edge_table, node_table, write_csv, write_gexf, write_graphml
     from ..graphs.network_stats import degree_distribution, to_json
@@ -531,7 +686,7 @@ def write_class_graph(
                                "size = degree, edge weight = similarity")
         write_csv(degree_distribution(g), tmp["degrees"])
         write_json_atomic(tmp["stats"], to_json(summary))
-        write_text_atomic(tmp["summary"], summary_markdown(summary, g, title))
+        write_text_atomic(tmp["summary"], summary_markdown(summary, title))
     return summary
 
 
@@ -541,6 +696,17 @@ def plot_class_graph_files(nodes_csv: str | os.PathLike, edges_csv: str | os.Pat
     """The figures of :data:`FIGURES` from the written node, edge and degree tables.
 
     The figures are written as one set (:func:`staged_paths`): all of them or none.
+
+    Parameters
+    ----------
+    nodes_csv, edges_csv, degrees_csv : str or os.PathLike
+        The ``nodes``, ``edges`` and ``degrees`` files of :func:`write_class_graph`.
+    paths : dict
+        The keys of :data:`FIGURES` -> figure paths.
+    title : str, optional
+        Start of the figure titles.
+    n_labels : int, optional
+        Number of highest-degree classes labelled by name in the graph figures.
     """
     import pandas as pd
 

@@ -48,9 +48,45 @@ def compare_layer(
 ) -> pd.DataFrame:
     """Every measure between two :class:`latentgraph.io.Latents` of one layer, per k.
 
-    Searches each kNN table once at the largest k (:func:`latentgraph.graphs.knn.knn_table`) and
-    returns :func:`latentgraph.compare.measures.compare` with the columns :data:`KEY_COLUMNS` in
-    front (``depth`` = the layer's position in the configured list, for plotting in order).
+    Searches each kNN table once at the largest k (:func:`latentgraph.graphs.knn.knn_table`).
+
+    Parameters
+    ----------
+    lat_a, lat_b : Latents
+        The layer's latents of the two networks, over the same samples.
+    ks : sequence of int
+        The neighbourhood sizes.
+    measures : sequence of str
+        Measures of :func:`latentgraph.compare.measures.compare` computed after ``jaccard`` and ``cns``.
+    layer : str
+        The layer's name, put in the ``layer`` column.
+    depth : int, optional
+        The layer's position in the configured list, for plotting in order.
+    metric : str, optional
+        Distance of the kNN search, ``"l1"`` or ``"l2"``.
+    directed : bool, optional
+        Jaccard and CNS on the directed graphs (default: undirected).
+    backend : str, optional
+        kNN backend (see :func:`latentgraph.graphs.knn.knn`).
+    threads : int, optional
+        CPU threads of the kNN search.
+    n_eigs : int, optional
+        Eigenvalues of the spectral distance (at most the number of samples).
+    n_perm : int, optional
+        Shuffles of the permutation null (0: no null columns).
+    seed : int, optional
+        Seed of the shuffles.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`latentgraph.compare.measures.compare`'s table with the columns
+        :data:`KEY_COLUMNS` in front, one row per k.
+
+    Raises
+    ------
+    LatentGraphError
+        When a kNN search fails (e.g. k too large), naming the latents' source.
     """
     from ..compare.measures import compare
     from ..graphs.knn import knn_table
@@ -74,8 +110,24 @@ def compare_layer(
 
 
 def layers_markdown(df: pd.DataFrame, title: str | None = None, digits: int = 3) -> str:
-    """One Markdown table per k: a row per layer (in depth order), a column per measure,
-    each followed by its permutation null in parentheses when the table has one."""
+    """One Markdown table per k: a row per layer (in depth order), a column per measure.
+
+    Each value is followed by its permutation null in parentheses when the table has one.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A layer table (:func:`compare_layer` frames concatenated).
+    title : str, optional
+        A level-1 heading put first; None: no heading.
+    digits : int, optional
+        Decimal places of the values.
+
+    Returns
+    -------
+    str
+        The Markdown text.
+    """
     lines = [f"# {title}", ""] if title else []
     skip = set(KEY_COLUMNS) | {c for c in df.columns if c.endswith("_null") or c.endswith("_null_std")}
     measures = [c for c in df.columns if c not in skip]

@@ -17,8 +17,28 @@ HUBNESS_COLUMNS = ["run", "epoch", "k", "n", "hub_skew", "hub_frac", "antihub_fr
 
 def hubness_table(graphs: Mapping[tuple[str, int], KnnTable] | Callable[[str, int], KnnTable],
                   runs: Sequence[str], epochs: Sequence[int], ks: Sequence[int]) -> pd.DataFrame:
-    """Hubness (:func:`latentgraph.compare.measures.hubness`) of every directed kNN graph, keyed by
-    (run, epoch), for every k, with the levels of a random k-out graph (``*_null``)."""
+    """Hubness (:func:`latentgraph.compare.measures.hubness`) of every directed kNN graph, per k.
+
+    The graphs are keyed by (run, epoch); the levels of a random k-out graph (``*_null``)
+    stand beside each.
+
+    Parameters
+    ----------
+    graphs : mapping or callable
+        The kNN tables (:class:`KnnTable`), as a mapping keyed by (run, epoch) or a function
+        ``graphs(run, epoch)``.
+    runs : sequence of str
+        The runs.
+    epochs : sequence of int
+        The epochs of each run.
+    ks : sequence of int
+        The neighbourhood sizes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns :data:`HUBNESS_COLUMNS`, one row per (run, epoch, k).
+    """
     get = graphs if callable(graphs) else (lambda r, e: graphs[(r, e)])
     rows = []
     for run in runs:
@@ -34,7 +54,22 @@ def hubness_table(graphs: Mapping[tuple[str, int], KnnTable] | Callable[[str, in
 
 
 def hubness_markdown(df: pd.DataFrame, title: str | None = None, digits: int = 3) -> str:
-    """Mean hubness over the epochs per (run, k), with the random-graph reference."""
+    """Mean hubness over the epochs per (run, k), with the random-graph reference.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A table of :func:`hubness_table`.
+    title : str, optional
+        A level-1 heading put first; None: no heading.
+    digits : int, optional
+        Decimal places of the values.
+
+    Returns
+    -------
+    str
+        The Markdown text, ending in a newline.
+    """
     lines = [f"# {title}", ""] if title else []
     lines += ["k-occurrence N_k = in-degree in the directed kNN graph (Radovanovic et al. 2010). Hubs: N_k > 2k; "
               "antihubs: N_k = 0. Mean (min-max) over the epochs; 'random' = a uniformly random k-out graph "

@@ -56,6 +56,21 @@ def p_key(p: Any) -> str:
 
     Equal numbers give equal keys whatever their spelling (0.05, 5e-2, 0.05000000000000001),
     so a key can name files and seed random draws.
+
+    Parameters
+    ----------
+    p : float or str
+        The noise level, a finite number >= 0 (anything :class:`float` accepts).
+
+    Returns
+    -------
+    str
+        ``p`` to 12 significant digits in ``g`` format; ``"0"`` for zero.
+
+    Raises
+    ------
+    LatentGraphError
+        When ``p`` is not a finite number >= 0.
     """
     try:
         v = float(p)
@@ -68,7 +83,23 @@ def p_key(p: Any) -> str:
 
 
 def parse_p_key(text: str) -> float:
-    """The value of a canonical key; raises when ``text`` is not the canonical form of its value."""
+    """The value of a canonical key; raises when ``text`` is not the canonical form of its value.
+
+    Parameters
+    ----------
+    text : str
+        A key as :func:`p_key` writes it (e.g. ``"0.05"``, from a file name).
+
+    Returns
+    -------
+    float
+        The noise level.
+
+    Raises
+    ------
+    LatentGraphError
+        When ``text`` is not a number or not in canonical form.
+    """
     try:
         v = float(text)
     except ValueError:
@@ -80,7 +111,23 @@ def parse_p_key(text: str) -> float:
 
 
 def canonical_grid(grid: Sequence[Any]) -> list[str]:
-    """The sorted canonical keys of a grid of noise levels; raises on an empty grid or repeats."""
+    """The sorted canonical keys of a grid of noise levels; raises on an empty grid or repeats.
+
+    Parameters
+    ----------
+    grid : sequence of float or str
+        The noise levels, each >= 0.
+
+    Returns
+    -------
+    list of str
+        The keys (:func:`p_key`), sorted by value.
+
+    Raises
+    ------
+    LatentGraphError
+        When the grid is empty, holds an invalid p or two spellings of the same p.
+    """
     if len(grid) == 0:
         raise LatentGraphError("the noise grid is empty; give at least one p >= 0")
     keys = [p_key(p) for p in grid]
@@ -93,7 +140,22 @@ def canonical_grid(grid: Sequence[Any]) -> list[str]:
 
 
 def noise_seed(seed: int, p: Any, repeat: int) -> int:
-    """The seed of one noise draw, from (seed, p, repeat) only."""
+    """The seed of one noise draw, from (seed, p, repeat) only.
+
+    Parameters
+    ----------
+    seed : int
+        The experiment's base seed.
+    p : float or str
+        The noise level (identified by its :func:`p_key`).
+    repeat : int
+        The repeat number at this noise level.
+
+    Returns
+    -------
+    int
+        A seed for :func:`numpy.random.default_rng`.
+    """
     return stable_seed("noise", int(seed), p_key(p), int(repeat))
 
 
@@ -101,7 +163,23 @@ def noise_seed(seed: int, p: Any, repeat: int) -> int:
 
 
 def variance_vector(X: np.ndarray) -> np.ndarray:
-    """Per-dimension variance sigma^2 of the latents (float64, population variance, ddof = 0)."""
+    """Per-dimension variance sigma^2 of the latents (float64, population variance, ddof = 0).
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        The latents, shape (N, d) with N >= 2.
+
+    Returns
+    -------
+    numpy.ndarray
+        The variances, shape (d,).
+
+    Raises
+    ------
+    LatentGraphError
+        When ``X`` is not a 2-d array of at least two rows.
+    """
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[0] < 2:
         raise LatentGraphError(f"latents must be an (N >= 2, d) array, got shape {X.shape}")
@@ -109,7 +187,19 @@ def variance_vector(X: np.ndarray) -> np.ndarray:
 
 
 def variance_summary(var: np.ndarray) -> dict[str, float]:
-    """Table 5.1 of the thesis: max, min and mean of the variance vector (plus median, zero dims)."""
+    """Table 5.1 of the thesis: max, min and mean of the variance vector (plus median, zero dims).
+
+    Parameters
+    ----------
+    var : numpy.ndarray
+        The variance vector, as :func:`variance_vector` returns.
+
+    Returns
+    -------
+    dict
+        ``max``, ``min``, ``mean``, ``median`` (floats) and ``zero_dims`` (the number of
+        dimensions of variance 0).
+    """
     var = np.asarray(var, dtype=np.float64)
     return {
         "max": float(var.max()),
@@ -124,7 +214,29 @@ def noise_l1_norm(var: np.ndarray, p: float = 1.0, samples: int = 10000, seed: i
                   block: int = 4096) -> dict[str, float]:
     """Monte-Carlo mean (and std) of the L1 norm of one noise vector N(0, p * sigma^2).
 
-    The exact mean, ``sqrt(2 p / pi) * sum(sigma)``, is returned beside it as a check.
+    Parameters
+    ----------
+    var : numpy.ndarray
+        The variance vector sigma^2, shape (d,).
+    p : float, optional
+        The noise level.
+    samples : int, optional
+        Number of noise vectors drawn (>= 1).
+    seed : int, optional
+        Seed of the draws, combined with ``p``.
+    block : int, optional
+        Vectors drawn at a time (bounds the memory).
+
+    Returns
+    -------
+    dict
+        ``p``, ``samples``, ``mc_mean`` and ``mc_std`` (the sample's mean and std; std 0 for
+        one sample) and ``exact_mean``, ``sqrt(2 p / pi) * sum(sigma)``, as a check.
+
+    Raises
+    ------
+    LatentGraphError
+        When ``samples`` < 1.
     """
     var = np.asarray(var, dtype=np.float64)
     if samples < 1:
@@ -148,7 +260,29 @@ def noise_l1_norm(var: np.ndarray, p: float = 1.0, samples: int = 10000, seed: i
 
 
 def perturb(X: np.ndarray, var: np.ndarray, p: float, rng: np.random.Generator) -> np.ndarray:
-    """Y = X + N(0, p * var) (eq. 4.1), rounded to float32; ``Y is X``-equal at p = 0."""
+    """Y = X + N(0, p * var) (eq. 4.1), rounded to float32; ``Y is X``-equal at p = 0.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        The clean latents, shape (N, d); used as float32.
+    var : numpy.ndarray
+        Per-dimension variances, shape (d,), all >= 0.
+    p : float
+        The noise level, finite and >= 0.
+    rng : numpy.random.Generator
+        The source of the noise.
+
+    Returns
+    -------
+    numpy.ndarray
+        The perturbed latents Y, float32, shape (N, d).
+
+    Raises
+    ------
+    LatentGraphError
+        When ``var`` has the wrong shape or a negative entry, or ``p`` is invalid.
+    """
     X = np.asarray(X, dtype=np.float32)
     var = np.asarray(var, dtype=np.float64)
     if var.shape != (X.shape[1],):
@@ -182,9 +316,46 @@ def noise_point(
 ) -> pd.DataFrame:
     """One point of the sweep: Jaccard and CNS of G(Y) against ``clean`` per k, and the head's accuracy.
 
-    ``X`` (rows in the order of ``clean``) are the clean latents, ``W``/``b`` the ``fc``
-    head. The kNN table of Y is searched once at max(ks) and sliced. Returns the columns
-    :data:`COLUMNS`, one row per k.
+    The kNN table of Y is searched once at max(ks) and sliced.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        The clean latents, shape (N, d), rows in the order of ``clean``.
+    labels : numpy.ndarray
+        The class labels, shape (N,); must equal ``clean.labels``.
+    clean : KnnTable
+        The kNN table of ``X``.
+    W, b : numpy.ndarray
+        The ``fc`` head's weight (C, d) and bias (C,).
+    p : float or str
+        The noise level.
+    repeat : int
+        The repeat number; with ``seed`` and ``p`` it seeds the draw (:func:`noise_seed`).
+    seed : int
+        The experiment's base seed.
+    ks : sequence of int
+        The neighbourhood sizes compared.
+    directed : bool, optional
+        Compare the directed kNN graphs (default: their symmetrisations).
+    metric : str, optional
+        Distance of the kNN search of Y, ``"l1"`` (default) or ``"l2"``.
+    backend : str, optional
+        kNN backend (see :func:`latentgraph.graphs.knn.knn`).
+    threads : int, optional
+        CPU threads of the kNN search.
+    var : numpy.ndarray, optional
+        The variance vector of ``X``; None: computed here (:func:`variance_vector`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns :data:`COLUMNS`, one row per k.
+
+    Raises
+    ------
+    LatentGraphError
+        When ``X``/``labels`` and ``clean`` describe different samples, or ``ks`` is empty.
     """
     from ..compare.similarity import compare_tables
     from ..graphs.knn import KnnTable, knn
@@ -221,6 +392,31 @@ def check_clean_accuracy(X: np.ndarray, labels: np.ndarray, prediction: np.ndarr
 
     This is the p = 0 guarantee of the experiment: a mismatch means the head does not belong
     to the latents (another checkpoint or layer) and every accuracy in the sweep would be wrong.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        The clean latents, shape (N, d).
+    labels : numpy.ndarray
+        The class labels, shape (N,).
+    prediction : numpy.ndarray or None
+        The stored predictions, shape (N,); None: not checked.
+    W, b : numpy.ndarray
+        The ``fc`` head's weight (C, d) and bias (C,).
+    test_accuracy : float, optional
+        The model's recorded test accuracy, which must equal the head's exactly; None: not checked.
+    where : str, optional
+        What the latents are, for the error messages.
+
+    Returns
+    -------
+    float
+        The head's accuracy on ``X``.
+
+    Raises
+    ------
+    LatentGraphError
+        When the predictions or the accuracy are not reproduced.
     """
     from ..head import head_predict
 
@@ -237,7 +433,18 @@ def check_clean_accuracy(X: np.ndarray, labels: np.ndarray, prediction: np.ndarr
 
 
 def summarise_noise(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std over repeats per (p, k) (std is 0 with one repeat); columns :data:`SUMMARY_COLUMNS`."""
+    """Mean and std over repeats per (p, k) (std is 0 with one repeat); columns :data:`SUMMARY_COLUMNS`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Sweep rows with the columns :data:`COLUMNS` (e.g. :func:`noise_point` frames concatenated).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (p, k), sorted.
+    """
     g = df.groupby(["p", "k"], sort=True)
     out = g.agg(
         repeats=("repeat", "nunique"),
@@ -258,6 +465,20 @@ def random_neighbours(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
     """(n, k) table: row i holds k distinct vertices other than i, a uniform random k-subset in random order.
 
     Robert Floyd's sampling algorithm, vectorised over rows (a loop over the k columns only).
+
+    Parameters
+    ----------
+    n : int
+        Number of vertices.
+    k : int
+        Neighbours per vertex, 1 <= k < n.
+    rng : numpy.random.Generator
+        The source of randomness.
+
+    Returns
+    -------
+    numpy.ndarray
+        The int64 neighbour table, shape (n, k).
     """
     check_k(k, n)
     m = n - 1  # candidates: the other vertices, numbered 0..n-2
@@ -274,7 +495,22 @@ def random_neighbours(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def null_table(clean: KnnTable, k: int, rng: np.random.Generator) -> KnnTable:
-    """A random graph on the vertices of ``clean`` with out-degree ``k`` (distances are 0: unweighted)."""
+    """A random graph on the vertices of ``clean`` with out-degree ``k`` (distances are 0: unweighted).
+
+    Parameters
+    ----------
+    clean : KnnTable
+        The table whose samples, labels and metric the null graph takes.
+    k : int
+        The out-degree.
+    rng : numpy.random.Generator
+        The source of randomness (:func:`random_neighbours`).
+
+    Returns
+    -------
+    KnnTable
+        The null graph.
+    """
     from ..graphs.knn import KnnTable
 
     idx = random_neighbours(clean.n, k, rng)
@@ -286,9 +522,31 @@ def chance_level(clean: KnnTable, ks: Sequence[int], draws: int = 5, seed: int =
     """Jaccard and CNS of ``clean`` against random graphs of the same out-degree, per k.
 
     Each draw is one random table at max(ks), sliced for smaller k (the first k of a random
-    ordering of a uniform subset are a uniform k-subset); draw ``i`` is seeded from
-    (seed, i) only. Returns the columns :data:`CHANCE_COLUMNS` (mean, std over draws, and
-    the closed-form expectation for directed graphs; NaN for undirected ones).
+    ordering of a uniform subset are a uniform k-subset).
+
+    Parameters
+    ----------
+    clean : KnnTable
+        The clean kNN table.
+    ks : sequence of int
+        The neighbourhood sizes.
+    draws : int, optional
+        Number of random graphs (>= 1).
+    seed : int, optional
+        Base seed; draw ``i`` is seeded from (seed, i) only.
+    directed : bool, optional
+        Compare the directed graphs (default: their symmetrisations, as in the sweep).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns :data:`CHANCE_COLUMNS`, one row per k: mean and std over the draws, and
+        the closed-form expectation for directed graphs (NaN for undirected ones).
+
+    Raises
+    ------
+    LatentGraphError
+        When ``draws`` < 1.
     """
     import pandas as pd
 
@@ -316,6 +574,18 @@ def expected_null_jaccard(n: int, k: int) -> float:
 
     The overlap X of two k-subsets of the n - 1 other vertices, one fixed and one uniform,
     is Hypergeometric(n - 1, k, k), and each vertex's Jaccard is X / (2k - X).
+
+    Parameters
+    ----------
+    n : int
+        Number of vertices.
+    k : int
+        The out-degree.
+
+    Returns
+    -------
+    float
+        The expected graph average Jaccard similarity.
     """
     from scipy.stats import hypergeom
 
@@ -325,6 +595,17 @@ def expected_null_jaccard(n: int, k: int) -> float:
 
 
 def majority_share(labels: np.ndarray) -> float:
-    """Accuracy of always predicting the most frequent class (the chance level of accuracy)."""
+    """Accuracy of always predicting the most frequent class (the chance level of accuracy).
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        Non-negative integer class labels.
+
+    Returns
+    -------
+    float
+        The share of the most frequent label.
+    """
     labels = np.asarray(labels)
     return float(np.bincount(labels).max() / labels.size)

@@ -21,7 +21,23 @@ TABLE_COLUMNS = ["rate", "round", "pruned_fraction", "accuracy", "epochs_trained
                  "jaccard_vs_round0", "cns_vs_round0"]
 
 def read_summary(path: str | Path) -> dict[str, Any]:
-    """A round's JSON summary (written by :func:`run_round`)."""
+    """A round's JSON summary (written by :func:`latentgraph.nets.pruning.run_round`).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The JSON file.
+
+    Returns
+    -------
+    dict
+        The summary.
+
+    Raises
+    ------
+    LatentGraphError
+        When the file is missing or not valid JSON.
+    """
     p = Path(path)
     try:
         return json.loads(p.read_text())
@@ -39,10 +55,25 @@ def pruning_table(
 ) -> pd.DataFrame:
     """Tables 5.8-5.11 as one long frame (columns :data:`TABLE_COLUMNS`).
 
-    ``round0`` is (kNN table, summary) of the unpruned round; ``rounds`` maps (rate label,
-    round) to the same pair for every pruned round. Every round, round 0 included (where
-    the similarities are 1 by definition), is compared with round 0 for each k; the CNS
-    uses round 0's graph as G_A. ``accuracy`` is the latents' test accuracy.
+    Every round, round 0 included (where the similarities are 1 by definition), is compared
+    with round 0 for each k; the CNS uses round 0's graph as G_A.
+
+    Parameters
+    ----------
+    round0 : tuple
+        (kNN table, summary) of the unpruned round.
+    rounds : mapping
+        (rate label, round) -> (kNN table, summary) for every pruned round.
+    ks : sequence of int
+        The neighbourhood sizes.
+    directed : bool, optional
+        Compare the directed kNN graphs (default: their symmetrisations).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (rate, round, k), rates descending; ``accuracy`` is the latents' test
+        accuracy (NaN when not recorded).
     """
     from ..compare.similarity import compare_tables
 
@@ -67,8 +98,25 @@ def pruning_table(
 
 
 def pruning_markdown(df: pd.DataFrame, digits: int = 3, title: str | None = None) -> str:
-    """Thesis-style tables per rate: pruned share and accuracy (Tables 5.8/5.10), then
-    Jaccard (5.9/5.11) and CNS (Figs 5.13/5.14) of each round against round 0."""
+    """Thesis-style tables per rate: pruned share and accuracy, then the similarities to round 0.
+
+    The first table is Tables 5.8/5.10, then the Jaccard (Tables 5.9/5.11) and CNS
+    (Figs 5.13/5.14) of each round against round 0.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A table of :func:`pruning_table`.
+    digits : int, optional
+        Decimal places of the similarities.
+    title : str, optional
+        A level-1 heading put first; None: no heading.
+
+    Returns
+    -------
+    str
+        The Markdown text.
+    """
     lines: list[str] = [f"# {title}", ""] if title else []
     for rate in sorted(df["rate"].unique(), reverse=True):
         part = df[df["rate"] == rate]
@@ -95,7 +143,18 @@ def pruning_markdown(df: pd.DataFrame, digits: int = 3, title: str | None = None
 
 
 def seed_reference(stability: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Mean seed-to-seed Jaccard and CNS per k from a stability table (rows comparison == "seed")."""
+    """Mean seed-to-seed Jaccard and CNS per k from a stability table (rows comparison == "seed").
+
+    Parameters
+    ----------
+    stability : pandas.DataFrame or None
+        A stability table (:func:`latentgraph.experiments.stability.stability_table`).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        Columns ``k``, ``jaccard``, ``cns``; None without a table or seed comparisons.
+    """
     if stability is None:
         return None
     seed = stability[stability["comparison"] == "seed"]

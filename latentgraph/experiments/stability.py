@@ -24,12 +24,37 @@ COLUMNS = ["comparison", "run", "epoch_a", "epoch_b", "k", "jaccard", "cns"]
 
 
 def seed_pair_name(run_a: str, run_b: str) -> str:
-    """How a seed-to-seed comparison is named in the ``run`` column."""
+    """How a seed-to-seed comparison is named in the ``run`` column.
+
+    Parameters
+    ----------
+    run_a, run_b : str
+        The names of the two runs compared.
+
+    Returns
+    -------
+    str
+        ``"<run_a> vs <run_b>"``.
+    """
     return f"{run_a} vs {run_b}"
 
 
 def stability_pairs(runs: Sequence[str], epochs: Sequence[int]) -> list[tuple[str, str, str, int, int]]:
-    """All comparisons as (comparison, run_a, run_b, epoch_a, epoch_b)."""
+    """All comparisons as (comparison, run_a, run_b, epoch_a, epoch_b).
+
+    Parameters
+    ----------
+    runs : sequence of str
+        The runs (seeds); every pair of them is compared at each epoch.
+    epochs : sequence of int
+        The epochs; sorted, and consecutive ones are compared within each run.
+
+    Returns
+    -------
+    list of tuple
+        First the ``"epoch"`` comparisons (run_a = run_b, epoch_b the next epoch) of every run,
+        then the ``"seed"`` comparisons (every pair of runs, epoch_a = epoch_b).
+    """
     epochs = sorted(epochs)
     pairs = []
     for run in runs:
@@ -56,12 +81,44 @@ def stability_table(
 ) -> pd.DataFrame:
     """The stability table (columns :data:`COLUMNS`) from kNN tables keyed by (run, epoch).
 
-    ``measures``: extra measures of :mod:`latentgraph.compare.measures` (``cns_sym``,
-    ``mutual_knn``, ``spectral``, ``cka``; ``hubness`` is a per-graph statistic and is
-    left out here) appended as columns after :data:`COLUMNS`; ``cka`` needs ``latents``
-    (arrays keyed like ``graphs``, rows in the graphs' order). ``n_perm`` > 0 adds each
-    measure's permutation null (``<column>_null``, ``<column>_null_std``), seeded from
-    ``seed`` and the pair compared. Spectra are computed once per graph and k.
+    Spectra are computed once per graph and k.
+
+    Parameters
+    ----------
+    graphs : mapping or callable
+        The kNN tables (:class:`KnnTable`), as a mapping keyed by (run, epoch) or a function
+        ``graphs(run, epoch)`` (e.g. one that loads them lazily).
+    runs : sequence of str
+        The runs (seeds) compared; see :func:`stability_pairs`.
+    epochs : sequence of int
+        The epochs compared; see :func:`stability_pairs`.
+    ks : sequence of int
+        The neighbourhood sizes; one row per comparison and k.
+    directed : bool, optional
+        Compare the directed kNN graphs (default: their symmetrisations).
+    measures : sequence of str, optional
+        Extra measures of :mod:`latentgraph.compare.measures` (``cns_sym``, ``mutual_knn``,
+        ``spectral``, ``cka``; ``hubness`` is a per-graph statistic and is left out here),
+        appended as columns after :data:`COLUMNS`. None: only :data:`COLUMNS`.
+    latents : mapping, optional
+        The latent arrays keyed like ``graphs`` (rows in the graphs' order); needed by ``cka``.
+    n_eigs : int, optional
+        Number of Laplacian eigenvalues of the spectral distance.
+    n_perm : int, optional
+        Permutations of the nulls: > 0 adds each measure's permutation null
+        (``<column>_null``, ``<column>_null_std``). Only with ``measures``.
+    seed : int, optional
+        Seed of the nulls, combined with the pair compared.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (comparison, k): :data:`COLUMNS`, then the extra measures' columns.
+
+    Raises
+    ------
+    LatentGraphError
+        When ``cka`` is asked for and ``latents`` lacks a (run, epoch).
     """
     get = graphs if callable(graphs) else (lambda r, e: graphs[(r, e)])
     extra = [m for m in (measures or []) if m != "hubness"]
@@ -136,6 +193,22 @@ def stability_markdown(df: pd.DataFrame, digits: int = 3, title: str | None = No
     When the table has a measure's permutation null (``<measure>_null``), a last row
     ``chance`` gives its mean ± std (averaged over the rows above); not for the spectral
     distance, which ignores the correspondence (its null is the value itself).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A stability table, as :func:`stability_table` returns.
+    digits : int, optional
+        Decimal places of the values.
+    title : str, optional
+        A level-1 heading put first; None: no heading.
+    measures : sequence of str, optional
+        The columns of ``df`` to tabulate, in order (names from :data:`MEASURE_NAMES`).
+
+    Returns
+    -------
+    str
+        The Markdown text.
     """
     lines: list[str] = []
     if title:
@@ -165,11 +238,34 @@ def stability_markdown(df: pd.DataFrame, digits: int = 3, title: str | None = No
 
 
 def summarise_stability(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean Jaccard and CNS per (comparison, k): the one-line answer of the experiment."""
+    """Mean Jaccard and CNS per (comparison, k): the one-line answer of the experiment.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A stability table, as :func:`stability_table` returns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``comparison``, ``k``, ``jaccard``, ``cns``: the means over runs and epochs.
+    """
     return df.groupby(["comparison", "k"], as_index=False)[["jaccard", "cns"]].mean()
 
 
 def describe(meta: dict[str, Any]) -> str:
-    """A one-line description of a latents file's metadata, for logs and captions."""
+    """A one-line description of a latents file's metadata, for logs and captions.
+
+    Parameters
+    ----------
+    meta : dict
+        The metadata; its ``dataset``, ``split``, ``arch``, ``seed``, ``epoch`` and
+        ``test_accuracy`` are shown, when present.
+
+    Returns
+    -------
+    str
+        ``"key=value"`` pairs joined by commas.
+    """
     keys = ("dataset", "split", "arch", "seed", "epoch", "test_accuracy")
     return ", ".join(f"{k}={meta.get(k)}" for k in keys if k in meta)

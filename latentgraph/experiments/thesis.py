@@ -20,7 +20,18 @@ COLUMNS = ["section", "quantity", "setting", "k", "thesis", "ours"]
 
 
 def load_reference(path: str | Path) -> dict[str, Any]:
-    """The typed-in thesis values."""
+    """The typed-in thesis values.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The YAML file (``report/thesis_tables.yaml``).
+
+    Returns
+    -------
+    dict
+        Its contents, with the sections ``stability``, ``noise``, ``classgraph`` and ``pruning``.
+    """
     import yaml
 
     with open(path) as fh:
@@ -157,7 +168,31 @@ def compare_to_thesis(
     dataset: str = "cifar100",
     pruning: str | Path | None = None,
 ) -> pd.DataFrame:
-    """One row per published value that one of the given result files can be held against."""
+    """One row per published value that one of the given result files can be held against.
+
+    Parameters
+    ----------
+    reference : str or pathlib.Path
+        The thesis values (:func:`load_reference`).
+    stability : str or pathlib.Path, optional
+        The stability table (CSV; Tables 5.2-5.5).
+    noise_summary : str or pathlib.Path, optional
+        The noise experiment's summary table (CSV; accuracy and CNS drops).
+    latent_graph_stats : str or pathlib.Path, optional
+        The sample graph's statistics (JSON; noise norm, hop and weighted path lengths).
+    classgraph_stats : str or pathlib.Path, optional
+        The class graph's ``stats.json`` (Tables 5.6/5.7, communities, hubs).
+    dataset : str, optional
+        The class graph's dataset, which picks its thesis table (``imagefolder`` counts as
+        ImageNet); a dataset the reference lacks gives no rows.
+    pruning : str or pathlib.Path, optional
+        The pruning table (CSV; Tables 5.8-5.11).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns :data:`COLUMNS`; results not given give no rows, values not found are ``n/a``.
+    """
     ref = load_reference(reference)
     rows: list[dict[str, Any]] = []
     if stability:
@@ -174,7 +209,20 @@ def compare_to_thesis(
 
 
 def comparison_markdown(df: pd.DataFrame, title: str) -> str:
-    """The comparison as a Markdown table."""
+    """The comparison as a Markdown table.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A table of :func:`compare_to_thesis`.
+    title : str
+        The level-1 heading.
+
+    Returns
+    -------
+    str
+        The Markdown text, ending in a newline.
+    """
     lines = [f"# {title}", "", "| section | quantity | setting | k | thesis | ours |", "|---|---|---|---|---|---|"]
     for r in df.itertuples(index=False):
         lines.append(f"| {r.section} | {r.quantity} | {r.setting} | {r.k} | {r.thesis} | {r.ours} |")

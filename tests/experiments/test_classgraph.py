@@ -206,7 +206,7 @@ def test_bad_classgraph_config(tiny_config, edit, message):
         full(cfg)
 
 
-def test_file_names_agree():
+def test_outputs_figures_and_distances_partition_the_file_list():
     from latentgraph.experiments.classgraph import DISTANCES_FILE, FIGURES, OUTPUTS
 
     assert CLASSGRAPH_FILES == {"distances": DISTANCES_FILE, **OUTPUTS, **FIGURES}
