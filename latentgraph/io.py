@@ -237,7 +237,30 @@ def read_parquet(path: str | os.PathLike) -> pa.Table:
     return pq.read_table(path, page_checksum_verification=True)
 
 
-def _read_table(path: str | os.PathLike, what: str, required: list[str]) -> tuple[pa.Table, dict[str, Any]]:
+def read_table(path: str | os.PathLike, what: str, required: list[str]) -> tuple[pa.Table, dict[str, Any]]:
+    """Open one of the project's Parquet files: every error names the file and ``what`` it is.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The Parquet file.
+    what : str
+        What the file should be, for the messages (e.g. ``"kNN graph"``).
+    required : list of str
+        Columns it must have.
+
+    Returns
+    -------
+    pyarrow.Table
+        The table.
+    dict
+        Its ``latentgraph`` metadata (empty when it has none), with ``source`` set to ``path``.
+
+    Raises
+    ------
+    LatentGraphError
+        When the file is missing, not Parquet, lacks a required column, or its metadata is not JSON.
+    """
     path = Path(path)
     where = f"{path}: "
     if not path.exists():
@@ -337,7 +360,7 @@ def read_latents(path: str | os.PathLike) -> Latents:
     LatentGraphError
         When the file is missing, unreadable, lacks a column or holds invalid values.
     """
-    table, meta = _read_table(path, "latents", ["sample_id", "label", "latent"])
+    table, meta = read_table(path, "latents", ["sample_id", "label", "latent"])
     where = f"{path}: "
     sample_id = _int_column(table, "sample_id", where)
     labels = _int_column(table, "label", where)
@@ -401,7 +424,7 @@ def read_knn(path: str | os.PathLike) -> Any:
     """
     from .graphs.knn import KnnTable
 
-    table, meta = _read_table(path, "kNN graph", ["sample_id", "label", "neighbor_ids", "distances"])
+    table, meta = read_table(path, "kNN graph", ["sample_id", "label", "neighbor_ids", "distances"])
     where = f"{path}: "
     ids = _int_column(table, "sample_id", where)
     labels = _int_column(table, "label", where)

@@ -37,7 +37,7 @@ import pyarrow as pa
 
 from ..config import CLASSGRAPH_FILES
 from ..graphs.shortest_paths import class_path_sums
-from ..io import META_KEY, Latents, read_parquet, write_parquet
+from ..io import META_KEY, Latents, read_table, write_parquet
 from ..utils import LatentGraphError, atomic_path, check_k
 
 log = logging.getLogger(__name__)
@@ -386,18 +386,9 @@ def read_class_distances(path: str | os.PathLike) -> ClassDistances:
         When the file is missing, unreadable or not a class distance file.
     """
     p = Path(path)
-    if not p.exists():
-        raise LatentGraphError(f"{p}: class distance file does not exist")
-    try:
-        table = read_parquet(p)
-    except Exception as exc:
-        raise LatentGraphError(f"{p}: cannot read as Parquet ({type(exc).__name__}: {exc})") from exc
-    need = ["class_a", "class_b", "mean_distance", "pairs", "total_pairs"]
-    missing = [c for c in need if c not in table.column_names]
-    raw = (table.schema.metadata or {}).get(META_KEY)
-    if missing or not raw:
-        raise LatentGraphError(f"{p}: not a class distance file (missing columns {missing} or metadata)")
-    meta = json.loads(raw)
+    table, meta = read_table(p, "class distance", ["class_a", "class_b", "mean_distance", "pairs", "total_pairs"])
+    if "classes" not in meta:
+        raise LatentGraphError(f"{p}: not a class distance file (its metadata lists no classes)")
     info = meta.pop("classes")
     classes = np.array([c["label"] for c in info], dtype=np.int64)
     C = classes.size
@@ -407,7 +398,6 @@ def read_class_distances(path: str | os.PathLike) -> ClassDistances:
     b = table.column("class_b").to_numpy()
     if not (np.array_equal(a, np.repeat(classes, C)) and np.array_equal(b, np.tile(classes, C))):
         raise LatentGraphError(f"{p}: rows are not the ordered class pairs of its metadata")
-    meta["source"] = str(p)
     return ClassDistances(
         mean=table.column("mean_distance").to_numpy().reshape(C, C).copy(),
         pairs=table.column("pairs").to_numpy().reshape(C, C).astype(np.int64),

@@ -148,7 +148,7 @@ def test_class_distances_parquet_round_trip(tmp_path):
     np.testing.assert_array_equal(back.accuracy, [1.0, 1.0, 1.0])
     df = pd.read_parquet(path)
     assert len(df) == 9 and set(df.columns) >= {"class_a", "class_b", "mean_distance", "unreachable_fraction"}
-    with pytest.raises(LatentGraphError, match="not a class distance file"):
+    with pytest.raises(LatentGraphError, match="class distance file lacks column"):
         pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "bad.parquet")
         read_class_distances(tmp_path / "bad.parquet")
     with pytest.raises(LatentGraphError, match="does not exist"):
