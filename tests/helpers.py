@@ -89,6 +89,29 @@ def nx_distances(n: int, src, dst, w=None) -> np.ndarray:
     return D
 
 
+def neighbour_sets(order: np.ndarray, k: int, directed: bool = False) -> list[set[int]]:
+    """Each vertex's neighbours from the first ``k`` columns of ``order`` (vertex indices); undirected:
+    ``i`` is also a neighbour of each of its neighbours."""
+    n = order.shape[0]
+    out = [set(int(j) for j in order[i, :k]) for i in range(n)]
+    if not directed:
+        for i in range(n):
+            for j in list(out[i]):
+                out[j].add(i)
+    return out
+
+
+def set_jaccard_cns(A: list[set[int]], B: list[set[int]], labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-vertex Jaccard and CNS of two graphs given as neighbour sets, by Python set and count
+    operations (thesis eqs. 2.4, 2.5: CNS is the multiset intersection of neighbour labels over
+    A's degree)."""
+    C = int(labels.max()) + 1
+    jac = np.array([len(A[i] & B[i]) / len(A[i] | B[i]) for i in range(len(A))])
+    cns = np.array([np.minimum(np.bincount(labels[list(A[i])], minlength=C),
+                               np.bincount(labels[list(B[i])], minlength=C)).sum() / len(A[i]) for i in range(len(A))])
+    return jac, cns
+
+
 def brute_class_sums(D: np.ndarray, labels: np.ndarray):
     """Sums and counts over ordered pairs s != t per class pair, by explicit loops."""
     classes = np.unique(labels)

@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import REPO, load_yaml, snakemake, write_yaml
+from helpers import REPO, load_yaml, neighbour_sets, set_jaccard_cns, snakemake, write_yaml
 from scipy.spatial.distance import cdist
 
 from latentgraph.config import check_config, noise_target
@@ -170,22 +170,9 @@ def test_noise_point_matches_brute_force(directed):
     np.fill_diagonal(Dx, np.inf)
     order_x = np.lexsort((np.broadcast_to(np.arange(n), Dx.shape), Dx), axis=1)
     for k in (3, 5):
-        def nbrs(o, k=k):
-            out = [set(o[i, :k].tolist()) for i in range(n)]
-            if not directed:
-                for i in range(n):
-                    for j in list(out[i]):
-                        out[j].add(i)
-            return out
-        A, B = nbrs(order_x), nbrs(order)
-        jac = np.mean([len(A[i] & B[i]) / len(A[i] | B[i]) for i in range(n)])
-        cns_v = []
-        for i in range(n):
-            ca = np.bincount(labels[list(A[i])], minlength=4)
-            cb = np.bincount(labels[list(B[i])], minlength=4)
-            cns_v.append(np.minimum(ca, cb).sum() / len(A[i]))
+        jac, cns_v = set_jaccard_cns(neighbour_sets(order_x, k, directed), neighbour_sets(order, k, directed), labels)
         row = df[df["k"] == k].iloc[0]
-        assert row["jaccard"] == pytest.approx(jac, abs=1e-12)
+        assert row["jaccard"] == pytest.approx(np.mean(jac), abs=1e-12)
         assert row["cns"] == pytest.approx(np.mean(cns_v), abs=1e-12)
     acc = np.mean(np.argmax(Y.astype(np.float64) @ W.T + b, axis=1) == labels)
     assert (df["accuracy"] == acc).all()

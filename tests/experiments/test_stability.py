@@ -3,33 +3,16 @@ Markdown."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
+from helpers import neighbour_sets, set_jaccard_cns
 
 from latentgraph.experiments.stability import COLUMNS, stability_markdown, stability_pairs, stability_table
-
-N = 60  # samples in the conftest's tables
 
 
 def brute_force(a, b, labels, k):
     """Graph average Jaccard and CNS of two undirected kNN graphs from Python sets."""
-    def neighbours(t):
-        nb = [set() for _ in range(N)]
-        for i in range(N):
-            for j in t.indices[i, :k]:
-                nb[i].add(int(j))
-                nb[int(j)].add(i)
-        return nb
-
-    na, nb = neighbours(a), neighbours(b)
-    jac = np.mean([len(na[i] & nb[i]) / len(na[i] | nb[i]) for i in range(N)])
-    cns = []  # thesis eq. 2.5: the multiset intersection of neighbour labels over A's degree
-    for i in range(N):
-        ca = np.bincount(labels[list(na[i])], minlength=3)
-        cb = np.bincount(labels[list(nb[i])], minlength=3)
-        cns.append(np.minimum(ca, cb).sum() / len(na[i]))
-    return jac, float(np.mean(cns))
-
+    jac, cns = set_jaccard_cns(neighbour_sets(a.indices, k), neighbour_sets(b.indices, k), labels)
+    return jac.mean(), cns.mean()
 
 
 def test_stability_table_rows_equal_brute_force(graphs):
