@@ -20,7 +20,7 @@ from .execution import (  # noqa: F401 - the config API in one place
     normalise_config,
     result_config,
 )
-from .utils import LatentGraphError
+from .utils import CLASSGRAPH_FILES, LatentGraphError  # noqa: F401 - CLASSGRAPH_FILES: the workflow reads it here
 
 
 def _fail(key: str, msg: str) -> None:
@@ -482,22 +482,6 @@ def _check_pruning(config: dict[str, Any]) -> None:
             _fail("pruning.rewind_epoch", f"{j} must lie in 1..early_stopping.max_epochs-1 = 1..{max_epochs - 1}")
 
 
-#: The files of a class graph's result folder, by role: the one list, read by the workflow and by
-#: :mod:`latentgraph.experiments.classgraph` (its OUTPUTS, FIGURES, DISTANCES_FILE).
-CLASSGRAPH_FILES = {
-    "distances": "class_distances.parquet",
-    "nodes": "nodes.csv",
-    "edges": "edges.csv",
-    "graphml": "class_graph.graphml",
-    "gexf": "class_graph.gexf",
-    "stats": "stats.json",
-    "summary": "summary.md",
-    "degrees": "degree_distribution.csv",
-    "communities_png": "class_graph.png",
-    "communities_svg": "class_graph.svg",
-    "accuracy_png": "class_graph_accuracy.png",
-    "degrees_png": "degree_distribution.png",
-}
 
 #: Number of classes of the datasets whose class count is known before any data is read.
 KNOWN_CLASSES = {"digits": 10, "cifar100": 100}

@@ -15,6 +15,25 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+#: The files of a class graph's result folder, by role: the one list, read by the workflow (through
+#: :mod:`latentgraph.config`) and by :mod:`latentgraph.experiments.classgraph` (its OUTPUTS, FIGURES,
+#: DISTANCES_FILE). It lives here, in the standard-library-only module, so that the graph jobs need
+#: neither the config's schema validator nor anything of the torch side.
+CLASSGRAPH_FILES = {
+    "distances": "class_distances.parquet",
+    "nodes": "nodes.csv",
+    "edges": "edges.csv",
+    "graphml": "class_graph.graphml",
+    "gexf": "class_graph.gexf",
+    "stats": "stats.json",
+    "summary": "summary.md",
+    "degrees": "degree_distribution.csv",
+    "communities_png": "class_graph.png",
+    "communities_svg": "class_graph.svg",
+    "accuracy_png": "class_graph_accuracy.png",
+    "degrees_png": "degree_distribution.png",
+}
+
 log = logging.getLogger("latentgraph")
 
 

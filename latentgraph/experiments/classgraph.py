@@ -35,10 +35,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..config import CLASSGRAPH_FILES
 from ..graphs.shortest_paths import class_path_sums
 from ..io import META_KEY, Latents, read_table, write_parquet
-from ..utils import LatentGraphError, atomic_path, check_k
+from ..utils import CLASSGRAPH_FILES, LatentGraphError, atomic_path, check_k
 
 log = logging.getLogger(__name__)
 
@@ -503,7 +502,7 @@ def class_knn_graph(cd: ClassDistances, class_k: int = 4) -> Any:
 # --------------------------------------------------------------------------- outputs
 
 #: The files a class graph is written to (names inside its output folder), by role: taken from
-#: :data:`latentgraph.config.CLASSGRAPH_FILES`, the one list, which the workflow reads too.
+#: :data:`latentgraph.utils.CLASSGRAPH_FILES`, the one list, which the workflow reads too.
 OUTPUTS = {k: CLASSGRAPH_FILES[k] for k in ("nodes", "edges", "graphml", "gexf", "stats", "summary", "degrees")}
 #: The figures made from them.
 FIGURES = {k: v for k, v in CLASSGRAPH_FILES.items() if k.endswith(("_png", "_svg"))}
