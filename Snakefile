@@ -32,6 +32,7 @@ include: "rules/prune.smk"
 include: "rules/classgraph.smk"
 include: "rules/report.smk"
 include: "rules/measures.smk"
+include: "rules/explore.smk"
 
 
 # The final outputs of every enabled stage: each rule file defines its <STAGE>_TARGETS (empty
@@ -47,3 +48,4 @@ rule all:
         THESIS_COMPARISON_TARGETS,
         MEASURES_TARGETS,
         LAYERS_TARGETS,
+        EXPLORE_TARGETS,

@@ -5,6 +5,8 @@
     latentgraph compare A.npy B.npy --labels y.npy --measure mutual_knn cns_sym cka spectral hubness --null 20
     latentgraph classgraph LATENTS.parquet [--k 4] [--class-k 4] [--class-names FILE] -o DIR
     latentgraph graphstats GRAPH [--nodes NODES.csv] [--json]
+    latentgraph explore LATENTS.parquet [SECOND.parquet] [--knn G.parquet ...] [--classgraph DIR] [--thumbnails T.parquet] -o PAGE.html
+    latentgraph explore --nodes NODES.csv --edges EDGES.csv -o PAGE.html
     latentgraph extract WEIGHTS.pth --arch resnet50 --root DIR --layer layer3 --reduce avg -o LATENTS.parquet
 
 Inputs are latents Parquet files (see :mod:`latentgraph.io`); ``compare`` also accepts
@@ -617,6 +619,98 @@ def run_graphstats(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_explore(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``latentgraph explore``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The subcommand's parser, to which the arguments are added.
+    """
+    p.add_argument("latents", nargs="*", help="zero, one or two latents Parquet files of the same samples (two: shown "
+                   "side by side with a linked selection)")
+    p.add_argument("--knn", nargs="+", default=None, help="the kNN table files of the latents, in the same order "
+                   "(default: an exact search here)")
+    p.add_argument("--classgraph", help="a class graph folder (nodes.csv, edges.csv, stats.json of `latentgraph "
+                   "classgraph` or the workflow) for the class view")
+    p.add_argument("--nodes", help="a class graph's node CSV (id, class_name, ...), with --edges; instead of --classgraph")
+    p.add_argument("--edges", help="a class graph's edge CSV (source, target, distance or weight), with --nodes")
+    p.add_argument("--thumbnails", help="thumbnails Parquet file (sample_id, thumbnail; the workflow's rule thumbnails); "
+                   "without it the sample view has no thumbnails")
+    p.add_argument("--class-names", help="class names: a text file (one per line, in label order) or a CSV with id and "
+                   "name columns; must name every class (default: the latents' metadata)")
+    p.add_argument("--titles", nargs="+", help="panel titles, one per latents file (default: run and epoch)")
+    p.add_argument("--k", type=_positive_int, default=None, help="neighbours shown per sample (default: 4, or the "
+                   "kNN tables' k when smaller)")
+    p.add_argument("--metric", choices=["l1", "l2"], default="l1", help="metric of a kNN search made here (default: l1)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the layouts (default: 0)")
+    p.add_argument("--n-neighbors", type=_positive_int, default=15, help="UMAP neighbourhood size (default: 15)")
+    p.add_argument("--directed", action="store_true", help="per-sample Jaccard of the directed neighbour sets")
+    p.add_argument("--thumbnail-cap", type=int, default=20000, help="at most this many thumbnails (default: 20000)")
+    p.add_argument("--title", help="page title")
+    p.add_argument("-o", "--output", required=True, help="the HTML file to write")
+
+
+def run_explore(args: argparse.Namespace) -> int:
+    """Write one self-contained explorer page (class view and/or sample views).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of ``latentgraph explore`` (see :func:`add_explore`).
+
+    Returns
+    -------
+    int
+        The exit status, 0; input errors raise :class:`LatentGraphError` (:func:`main` turns
+        them into status 2).
+    """
+    from .explore import GraphInput, PageOptions, class_graph_page_data, page_data, write_page
+    from .nets.data import read_class_names
+
+    out = check_output(args.output)
+    if len(args.latents) > 2:
+        raise LatentGraphError(f"explore takes at most two latents files, got {len(args.latents)}")
+    if args.knn is not None and len(args.knn) != len(args.latents):
+        raise LatentGraphError(f"--knn: {len(args.knn)} files for {len(args.latents)} latents files")
+    if args.titles is not None and len(args.titles) != len(args.latents):
+        raise LatentGraphError(f"--titles: {len(args.titles)} titles for {len(args.latents)} latents files")
+    if args.classgraph and (args.nodes or args.edges):
+        raise LatentGraphError("--classgraph and --nodes/--edges: give one of them")
+    if bool(args.nodes) != bool(args.edges):
+        raise LatentGraphError("--nodes and --edges go together")
+    class_graph = None
+    if args.classgraph:
+        d = Path(args.classgraph)
+        if not d.is_dir():
+            raise LatentGraphError(f"--classgraph {d}: not a folder")
+        stats = d / "stats.json"
+        class_graph = {"nodes": d / "nodes.csv", "edges": d / "edges.csv", "stats": stats if stats.exists() else None}
+    elif args.nodes:
+        class_graph = {"nodes": args.nodes, "edges": args.edges}
+    names = read_class_names(args.class_names) if args.class_names else None
+    if not args.latents:
+        if class_graph is None:
+            raise LatentGraphError("nothing to show: give latents files, --classgraph or --nodes/--edges")
+        data = class_graph_page_data(class_graph["nodes"], class_graph["edges"], class_graph.get("stats"),
+                                     class_names=names, seed=args.seed)
+        title = args.title or f"Class graph: {Path(class_graph['nodes']).parent.name or Path(class_graph['nodes']).name}"
+    else:
+        graphs = [GraphInput(lat, args.knn[i] if args.knn else None, args.titles[i] if args.titles else None,
+                             metric=args.metric) for i, lat in enumerate(args.latents)]
+        opts = PageOptions(k=args.k, seed=args.seed, n_neighbors=args.n_neighbors, directed=args.directed,
+                           thumbnail_cap=args.thumbnail_cap)
+        data = page_data(graphs, class_graph=class_graph, thumbnails=args.thumbnails, class_names=names,
+                         class_names_source=f"--class-names {args.class_names}", options=opts)
+        title = args.title or "Explorer: " + " vs ".join(p["title"] for p in data["samples"])
+    write_page(out, data, title)
+    n = len(data["sample_id"])
+    print(f"wrote {out}: {n} samples in {len(data['samples'])} view(s), "
+          f"{'a class view' if data['class_view'] else 'no class view'}, "
+          f"{'thumbnails' if data['thumbnails'] else 'no thumbnails'}")
+    return 0
+
+
 #: Every subcommand as (name, help, add_arguments, run), in the order ``--help`` lists them.
 COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = [
     ("knn", "exact kNN graph of a latents file, written as Parquet", add_knn, run_knn),
@@ -627,6 +721,8 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Callab
      add_classgraph, run_classgraph),
     ("graphstats", "statistics, hubs and communities of a graph file (GraphML, GEXF or CSV edge list)",
      add_graphstats, run_graphstats),
+    ("explore", "one self-contained HTML page to explore a class graph and the samples' kNN graphs in a browser",
+     add_explore, run_explore),
     ("extract", "latents of any module of any torchvision classification model, weights from a local file",
      add_extract, run_extract),
 ]

@@ -616,3 +616,73 @@ def plot_layers(df: pd.DataFrame, path: str | Path, title: str | None = None) ->
     fig.suptitle(title or "Layer by layer: run A vs run B")
     fig.tight_layout()
     return save_figure(fig, path)
+
+
+# --------------------------------------------------------------------------- per-sample stability
+
+
+def plot_per_sample(summary: pd.DataFrame, path: str | Path, by: list[str] | tuple[str, ...] = (),
+                    title: str | None = None) -> Path:
+    """Mean per-sample Jaccard by correctness, class and k-occurrence bin: a row of panels each, a column per k.
+
+    One line per group (values of ``by``: e.g. epoch and seed comparisons; a sequential
+    colour map when there are more than ten); Spearman's rho of Jaccard with the
+    k-occurrence in the legend of the bottom row.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        A frame of :func:`latentgraph.compare.per_sample.per_sample_summary`.
+    path : str or pathlib.Path
+        The figure file; its suffix (``.png``, ``.svg``, ``.pdf``) gives the format.
+    by : sequence of str, optional
+        The summary's group columns.
+    title : str, optional
+        The figure title; None: "Per-sample stability".
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    plt = _plt()
+    by = list(by)
+    ks = sorted(summary["k"].unique())
+    sections = (("status", "correctness"), ("class", "class"), ("k_occurrence", "k-occurrence N_k (first graph)"))
+    fig, axes = plt.subplots(len(sections), len(ks), figsize=(3.8 * len(ks), 8.4), sharey=True, squeeze=False)
+    groups = [((), summary)] if not by else list(summary.groupby(by, sort=True))
+    if len(groups) > 10:
+        cmap = plt.get_cmap("viridis")
+        colors = [cmap(i / max(1, len(groups) - 1)) for i in range(len(groups))]
+    else:
+        colors = [f"C{i}" for i in range(len(groups))]
+    for row, (section, name) in enumerate(sections):
+        for col, k in enumerate(ks):
+            ax = axes[row][col]
+            items = list(dict.fromkeys(summary[(summary["section"] == section) & (summary["k"] == k)]["item"]))
+            items = [i for i in items if i != "unknown"]
+            x = {item: i for i, item in enumerate(items)}
+            for (key, part), color in zip(groups, colors, strict=True):
+                key = key if isinstance(key, tuple) else (key,)
+                label = ", ".join(str(v) for v in key) or "all"
+                sec = part[(part["section"] == section) & (part["k"] == k) & part["item"].isin(items)]
+                if row == len(sections) - 1:
+                    rho = part[(part["section"] == "spearman") & (part["k"] == k)]["jaccard"]
+                    label += f" (rho {rho.iloc[0]:.2f})" if len(rho) and pd.notna(rho.iloc[0]) else ""
+                ax.plot([x[i] for i in sec["item"]], sec["jaccard"], "-", color=color, marker="o", ms=3, lw=1,
+                        label=label)
+            ax.set_xticks(range(len(items)), items, rotation=30 if section != "class" else 0, fontsize=7)
+            ax.set_ylim(0, 1.02)
+            ax.grid(alpha=0.3)
+            if row == 0:
+                ax.set_title(f"k = {k}")
+            if col == 0:
+                ax.set_ylabel(f"mean Jaccard by {name}", fontsize=8)
+            if col == len(ks) - 1 and len(groups) <= 10:
+                ax.legend(fontsize=6, loc="lower right")
+            elif col == len(ks) - 1 and row == 0:  # many groups: one legend, right of the panels
+                ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0), ncol=1 + len(groups) // 16,
+                          title=", ".join(by), title_fontsize=7)
+    fig.suptitle(title or "Per-sample stability")
+    fig.tight_layout()
+    return save_figure(fig, path)

@@ -21,6 +21,10 @@ LAYERS_TARGETS = (
         f"{RESULTS}/tables/layers.csv",
         f"{RESULTS}/tables/layers.md",
         f"{RESULTS}/figures/layers.png",
+        f"{RESULTS}/per_sample/layers.parquet",
+        f"{RESULTS}/tables/per_sample_layers.csv",
+        f"{RESULTS}/tables/per_sample_layers.md",
+        f"{RESULTS}/figures/per_sample_layers.png",
     ]
     if LAYERS is not None
     else []
@@ -118,7 +122,8 @@ if LAYERS is not None:
             a=f"{RESULTS}/layers/{LAYER_RUN_A}/epoch_{LAYER_EPOCH}/{{layer}}.parquet",
             b=f"{RESULTS}/layers/{LAYER_RUN_B}/epoch_{LAYER_EPOCH}/{{layer}}.parquet",
         output:
-            f"{LAYER_DIR}/{{layer}}.csv",
+            table=f"{LAYER_DIR}/{{layer}}.csv",
+            per_sample=f"{LAYER_DIR}/{{layer}}.per_sample.parquet",
         log:
             f"{RESULTS}/logs/layer_compare/{{layer}}.log",
         benchmark:
@@ -144,7 +149,10 @@ if LAYERS is not None:
 
     rule layers_table:
         input:
-            [f"{LAYER_DIR}/{layer}.csv" for layer in LAYERS["layers"]],
+            tables=[f"{LAYER_DIR}/{layer}.csv" for layer in LAYERS["layers"]],
+            per_sample=[
+                f"{LAYER_DIR}/{layer}.per_sample.parquet" for layer in LAYERS["layers"]
+            ],
         output:
             table=report(
                 f"{RESULTS}/tables/layers.csv",
@@ -152,6 +160,7 @@ if LAYERS is not None:
                 category="6. Beyond the thesis",
             ),
             markdown=f"{RESULTS}/tables/layers.md",
+            per_sample=f"{RESULTS}/per_sample/layers.parquet",
         log:
             f"{RESULTS}/logs/layers_table.log",
         conda:
@@ -184,3 +193,35 @@ if LAYERS is not None:
             ),
         script:
             "../workflow_scripts/plot_layers.py"
+
+    rule per_sample_layers:
+        input:
+            f"{RESULTS}/per_sample/layers.parquet",
+        output:
+            table=report(
+                f"{RESULTS}/tables/per_sample_layers.csv",
+                caption="../report/per_sample.rst",
+                category="6. Beyond the thesis",
+            ),
+            markdown=f"{RESULTS}/tables/per_sample_layers.md",
+            figure=report(
+                f"{RESULTS}/figures/per_sample_layers.png",
+                caption="../report/per_sample.rst",
+                category="6. Beyond the thesis",
+            ),
+        log:
+            f"{RESULTS}/logs/per_sample_layers.log",
+        conda:
+            "../envs/graph.yaml"
+        threads: 1
+        resources:
+            mem_mb=RESOURCES["graph"]["mem_mb"],
+            runtime=RESOURCES["graph"]["runtime"],
+        params:
+            by=["layer"],
+            title=(
+                f"Per-sample stability layer by layer: run {LAYER_RUN_A} vs run {LAYER_RUN_B} "
+                f"({config['name']})"
+            ),
+        script:
+            "../workflow_scripts/per_sample_analysis.py"

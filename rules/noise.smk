@@ -16,6 +16,10 @@ NOISE_POINTS = [
     for key in NOISE_KEYS
     for r in range(int(NOISE["repeats"]))
 ]
+# their per-sample values (one Parquet file beside each point)
+NOISE_PER_SAMPLE = [
+    f.removesuffix(".csv") + ".per_sample.parquet" for f in NOISE_POINTS
+]
 # final targets (rule all)
 NOISE_TARGETS = (
     [
@@ -28,6 +32,10 @@ NOISE_TARGETS = (
         f"{RESULTS}/figures/noise_cns.png",
         f"{RESULTS}/figures/noise_accuracy.png",
         f"{RESULTS}/figures/path_lengths.png",
+        f"{RESULTS}/per_sample/noise.parquet",
+        f"{RESULTS}/tables/per_sample_noise.csv",
+        f"{RESULTS}/tables/per_sample_noise.md",
+        f"{RESULTS}/figures/per_sample_noise.png",
     ]
     if NOISE["enabled"]
     else []
@@ -57,7 +65,8 @@ rule noise_point:
         knn=f"{RESULTS}/knn/{{run}}/epoch_{{epoch}}.parquet",
         head=f"{RESULTS}/heads/{{run}}/epoch_{{epoch}}.npz",
     output:
-        f"{NOISE_DIR}/p_{{p}}/repeat_{{repeat}}.csv",
+        table=f"{NOISE_DIR}/p_{{p}}/repeat_{{repeat}}.csv",
+        per_sample=f"{NOISE_DIR}/p_{{p}}/repeat_{{repeat}}.per_sample.parquet",
     log:
         f"{RESULTS}/logs/noise/{{run}}/epoch_{{epoch}}/p_{{p}}/repeat_{{repeat}}.log",
     benchmark:
@@ -86,7 +95,8 @@ rule noise_point:
 
 rule noise_table:
     input:
-        NOISE_POINTS,
+        points=NOISE_POINTS,
+        per_sample=NOISE_PER_SAMPLE,
     output:
         table=report(
             f"{RESULTS}/tables/noise.csv",
@@ -100,6 +110,7 @@ rule noise_table:
             category="3. Noise",
             subcategory="tables",
         ),
+        per_sample=f"{RESULTS}/per_sample/noise.parquet",
     log:
         f"{RESULTS}/logs/noise_table.log",
     conda:
@@ -250,3 +261,35 @@ rule plot_path_lengths:
         title=f"{config['name']}: run {NOISE_RUN}, epoch {NOISE_EPOCH}",
     script:
         "../workflow_scripts/plot_path_lengths.py"
+
+
+rule per_sample_noise:
+    input:
+        f"{RESULTS}/per_sample/noise.parquet",
+    output:
+        table=report(
+            f"{RESULTS}/tables/per_sample_noise.csv",
+            caption="../report/per_sample.rst",
+            category="3. Noise",
+            subcategory="per sample",
+        ),
+        markdown=f"{RESULTS}/tables/per_sample_noise.md",
+        figure=report(
+            f"{RESULTS}/figures/per_sample_noise.png",
+            caption="../report/per_sample.rst",
+            category="3. Noise",
+            subcategory="per sample",
+        ),
+    log:
+        f"{RESULTS}/logs/per_sample_noise.log",
+    conda:
+        "../envs/graph.yaml"
+    threads: 1
+    resources:
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
+    params:
+        by=["p"],
+        title=f"Per-sample stability under noise (clean vs noisy, pooled over repeats): {config['name']}",
+    script:
+        "../workflow_scripts/per_sample_analysis.py"

@@ -40,6 +40,10 @@ PRUNE_TARGETS = (
         f"{RESULTS}/tables/pruning.md",
         f"{RESULTS}/figures/pruning_cns.png",
         f"{RESULTS}/figures/pruning_jaccard.png",
+        f"{RESULTS}/per_sample/pruning.parquet",
+        f"{RESULTS}/tables/per_sample_pruning.csv",
+        f"{RESULTS}/tables/per_sample_pruning.md",
+        f"{RESULTS}/figures/per_sample_pruning.png",
     ]
     if config["pruning"]["enabled"]
     else []
@@ -172,6 +176,7 @@ rule prune_table:
     input:
         graphs=[f"{d}/knn.parquet" for d in PRUNE_STATES],
         summaries=[f"{d}/summary.json" for d in PRUNE_STATES],
+        latents=[f"{d}/latents.parquet" for d in PRUNE_STATES],
     output:
         table=report(
             f"{RESULTS}/tables/pruning.csv",
@@ -179,6 +184,7 @@ rule prune_table:
             category="5. Pruning",
         ),
         markdown=f"{RESULTS}/tables/pruning.md",
+        per_sample=f"{RESULTS}/per_sample/pruning.parquet",
     log:
         f"{RESULTS}/logs/prune/table.log",
     conda:
@@ -219,3 +225,33 @@ rule plot_pruning:
         title=config["name"],
     script:
         "../workflow_scripts/plot_pruning.py"
+
+
+rule per_sample_pruning:
+    input:
+        f"{RESULTS}/per_sample/pruning.parquet",
+    output:
+        table=report(
+            f"{RESULTS}/tables/per_sample_pruning.csv",
+            caption="../report/per_sample.rst",
+            category="5. Pruning",
+        ),
+        markdown=f"{RESULTS}/tables/per_sample_pruning.md",
+        figure=report(
+            f"{RESULTS}/figures/per_sample_pruning.png",
+            caption="../report/per_sample.rst",
+            category="5. Pruning",
+        ),
+    log:
+        f"{RESULTS}/logs/prune/per_sample.log",
+    conda:
+        "../envs/graph.yaml"
+    threads: 1
+    resources:
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
+    params:
+        by=["rate", "round"],
+        title=f"Per-sample stability under pruning (round 0 vs round i): {config['name']}",
+    script:
+        "../workflow_scripts/per_sample_analysis.py"

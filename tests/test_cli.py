@@ -262,3 +262,27 @@ def test_command_results_are_readable_under_umask_022(two_latents):
     assert len(written) > 4
     assert {p.name: oct(p.stat().st_mode & 0o777) for p in written} == {p.name: "0o644" for p in written}
     assert (d / "cg").stat().st_mode & 0o777 == 0o755
+
+
+def test_explore_command_writes_a_page_and_refuses_bad_arguments(two_latents, capsys):
+    """latentgraph explore: two latents files (rows in different orders) -> one page; argument errors are one line."""
+    import json
+    import re
+
+    d, *_ = two_latents
+    out = d / "page.html"
+    assert main(["explore", str(d / "a.parquet"), str(d / "b.parquet"), "--k", "3", "--titles", "first", "second",
+                 "-o", str(out)]) == 0
+    assert "80 samples in 2 view(s), no class view, no thumbnails" in capsys.readouterr().out
+    assert out.stat().st_size > 100_000  # the vendored libraries alone are 430 KB
+    data = json.loads(re.search(r'id="lg-data">(.*?)</script>', out.read_text(), re.S).group(1).replace("<\\/", "</"))
+    assert [p["title"] for p in data["samples"]] == ["first", "second"] and data["sample_id"] == list(range(0, 240, 3))
+    for args, message in (([], "nothing to show"),
+                          ([str(d / "a.parquet")] * 3, "at most two latents files"),
+                          ([str(d / "a.parquet"), "--knn", "x.parquet", "y.parquet"], "--knn: 2 files for 1"),
+                          (["--nodes", "n.csv"], "--nodes and --edges go together"),
+                          ([str(d / "a.parquet"), "--k", "80"], "k=80")):
+        assert main(["explore", *args, "-o", str(d / "x.html")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and message in err, err
+    assert not (d / "x.html").exists()

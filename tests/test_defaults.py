@@ -206,6 +206,13 @@ KEYWORDS: dict[str, dict[str, str]] = {
                                                      "num_workers": "train.num_workers"},
     "latentgraph.experiments.layers:compare_layer": {"metric": "knn.metric", "directed": "knn.directed",
                                          "backend": "knn.backend", "n_eigs": "measures.n_eigs"},
+    # explore
+    "latentgraph.explore.page:PageOptions": {"k": "explore.k", "seed": "explore.layout.seed",
+                                             "n_neighbors": "explore.layout.n_neighbors",
+                                             "directed": "knn.directed", "thumbnail_cap": "explore.thumbnails.cap",
+                                             "hubs": "classgraph.hubs"},
+    "latentgraph.explore.data:sample_layout": {"seed": "explore.layout.seed", "n_neighbors": "explore.layout.n_neighbors"},
+    "latentgraph.explore.images:write_dataset_thumbnails": {"split": "latents.split", "size": "explore.thumbnails.size"},
 }
 
 #: Keyword defaults that may differ from their schema key, with the reason ("module:function", parameter).
@@ -245,6 +252,12 @@ WORKFLOW_ONLY = {
     "pruning.rounds": "the workflow's number of rounds (jobs); run_round takes the round index",
     "pruning.optimizer.name": "one choice (sgd): make_optimizer builds SGD",
     "pruning.scheduler.name": "one choice (multistep): TrainSettings.lr_at is MultiStepLR",
+    "explore.enabled": "workflow switch (explore.plan.explore_pages returns no page)",
+    "explore.runs": "which runs get a page (explore.plan.explore_pages resolves null)",
+    "explore.epochs": "which epochs get a page (explore.plan.explore_pages resolves null)",
+    "explore.compare": "which graph is shown beside (explore.plan.explore_pages: one input file each)",
+    "explore.layout.method": "one choice (umap): sample_layout is UMAP",
+    "explore.thumbnails.enabled": "workflow switch: the thumbnails job and input (rules/explore.smk)",
 }
 
 #: Top-level schema sections without library defaults to compare, with the reason.

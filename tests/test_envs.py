@@ -32,9 +32,10 @@ CONDA_NAMES = {
     "PIL": {"pillow"},
     "numba": {"numba"},
     "networkx": {"networkx"},
+    "umap": {"umap-learn"},
 }
 # import name -> pip distribution names (pyproject)
-PIP_NAMES = {"sklearn": "scikit-learn", "yaml": "pyyaml", "faiss": "faiss-cpu", "PIL": "pillow"}
+PIP_NAMES = {"sklearn": "scikit-learn", "yaml": "pyyaml", "faiss": "faiss-cpu", "PIL": "pillow", "umap": "umap-learn"}
 
 ENV_FILES = sorted((REPO / "envs").glob("*.yaml"))
 SPEC = re.compile(r"^[A-Za-z0-9_.\-]+(\[[^\]]+\])?(\s*([<>=!~]=?|==)\s*[^\s,]+(\s*,\s*[<>=!]=?\s*[^\s,]+)*)?$")

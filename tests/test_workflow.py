@@ -247,7 +247,7 @@ def test_one_target_alone(tiny_run, tmp_path):
     snakemake(work, target, "--forcerun", "knn", configfile=work / "tiny.yaml")
     # the rebuilt table is identical (deterministic), so at most its downstream tables redo
     jobs = planned_jobs(work, work / "tiny.yaml")
-    assert set(jobs) <= {"stability", "plot_stability", "hubness", "stability_measures", "all"}
+    assert set(jobs) <= {"stability", "plot_stability", "hubness", "stability_measures", "per_sample_stability", "all"}
 
 
 def test_bad_config_stops_before_anything_runs(tmp_path):
@@ -367,3 +367,34 @@ def test_interrupted_run_reruns_cleanly_to_the_same_tables(tiny_run, tmp_path):
     la = pd.read_parquet(work / "results/tiny/latents/B/epoch_003.parquet")
     lb = pd.read_parquet(tiny_run / "results/tiny/latents/B/epoch_003.parquet")
     np.testing.assert_array_equal(np.stack(la["latent"]), np.stack(lb["latent"]))
+
+
+# per-sample tables of every stage: (file stem, stage table, its identifier columns, per-sample -> table column)
+PER_SAMPLE_STAGES = [
+    ("stability", "stability.csv", ["comparison", "run", "epoch_a", "epoch_b"], {"jaccard": "jaccard", "cns": "cns"}),
+    ("noise", "noise.csv", ["p", "repeat"], {"jaccard": "jaccard", "cns": "cns"}),
+    ("pruning", "pruning.csv", ["rate", "round"], {"jaccard": "jaccard_vs_round0", "cns": "cns_vs_round0"}),
+    ("layers", "layers.csv", ["layer"], {"jaccard": "jaccard", "cns": "cns"}),
+]
+
+
+@pytest.mark.parametrize(("stage", "table", "keys", "cols"), PER_SAMPLE_STAGES, ids=[s[0] for s in PER_SAMPLE_STAGES])
+def test_tiny_run_per_sample_means_equal_the_stage_tables(tiny_run, stage, table, keys, cols):
+    from latentgraph.compare.per_sample import COLUMNS, read_per_sample
+
+    R = tiny_run / "results" / "tiny"
+    samples = read_per_sample(R / "per_sample" / f"{stage}.parquet")
+    avg = pd.read_csv(R / "tables" / table)
+    assert list(samples.columns) == [*keys, *COLUMNS]
+    n = pd.read_parquet(R / "latents/A/epoch_003.parquet").shape[0]
+    assert len(samples) == len(avg) * n  # every comparison and k of the table, every test sample
+    assert (samples["prediction_a"] >= 0).all() and (samples["prediction_b"] >= 0).all()  # read from the latents
+    means = samples.groupby([*keys, "k"])[list(cols)].mean().add_suffix("_samples").reset_index()
+    merged = avg.merge(means, on=[*keys, "k"], how="left", validate="one_to_one")
+    for col, table_col in cols.items():
+        # the stage tables are CSV with 6 (or more) decimals: equal to their rounding
+        np.testing.assert_allclose(merged[f"{col}_samples"], merged[table_col], rtol=0, atol=1e-6)
+    summary = pd.read_csv(R / "tables" / f"per_sample_{stage}.csv")
+    assert set(summary["section"]) == {"status", "class", "k_occurrence", "spearman"}
+    assert (R / "tables" / f"per_sample_{stage}.md").read_text().count("| correctness |") >= 1
+    assert (R / "figures" / f"per_sample_{stage}.png").stat().st_size > 10_000

@@ -1,9 +1,10 @@
-"""Rule layer_compare: every measure between the two runs' latents of one layer, per k."""
+"""Rule layer_compare: every measure between the two runs' latents of one layer, per k, and per sample."""
 
 from _common import start
 
 start(snakemake)
 
+from latentgraph.compare.per_sample import write_per_sample
 from latentgraph.execution import execution_settings
 from latentgraph.experiments.layers import compare_layer
 from latentgraph.io import read_latents
@@ -11,7 +12,7 @@ from latentgraph.utils import atomic_path, stable_seed
 
 p = snakemake.params
 m = p.measures or {"extra": [], "n_eigs": 20, "null_permutations": 0, "seed": 0}
-df = compare_layer(
+df, samples = compare_layer(
     read_latents(snakemake.input.a),
     read_latents(snakemake.input.b),
     p.ks,
@@ -25,6 +26,8 @@ df = compare_layer(
     n_eigs=m["n_eigs"],
     n_perm=m["null_permutations"],
     seed=stable_seed(m["seed"], "layers-null", p.layer),
+    per_sample=True,
 )
-with atomic_path(snakemake.output[0]) as tmp:
+with atomic_path(snakemake.output.table) as tmp:
     df.to_csv(tmp, index=False, float_format="%.6f")
+write_per_sample(samples, snakemake.output.per_sample)

@@ -1,4 +1,4 @@
-"""Rule noise_point: one (p, repeat) of the noise sweep - Jaccard, CNS per k and the head's accuracy."""
+"""Rule noise_point: one (p, repeat) of the noise sweep - Jaccard, CNS per k and the head's accuracy, and per sample."""
 
 from _common import start
 
@@ -6,6 +6,7 @@ start(snakemake)
 
 import logging
 
+from latentgraph.compare.per_sample import write_per_sample
 from latentgraph.execution import execution_settings
 from latentgraph.experiments.noise import check_clean_accuracy, noise_point, parse_p_key, variance_vector
 from latentgraph.head import read_head
@@ -24,8 +25,8 @@ if clean.n != lat.n or (clean.sample_id != lat.sample_id).any() or (clean.labels
     raise LatentGraphError(f"{snakemake.input.knn} does not hold the samples of {snakemake.input.latents} in order")
 clean_acc = check_clean_accuracy(lat.X, lat.labels, lat.prediction, W, b, lat.metadata.get("test_accuracy"),
                                  where=snakemake.input.latents)
-df = noise_point(lat.X, lat.labels, clean, W, b, pv, p.repeat, p.seed, p.ks, directed=p.directed, metric=p.metric,
-                 backend=execution_settings(snakemake.config, "knn")["backend"], threads=snakemake.threads, var=variance_vector(lat.X))
+df, samples = noise_point(lat.X, lat.labels, clean, W, b, pv, p.repeat, p.seed, p.ks, directed=p.directed, metric=p.metric,
+                 backend=execution_settings(snakemake.config, "knn")["backend"], threads=snakemake.threads, var=variance_vector(lat.X), per_sample=True)
 if pv == 0:
     # the experiment's anchor: no noise = the model's own test accuracy and the clean graph
     if df["accuracy"].iloc[0] != clean_acc:
@@ -33,5 +34,6 @@ if pv == 0:
     if not ((df["jaccard"] == 1.0).all() and (df["cns"] == 1.0).all()):
         raise LatentGraphError(f"p = 0 does not reproduce the clean graph: {df.to_dict('records')}")
     log.info("p = 0 reproduces the clean graph and the test accuracy %.4f", clean_acc)
-with atomic_path(snakemake.output[0]) as tmp:
+with atomic_path(snakemake.output.table) as tmp:
     df.to_csv(tmp, index=False, float_format="%.8g")
+write_per_sample(samples, snakemake.output.per_sample)

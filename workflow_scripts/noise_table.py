@@ -1,4 +1,4 @@
-"""Rule noise_table: all (p, repeat) points as one table, and their mean and std over repeats."""
+"""Rule noise_table: all (p, repeat) points as one table, their mean and std over repeats, and all per-sample values."""
 
 from _common import start
 
@@ -6,12 +6,16 @@ start(snakemake)
 
 import pandas as pd
 
+from latentgraph.compare.per_sample import read_per_sample, write_per_sample
 from latentgraph.experiments.noise import COLUMNS, summarise_noise
 from latentgraph.utils import atomic_path
 
-df = pd.concat([pd.read_csv(f) for f in snakemake.input], ignore_index=True)[COLUMNS]
+df = pd.concat([pd.read_csv(f) for f in snakemake.input.points], ignore_index=True)[COLUMNS]
 df = df.sort_values(["p", "repeat", "k"], kind="stable").reset_index(drop=True)
 with atomic_path(snakemake.output.table) as tmp:
     df.to_csv(tmp, index=False, float_format="%.8g")
 with atomic_path(snakemake.output.summary) as tmp:
     summarise_noise(df).to_csv(tmp, index=False, float_format="%.8g")
+# the per-sample values of every point, in the table's (p, repeat) order
+samples = pd.concat([read_per_sample(f) for f in snakemake.input.per_sample], ignore_index=True)
+write_per_sample(samples.sort_values(["p", "repeat", "k"], kind="stable"), snakemake.output.per_sample)

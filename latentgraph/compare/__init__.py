@@ -2,7 +2,7 @@
 
 No PyTorch.
 
-Modules: :mod:`.similarity`, :mod:`.measures`.
+Modules: :mod:`.similarity`, :mod:`.measures`, :mod:`.per_sample`.
 Every public name below is importable from the package (loaded on first use).
 """
 
@@ -35,6 +35,11 @@ _EXPORTS = {
     "check_measures": ".measures",
     "columns": ".measures",
     "compare": ".measures",
+    "per_sample_table": ".per_sample",
+    "per_sample_summary": ".per_sample",
+    "per_sample_markdown": ".per_sample",
+    "write_per_sample": ".per_sample",
+    "read_per_sample": ".per_sample",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -26,6 +26,8 @@ from ..utils import LatentGraphError
 
 log = logging.getLogger(__name__)
 
+#: Identifier columns of the per-sample layer table, before :data:`latentgraph.compare.per_sample.COLUMNS`.
+PER_SAMPLE_KEYS = ["layer"]
 #: Columns in front of the measures in a layer table.
 KEY_COLUMNS = ["layer", "depth", "dim_a", "dim_b", "k"]
 
@@ -45,7 +47,8 @@ def compare_layer(
     n_eigs: int = 20,
     n_perm: int = 0,
     seed: int = 0,
-) -> pd.DataFrame:
+    per_sample: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Every measure between two :class:`latentgraph.io.Latents` of one layer, per k.
 
     Searches each kNN table once at the largest k (:func:`latentgraph.graphs.knn.knn_table`).
@@ -76,12 +79,17 @@ def compare_layer(
         Shuffles of the permutation null (0: no null columns).
     seed : int, optional
         Seed of the shuffles.
+    per_sample : bool, optional
+        Also return the per-sample Jaccard, CNS and k-occurrence of the two graphs
+        (:func:`latentgraph.compare.per_sample.per_sample_table`, predictions from the
+        latents), with :data:`PER_SAMPLE_KEYS` in front.
 
     Returns
     -------
-    pandas.DataFrame
+    pandas.DataFrame or tuple of pandas.DataFrame
         :func:`latentgraph.compare.measures.compare`'s table with the columns
-        :data:`KEY_COLUMNS` in front, one row per k.
+        :data:`KEY_COLUMNS` in front, one row per k; with ``per_sample``, the pair (that
+        table, the per-sample frame).
 
     Raises
     ------
@@ -106,7 +114,13 @@ def compare_layer(
     df.insert(1, "depth", int(depth))
     df.insert(2, "dim_a", lat_a.dim)
     df.insert(3, "dim_b", lat_b.dim)
-    return df
+    if not per_sample:
+        return df
+    from ..compare.per_sample import per_sample_table, with_keys
+
+    samples = per_sample_table(tables[0], tables[1], ks, directed=directed, prediction_a=lat_a.prediction,
+                               prediction_b=lat_b.prediction)
+    return df, with_keys(samples, layer=layer)
 
 
 def layers_markdown(df: pd.DataFrame, title: str | None = None, digits: int = 3) -> str:

@@ -44,6 +44,8 @@ COLUMNS = ["p", "repeat", "k", "jaccard", "cns", "accuracy"]
 SUMMARY_COLUMNS = [
     "p", "k", "repeats", "jaccard", "jaccard_std", "cns", "cns_std", "accuracy", "accuracy_std",
 ]
+#: Identifier columns of the per-sample noise table, before :data:`latentgraph.compare.per_sample.COLUMNS`.
+PER_SAMPLE_KEYS = ["p", "repeat"]
 CHANCE_COLUMNS = ["k", "draws", "jaccard", "jaccard_std", "cns", "cns_std", "jaccard_closed_form"]
 _KEY_DIGITS = 12  # significant digits of a canonical p (absorbs 0.1 + 0.2 style round-off)
 
@@ -313,7 +315,8 @@ def noise_point(
     backend: str = "auto",
     threads: int | None = None,
     var: np.ndarray | None = None,
-) -> pd.DataFrame:
+    per_sample: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """One point of the sweep: Jaccard and CNS of G(Y) against ``clean`` per k, and the head's accuracy.
 
     The kNN table of Y is searched once at max(ks) and sliced.
@@ -346,11 +349,16 @@ def noise_point(
         CPU threads of the kNN search.
     var : numpy.ndarray, optional
         The variance vector of ``X``; None: computed here (:func:`variance_vector`).
+    per_sample : bool, optional
+        Also return the per-sample values of the comparison
+        (:func:`latentgraph.compare.per_sample.per_sample_table`, the clean graph as the
+        first; predictions: the head on X and on Y), with :data:`PER_SAMPLE_KEYS` in front.
 
     Returns
     -------
-    pandas.DataFrame
-        The columns :data:`COLUMNS`, one row per k.
+    pandas.DataFrame or tuple of pandas.DataFrame
+        The columns :data:`COLUMNS`, one row per k; with ``per_sample``, the pair (that
+        table, the per-sample frame).
 
     Raises
     ------
@@ -377,13 +385,21 @@ def noise_point(
     idx, dist = knn(Y, max(ks), metric=metric, backend=backend, threads=threads)
     noisy = KnnTable(idx, dist, clean.sample_id, clean.labels, metric, {"source": f"noise p={key} repeat={repeat}"})
     df = compare_tables(clean, noisy, ks, directed=directed)
-    acc = float(np.mean(head_predict(Y, W, b) == labels))
+    pred_y = head_predict(Y, W, b)
+    acc = float(np.mean(pred_y == labels))
     df.insert(0, "p", pv)
     df.insert(1, "repeat", int(repeat))
     df["accuracy"] = acc
     log.info("p=%s repeat=%d: accuracy %.4f, jaccard %s", key, repeat, acc,
              ", ".join(f"k={k}: {j:.4f}" for k, j in zip(df["k"], df["jaccard"], strict=True)))
-    return df[COLUMNS]
+    if not per_sample:
+        return df[COLUMNS]
+    from ..compare.per_sample import per_sample_table, with_keys
+
+    samples = per_sample_table(clean, noisy, ks, directed=directed, prediction_a=head_predict(X, W, b),
+                               prediction_b=pred_y)
+    samples = with_keys(samples, p=pv, repeat=int(repeat)).astype({"repeat": "int32"})
+    return df[COLUMNS], samples
 
 
 def check_clean_accuracy(X: np.ndarray, labels: np.ndarray, prediction: np.ndarray | None, W: np.ndarray,

@@ -97,6 +97,57 @@ def pruning_table(
     return pd.concat(frames, ignore_index=True)[TABLE_COLUMNS]
 
 
+#: Identifier columns of the per-sample pruning table, before :data:`latentgraph.compare.per_sample.COLUMNS`.
+PER_SAMPLE_KEYS = ["rate", "round"]
+
+
+def pruning_per_sample(
+    round0: Any,
+    rounds: Mapping[tuple[str, int], Any],
+    ks: Sequence[int],
+    directed: bool = False,
+    predictions: Mapping[Any, Any] | None = None,
+) -> pd.DataFrame:
+    """Per-sample values behind every row of :func:`pruning_table` (same comparisons, same order).
+
+    Every round of every rate, round 0 included, against round 0 (the first graph); the mean
+    of ``jaccard`` (``cns``) over a (rate, round)'s rows at a k is the table's
+    ``jaccard_vs_round0`` (``cns_vs_round0``).
+
+    Parameters
+    ----------
+    round0 : KnnTable
+        The kNN table of the unpruned round.
+    rounds : mapping
+        (rate label, round) -> kNN table of every pruned round.
+    ks : sequence of int
+        The neighbourhood sizes.
+    directed : bool, optional
+        Compare the directed kNN graphs (default: their symmetrisations).
+    predictions : mapping, optional
+        Class predictions in each table's rows: key ``0`` for round 0, (rate label, round)
+        for the others; None (or a missing key): unknown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`PER_SAMPLE_KEYS`, then :data:`latentgraph.compare.per_sample.COLUMNS`; rates
+        descending, rounds ascending.
+    """
+    from ..compare.per_sample import per_sample_table, with_keys
+
+    preds = predictions or {}
+    rates = sorted({r for r, _ in rounds}, key=lambda r: -float(r))
+    frames = []
+    for rate in rates:
+        items = [(0, round0, preds.get(0))] + sorted(
+            ((i, g, preds.get((r, i))) for (r, i), g in rounds.items() if r == rate), key=lambda t: t[0])
+        for i, g, pred in items:
+            df = per_sample_table(round0, g, ks, directed=directed, prediction_a=preds.get(0), prediction_b=pred)
+            frames.append(with_keys(df, rate=float(rate), round=int(i)))
+    return pd.concat(frames, ignore_index=True).astype({"round": "int32"})
+
+
 def pruning_markdown(df: pd.DataFrame, digits: int = 3, title: str | None = None) -> str:
     """Thesis-style tables per rate: pruned share and accuracy, then the similarities to round 0.
 

@@ -174,6 +174,61 @@ def _stability_with_measures(get: Callable[[str, int], KnnTable], runs: Sequence
     return out[COLUMNS + [c for c in out.columns if c not in COLUMNS]]
 
 
+#: Identifier columns of the per-sample stability table, before :data:`latentgraph.compare.per_sample.COLUMNS`.
+PER_SAMPLE_KEYS = ["comparison", "run", "epoch_a", "epoch_b"]
+
+
+def stability_per_sample(
+    graphs: Mapping[tuple[str, int], KnnTable] | Callable[[str, int], KnnTable],
+    runs: Sequence[str],
+    epochs: Sequence[int],
+    ks: Sequence[int],
+    directed: bool = False,
+    predictions: Mapping[tuple[str, int], Any] | None = None,
+) -> pd.DataFrame:
+    """Per-sample values behind every row of :func:`stability_table` (same comparisons, same order).
+
+    For each comparison (:func:`stability_pairs`) and k, one row per sample
+    (:func:`latentgraph.compare.per_sample.per_sample_table`); the mean of ``jaccard``
+    (``cns``) over a comparison's rows at a k is that row's ``jaccard`` (``cns``) in the
+    stability table.
+
+    Parameters
+    ----------
+    graphs : mapping or callable
+        The kNN tables, keyed by (run, epoch) or a function ``graphs(run, epoch)``.
+    runs : sequence of str
+        The runs (seeds) compared.
+    epochs : sequence of int
+        The epochs compared.
+    ks : sequence of int
+        The neighbourhood sizes.
+    directed : bool, optional
+        Compare the directed kNN graphs (default: their symmetrisations).
+    predictions : mapping, optional
+        The network's class prediction of every sample, keyed like ``graphs``, in the rows of
+        that graph; None (or a missing key): unknown.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`PER_SAMPLE_KEYS`, then :data:`latentgraph.compare.per_sample.COLUMNS`.
+    """
+    from ..compare.per_sample import per_sample_table, with_keys
+
+    get = graphs if callable(graphs) else (lambda r, e: graphs[(r, e)])
+    preds = predictions or {}
+    frames = []
+    for comparison, ra, rb, ea, eb in stability_pairs(runs, epochs):
+        df = per_sample_table(get(ra, ea), get(rb, eb), ks, directed=directed,
+                              prediction_a=preds.get((ra, ea)), prediction_b=preds.get((rb, eb)))
+        frames.append(with_keys(df, comparison=comparison,
+                                run=ra if comparison == "epoch" else seed_pair_name(ra, rb),
+                                epoch_a=int(ea), epoch_b=int(eb)))
+    out = pd.concat(frames, ignore_index=True)
+    return out.astype({"epoch_a": "int32", "epoch_b": "int32"})
+
+
 #: Readable names of the measures a stability table may hold.
 MEASURE_NAMES = {
     "jaccard": "Graph average Jaccard similarity",

@@ -102,7 +102,7 @@ def test_changes_rerun_only_what_they_change(tiny_run, tmp_path, edit, expected)
     out = snakemake(work, "-n", configfile=work / "more.yaml").stdout
     stats = dict(re.findall(r"^(\w+)\s+(\d+)$", out.split("Job stats:")[1].split("Reasons")[0], flags=re.M))
     stats.pop("total", None)
-    assert stats == {**expected, "prune_table": "1", "plot_pruning": "1", "all": "1"}
+    assert stats == {**expected, "prune_table": "1", "plot_pruning": "1", "per_sample_pruning": "1", "all": "1"}
 
 
 @pytest.mark.parametrize(
