@@ -78,11 +78,25 @@ class GpuProbe:
         The NVIDIA driver version (``570.86.15``), None when unknown.
     problem : str or None
         Why no GPU could be listed (``nvidia-smi`` missing, failing, timing out), else None.
+    compute_caps : tuple of str
+        Each GPU's compute capability (``"9.0"``), in the order of ``names``; ``""`` where unknown.
     """
 
     names: tuple[str, ...] = ()
     driver: str | None = None
     problem: str | None = None
+    compute_caps: tuple[str, ...] = ()
+
+    def labels(self) -> list[str]:
+        """One label per GPU for messages, e.g. ``"NVIDIA H200 (compute capability 9.0)"``.
+
+        Returns
+        -------
+        list of str
+            The names, each with its compute capability where known; empty without GPUs.
+        """
+        caps = self.compute_caps or ("",) * len(self.names)
+        return [f"{n} (compute capability {c})" if c else n for n, c in zip(self.names, caps, strict=True)]
 
     @property
     def driver_branch(self) -> int | None:
@@ -176,7 +190,10 @@ def torch_build() -> TorchBuild | None:
 
 
 def visible_gpus(timeout: float = 20.0) -> GpuProbe:
-    """The NVIDIA GPUs and driver of this machine, from ``nvidia-smi``.
+    """The NVIDIA GPUs, their compute capabilities and the driver, from one ``nvidia-smi`` call.
+
+    The one probe of the package: the GPU start-up report and the kNN messages
+    (:func:`latentgraph.graphs.knn.gpu_names`) both read it.
 
     Parameters
     ----------
@@ -191,7 +208,7 @@ def visible_gpus(timeout: float = 20.0) -> GpuProbe:
     exe = shutil.which("nvidia-smi")
     if exe is None:
         return GpuProbe(problem="nvidia-smi not found")
-    cmd = [exe, "--query-gpu=name,driver_version", "--format=csv,noheader"]
+    cmd = [exe, "--query-gpu=name,compute_cap,driver_version", "--format=csv,noheader"]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as err:
@@ -199,12 +216,12 @@ def visible_gpus(timeout: float = 20.0) -> GpuProbe:
     if proc.returncode != 0:
         said = (proc.stdout + proc.stderr).strip().splitlines()
         return GpuProbe(problem=f"nvidia-smi failed: {said[-1] if said else f'exit status {proc.returncode}'}")
-    rows = [line.rsplit(",", 1) for line in proc.stdout.splitlines() if line.strip()]
+    rows = [[s.strip() for s in line.rsplit(",", 2)] for line in proc.stdout.splitlines() if line.strip()]
     if not rows:
         return GpuProbe(problem="nvidia-smi lists no GPU")
-    names = tuple(row[0].strip() for row in rows)
-    driver = rows[0][1].strip() if len(rows[0]) == 2 else None
-    return GpuProbe(names=names, driver=driver or None)
+    rows = [row + [""] * (3 - len(row)) for row in rows]
+    return GpuProbe(names=tuple(r[0] for r in rows), driver=rows[0][2] or None,
+                    compute_caps=tuple(r[1] for r in rows))
 
 
 def _install_hint() -> str:

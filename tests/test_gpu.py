@@ -95,10 +95,14 @@ def stub_smi(tmp_path: Path, monkeypatch, script: str) -> None:
 
 
 def test_visible_gpus_lists_names_and_driver(tmp_path, monkeypatch):
-    stub_smi(tmp_path, monkeypatch, 'echo "NVIDIA H200, 580.65.06"\necho "NVIDIA H200, 580.65.06"\n')
+    stub_smi(tmp_path, monkeypatch, 'echo "NVIDIA H200, 9.0, 580.65.06"\necho "NVIDIA H200, 9.0, 580.65.06"\n')
     probe = visible_gpus()
-    assert probe == GpuProbe(names=("NVIDIA H200", "NVIDIA H200"), driver="580.65.06")
+    assert probe == GpuProbe(names=("NVIDIA H200", "NVIDIA H200"), driver="580.65.06", compute_caps=("9.0", "9.0"))
     assert probe.driver_branch == 580
+    # the kNN messages read the same probe
+    from latentgraph.graphs.knn import gpu_names
+
+    assert gpu_names() == ["NVIDIA H200 (compute capability 9.0)"] * 2
 
 
 def test_visible_gpus_without_nvidia_smi_or_when_it_fails(tmp_path, monkeypatch):

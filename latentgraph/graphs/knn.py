@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -309,24 +308,11 @@ def gpu_names() -> list[str]:
     -------
     list of str
         One entry per GPU, e.g. ``"NVIDIA H200 (compute capability 9.0)"``; empty when
-        ``nvidia-smi`` is missing, fails or times out.
+        ``nvidia-smi`` is missing, fails or times out (:func:`latentgraph.gpu.visible_gpus`).
     """
-    exe = shutil.which("nvidia-smi")
-    if exe is None:
-        return []
-    try:
-        out = subprocess.run([exe, "--query-gpu=name,compute_cap", "--format=csv,noheader"],
-                             capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.SubprocessError):
-        return []
-    if out.returncode != 0:
-        return []
-    names = []
-    for line in out.stdout.splitlines():
-        name, _, cap = (s.strip() for s in line.partition(","))
-        if name:
-            names.append(f"{name} (compute capability {cap})" if cap else name)
-    return names
+    from ..gpu import visible_gpus  # torch-free: it reads torch's version file, never imports torch
+
+    return visible_gpus(timeout=30).labels()
 
 
 def cpu_name() -> str:
