@@ -287,3 +287,14 @@ def test_explore_pages_of_the_config(tiny_config):
         explore_pages(cfg)
     cfg["explore"]["enabled"] = False
     assert explore_pages(cfg) == []
+
+
+def test_a_pretrained_only_config_gets_no_page():
+    """configs/imagenet_classgraph.yaml trains nothing: a page must not start training runs."""
+    from helpers import REPO, full, load_yaml
+
+    cfg = full(load_yaml(REPO / "configs" / "imagenet_classgraph.yaml"))
+    assert cfg["classgraph"]["source"].get("pretrained") and cfg["explore"]["enabled"]
+    assert explore_pages(cfg) == []
+    cfg["explore"]["runs"] = ["A"]  # asked for explicitly: then it trains A
+    assert [p["tag"] for p in explore_pages(cfg)] == [f"A/epoch_{cfg['train']['epochs']:03d}"]

@@ -22,7 +22,9 @@ def explore_pages(config: dict[str, Any]) -> list[dict[str, Any]]:
         ``explore/``), ``second`` (``{"run", "epoch"}`` of the graph shown beside it, or
         None) and ``classgraph`` (True when the class graph stage's source is this run and
         epoch, so the page gets a class view). Empty when the section is disabled or the
-        config trains no runs.
+        config trains no runs: no stage that needs a trained run is enabled (stability,
+        noise, pruning, a class graph of a trained run) and ``explore.runs`` is not given, as
+        in a pretrained-only config (its latents open with ``latentgraph explore``).
 
     Raises
     ------
@@ -38,6 +40,9 @@ def explore_pages(config: dict[str, Any]) -> list[dict[str, Any]]:
     cg = config.get("classgraph") or {}
     src = cg.get("source") or {}
     cg_trained = bool(cg.get("enabled", True)) and not src.get("pretrained")
+    trains = cg_trained or any((config.get(s) or {}).get("enabled", False) for s in ("stability", "noise", "pruning"))
+    if not trains and ex.get("runs") is None:
+        return []  # nothing is trained: a page would start training runs nobody asked for
     cg_run = src.get("run", runs_all[0])
     cg_epoch = last if src.get("epoch") is None else int(src["epoch"])
     runs = ex.get("runs")
