@@ -1,9 +1,11 @@
 # Stage 4: Jaccard and CNS epoch to epoch and seed to seed (thesis Tables 5.2-5.5).
 
-# latents of the stability graphs: inputs of the stability table only for the measure cka
+from latentgraph.compare.registry import needing_latents
+
+# latents of the stability graphs: inputs of the stability table only for measures of the latents (cka, ...)
 STABILITY_LATENTS = (
     [latents_path(r, e) for r in config["stability"]["runs"] for e in WINDOW]
-    if MEASURES is not None and "cka" in MEASURES["extra"]
+    if MEASURES is not None and set(MEASURES["extra"]) & set(needing_latents())
     else []
 )
 # final targets (rule all)

@@ -2,7 +2,9 @@
 
 No PyTorch.
 
-Modules: :mod:`.similarity`, :mod:`.measures`.
+Modules: :mod:`.similarity`, :mod:`.measures`, :mod:`.registry` (the one list of measures),
+:mod:`.shape` (Procrustes, CCA family, RSA, RBF CKA), :mod:`.neighbours` (CKNNA, kNN rank and
+second-order cosine similarity).
 Every public name below is importable from the package (loaded on first use).
 """
 
@@ -35,6 +37,20 @@ _EXPORTS = {
     "check_measures": ".measures",
     "columns": ".measures",
     "compare": ".measures",
+    "Measure": ".registry",
+    "REGISTRY": ".registry",
+    "procrustes": ".shape",
+    "procrustes_angular": ".shape",
+    "procrustes_size_shape": ".shape",
+    "canonical_correlations": ".shape",
+    "mean_cca": ".shape",
+    "svcca": ".shape",
+    "pwcca": ".shape",
+    "rsa": ".shape",
+    "cka_rbf": ".shape",
+    "cknna": ".neighbours",
+    "knn_rank_similarity": ".neighbours",
+    "second_order_cosine": ".neighbours",
 }
 
 __all__ = sorted(_EXPORTS)
