@@ -339,10 +339,13 @@ def add_compare(p: argparse.ArgumentParser) -> None:
     p.add_argument("b", help="latents or kNN graph file (graph B), same samples as A")
     p.add_argument("--k", type=_positive_int, nargs="+", default=[4, 8, 16], help="neighbour counts (default: 4 8 16)")
     p.add_argument("--directed", action="store_true", help="compare directed kNN graphs (default: undirected union)")
-    p.add_argument("--measure", nargs="+", choices=MEASURES, default=["jaccard", "cns"], metavar="MEASURE",
-                   help=f"measures, one or more of {', '.join(MEASURES)} (default: jaccard cns). Columns per k: "
+    p.add_argument("--measure", nargs="+", choices=[*MEASURES, "all"], default=["jaccard", "cns"], metavar="MEASURE",
+                   help=f"measures, one or more of {', '.join(MEASURES)}, or all (every measure the inputs allow: "
+                   "the latents measures only when both inputs are latents; default: jaccard cns). Columns per k: "
                    "jaccard, cns, cns_ba + cns_sym (cns_sym), mutual_knn, spectral, hub_skew/hub_frac/antihub_frac "
-                   "_a/_b (hubness); cka (needs latents) is one value per pair, repeated on every row")
+                   "_a/_b (hubness), one column per other measure; the measures that need latents and not k "
+                   "(cka, procrustes, CCA, rsa, ...) are one value per pair, repeated on every row. "
+                   "`latentgraph measures` lists them all")
     p.add_argument("--null", type=_count, default=0, metavar="N",
                    help="shuffle the sample correspondence N times: adds <measure>_null and <measure>_null_std "
                    "columns (the chance level; default: 0 = none)")
@@ -381,17 +384,110 @@ def run_compare(args: argparse.Namespace) -> int:
     kmax = max(args.k)
     a, xa = load_graph_and_latents(args.a, kmax, metric, args.backend, args.threads, args.labels, args.ids)
     b, xb = load_graph_and_latents(args.b, kmax, metric, args.backend, args.threads, args.labels, args.ids)
-    if "cka" in args.measure:
-        for path, x in ((args.a, xa), (args.b, xb)):
-            if x is None:
-                raise LatentGraphError(f"{path}: measure 'cka' needs latents, this is a kNN graph file")
-    df = compare(a, b, args.k, args.measure, directed=args.directed, xa=xa, xb=xb, n_eigs=args.n_eigs,
+    measures = compare_measures(args.measure, [(args.a, xa), (args.b, xb)])
+    df = compare(a, b, args.k, measures, directed=args.directed, xa=xa, xb=xb, n_eigs=args.n_eigs,
                  n_perm=args.null, seed=stable_seed(args.seed, "compare-null"))
     text = df.to_csv(index=False, float_format="%.6f")
     sys.stdout.write(text)
     if args.output:
         with atomic_path(args.output) as tmp:
             Path(tmp).write_text(text)
+    return 0
+
+
+def compare_measures(names: Sequence[str], inputs: Sequence[tuple[str, Any]]) -> list[str]:
+    """The measures ``compare`` runs: ``all`` resolved, latents measures checked against the inputs.
+
+    Parameters
+    ----------
+    names : sequence of str
+        The ``--measure`` values (registry names or ``all``).
+    inputs : sequence of (str, object)
+        Each input's path and its latents (None for a kNN graph file).
+
+    Returns
+    -------
+    list of str
+        The measures, in the order given.
+
+    Raises
+    ------
+    LatentGraphError
+        Naming the measure and the graph file when a measure needs latents.
+    """
+    from .compare import registry
+
+    graph_files = [path for path, x in inputs if x is None]
+    if not graph_files:
+        return registry.expand(names, have_latents=True)
+    if "all" in names:
+        log.info("--measure all with the kNN graph file %s: only the measures of graphs", graph_files[0])
+    for name in names:
+        if name != "all" and registry.get(name).needs == "latents":
+            raise LatentGraphError(f"{graph_files[0]}: measure {name!r} needs latents, this is a kNN graph file")
+    return registry.expand(names, have_latents=False)
+
+
+def add_measures(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``latentgraph measures``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The subcommand's parser, to which the arguments are added.
+    """
+    p.add_argument("--format", choices=["text", "markdown", "csv"], default="text",
+                   help="table format (default: text)")
+    p.add_argument("--long", action="store_true", help="add the definition and the ReSi counterpart of each")
+
+
+def measures_table(fmt: str = "text", long: bool = False) -> str:
+    """The measure registry as a table.
+
+    Parameters
+    ----------
+    fmt : str, optional
+        ``"text"`` (aligned columns), ``"markdown"`` or ``"csv"``.
+    long : bool, optional
+        Add the definition and the ReSi counterpart columns.
+
+    Returns
+    -------
+    str
+        The table, newline-terminated.
+    """
+    import pandas as pd
+
+    from .compare.registry import table_rows
+
+    df = pd.DataFrame(table_rows())
+    cols = ["name", "needs", "range", "similar", "per_k", "invariances", "cite"]
+    if long:
+        cols += ["definition", "resi"]
+    df = df[cols]
+    if fmt == "csv":
+        return df.to_csv(index=False)
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        lines += ["| " + " | ".join(str(v).replace("|", "\\|") for v in row) + " |" for row in df.itertuples(index=False)]
+        return "\n".join(lines) + "\n"
+    return df.to_string(index=False) + "\n"
+
+
+def run_measures(args: argparse.Namespace) -> int:
+    """Print the measure registry: name, needs, range, direction, invariances, citation.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of ``latentgraph measures`` (see :func:`add_measures`).
+
+    Returns
+    -------
+    int
+        The exit status, 0.
+    """
+    sys.stdout.write(measures_table(args.format, args.long))
     return 0
 
 
@@ -717,6 +813,8 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Callab
     ("compare", "Jaccard and class neighbourhood similarity between two latents (or graph) files; more measures "
      "(mutual kNN, symmetric CNS, CKA, spectral, hubness) and permutation nulls with --measure/--null",
      add_compare, run_compare),
+    ("measures", "list every measure of compare: what it needs, range, direction, invariances, citation",
+     add_measures, run_measures),
     ("classgraph", "class graph of a latents file: class distances, statistics, communities, GraphML/GEXF, figures",
      add_classgraph, run_classgraph),
     ("graphstats", "statistics, hubs and communities of a graph file (GraphML, GEXF or CSV edge list)",

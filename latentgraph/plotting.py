@@ -529,10 +529,16 @@ def plot_stability_measures(df: pd.DataFrame, path: str | Path) -> Path:
     ValueError
         When the table has none of these measures.
     """
+    from .compare.registry import REGISTRY
+
     plt = _plt()
-    measures = [m for m in _EXTRA_MEASURES if m in df.columns]
+    # and the registry's other measures of the latents (one value per pair unless per_k)
+    names = {**_EXTRA_MEASURES, **{m.name: m.title for m in REGISTRY if m.needs == "latents"
+                                   and m.name not in _EXTRA_MEASURES}}
+    per_pair = {"cka"} | {m.name for m in REGISTRY if m.needs == "latents" and not m.per_k}
+    measures = [m for m in names if m in df.columns]
     if not measures:
-        raise ValueError("the table has none of the extra measures " + ", ".join(_EXTRA_MEASURES))
+        raise ValueError("the table has none of the extra measures " + ", ".join(names))
     fig, axes = plt.subplots(len(measures), 2, figsize=(10, 2.8 * len(measures)), sharex=True, squeeze=False)
     ks = sorted(df["k"].unique())
     styles = ["-", "--", ":", "-."]
@@ -541,10 +547,10 @@ def plot_stability_measures(df: pd.DataFrame, path: str | Path) -> Path:
             ax = axes[row][col]
             part = df[df["comparison"] == comparison]
             for r, run in enumerate(part["run"].drop_duplicates()):
-                for i, k in enumerate(ks if measure != "cka" else ks[:1]):
+                for i, k in enumerate(ks if measure not in per_pair else ks[:1]):
                     line = part[(part["run"] == run) & (part["k"] == k)]
-                    color = f"C{i}" if measure != "cka" else "k"
-                    label = f"{run}, k={k}" if measure != "cka" else f"{run}"
+                    color = f"C{i}" if measure not in per_pair else "k"
+                    label = f"{run}, k={k}" if measure not in per_pair else f"{run}"
                     ax.plot(line["epoch_a"], line[measure], styles[r % len(styles)], color=color, marker="o", ms=3,
                             label=label)
                     if f"{measure}_null" in line.columns and measure != "spectral":
@@ -553,7 +559,7 @@ def plot_stability_measures(df: pd.DataFrame, path: str | Path) -> Path:
             if row == 0:
                 ax.set_title({"epoch": "epoch to epoch: G_t vs G_t+1", "seed": "seed to seed: G_A,t vs G_B,t"}[comparison])
             if col == 0:
-                ax.set_ylabel(_EXTRA_MEASURES[measure])
+                ax.set_ylabel(names[measure])
             if row == len(measures) - 1:
                 ax.set_xlabel("epoch t")
             ax.grid(alpha=0.3)

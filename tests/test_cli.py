@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 
@@ -126,7 +127,7 @@ def test_compare_measure_errors(two_latents, capsys):
     assert main(["compare", str(d / "a.npy"), str(d / "a.npy"), "--k", "4", "--labels", str(d / "short.npy")]) == 2
     assert "10 labels for the 80 rows" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        main(["compare", str(d / "a.parquet"), str(d / "b.parquet"), "--measure", "rsa"])
+        main(["compare", str(d / "a.parquet"), str(d / "b.parquet"), "--measure", "no_such_measure"])
 
 
 def _without_metric(src, dst):
@@ -286,3 +287,40 @@ def test_explore_command_writes_a_page_and_refuses_bad_arguments(two_latents, ca
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and message in err, err
     assert not (d / "x.html").exists()
+
+
+def test_measures_command_lists_the_registry(capsys):
+    from latentgraph.compare.registry import REGISTRY
+
+    assert main(["measures"]) == 0
+    out = capsys.readouterr().out
+    for m in REGISTRY:
+        assert m.name in out
+    assert "invertible_linear" in out and "Kriegeskorte et al. 2008" in out
+    assert main(["measures", "--format", "csv", "--long"]) == 0
+    df = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(df["name"]) == [m.name for m in REGISTRY]
+    assert df.set_index("name").loc["procrustes", "range"] == "[0, √2]"
+    assert df.set_index("name").loc["mean_cca", "similar"] == "larger"
+    assert main(["measures", "--format", "markdown"]) == 0
+    assert capsys.readouterr().out.startswith("| name | needs |")
+
+
+def test_compare_measure_all(two_latents, capsys):
+    from latentgraph.compare.measures import columns
+    from latentgraph.compare.registry import NAMES, REGISTRY
+
+    d, X, _, labels = two_latents
+    assert main(["compare", str(d / "a.parquet"), str(d / "b.parquet"), "--k", "4", "--measure", "all"]) == 0
+    df = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(df.columns) == ["k", *columns(NAMES)]
+    # a kNN graph file: all = the graph measures; a latents measure by name is a one-line error
+    main(["knn", str(d / "a.parquet"), "--k", "4", "-o", str(d / "g.parquet")])
+    capsys.readouterr()
+    assert main(["compare", str(d / "g.parquet"), str(d / "b.parquet"), "--k", "4", "--measure", "all"]) == 0
+    df = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert list(df.columns) == ["k", *columns([m.name for m in REGISTRY if m.needs == "graphs"])]
+    assert main(["compare", str(d / "g.parquet"), str(d / "b.parquet"), "--k", "4", "--measure", "jaccard",
+                 "procrustes"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "g.parquet: measure 'procrustes' needs latents" in err

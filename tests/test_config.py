@@ -110,8 +110,8 @@ def test_measures_and_layers_schema(tiny_config):
     tiny_config["noise"]["enabled"] = True
     full(tiny_config)
     bad = copy.deepcopy(tiny_config)
-    bad["measures"]["extra"] = ["rsa"]
-    with pytest.raises(LatentGraphError, match=r"measures\.extra\.0: 'rsa' is not allowed"):
+    bad["measures"]["extra"] = ["no_such_measure"]
+    with pytest.raises(LatentGraphError, match=r"measures\.extra\.0: 'no_such_measure' is not allowed"):
         validate_config(bad, SCHEMA)
     bad = copy.deepcopy(tiny_config)
     bad["layers"]["layers"] = ["layer 1"]

@@ -7,6 +7,7 @@ start(snakemake)
 import numpy as np
 
 from latentgraph.compare.per_sample import write_per_sample
+from latentgraph.compare.registry import needing_latents
 from latentgraph.experiments.stability import stability_markdown, stability_per_sample, stability_table
 from latentgraph.io import read_knn, read_latents
 from latentgraph.utils import LatentGraphError, atomic_path, write_text_atomic
@@ -15,8 +16,8 @@ p = snakemake.params
 paths = iter(snakemake.input.graphs)
 graphs = {(run, int(e)): read_knn(next(paths)) for run in p.runs for e in p.epochs}
 # the latents of every graph (same rows: the knn rule keeps their order): the predictions of the
-# per-sample table, and the measure cka
-cka = p.measures is not None and "cka" in p.measures["extra"]
+# per-sample table, and the measures of the latents (cka, procrustes, ...)
+use_latents = p.measures is not None and bool(set(p.measures["extra"]) & set(needing_latents()))
 lpaths = iter(snakemake.input.latents)
 latents, predictions = {}, {}
 for run in p.runs:
@@ -25,7 +26,7 @@ for run in p.runs:
         lat = read_latents(path)
         if not np.array_equal(lat.sample_id, g.sample_id):
             raise LatentGraphError(f"{path}: rows differ from its kNN graph's")
-        if cka:
+        if use_latents:
             latents[(run, int(e))] = lat.X
         if lat.prediction is not None:
             predictions[(run, int(e))] = lat.prediction
@@ -34,7 +35,7 @@ if p.measures is None:  # measures.enabled: false -> the thesis's table only
 else:
     m = p.measures
     df = stability_table(graphs, p.runs, p.epochs, p.ks, directed=p.directed, measures=m["extra"],
-                         latents=latents if cka else None, n_eigs=m["n_eigs"],
+                         latents=latents if use_latents else None, n_eigs=m["n_eigs"],
                          n_perm=m["null_permutations"], seed=m["seed"])
 per_sample = stability_per_sample(graphs, p.runs, p.epochs, p.ks, directed=p.directed, predictions=predictions)
 with atomic_path(snakemake.output.table) as tmp:

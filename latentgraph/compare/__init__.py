@@ -2,7 +2,10 @@
 
 No PyTorch.
 
-Modules: :mod:`.similarity`, :mod:`.measures`, :mod:`.per_sample`.
+Modules: :mod:`.similarity`, :mod:`.measures`, :mod:`.registry` (the one list of measures),
+:mod:`.shape` (Procrustes, CCA family, RSA, RBF CKA), :mod:`.neighbours` (CKNNA, kNN rank and
+second-order cosine similarity), :mod:`.per_sample` (the values behind
+every graph average).
 Every public name below is importable from the package (loaded on first use).
 """
 
@@ -40,6 +43,20 @@ _EXPORTS = {
     "per_sample_markdown": ".per_sample",
     "write_per_sample": ".per_sample",
     "read_per_sample": ".per_sample",
+    "Measure": ".registry",
+    "REGISTRY": ".registry",
+    "procrustes": ".shape",
+    "procrustes_angular": ".shape",
+    "procrustes_size_shape": ".shape",
+    "canonical_correlations": ".shape",
+    "mean_cca": ".shape",
+    "svcca": ".shape",
+    "pwcca": ".shape",
+    "rsa": ".shape",
+    "cka_rbf": ".shape",
+    "cknna": ".neighbours",
+    "knn_rank_similarity": ".neighbours",
+    "second_order_cosine": ".neighbours",
 }
 
 __all__ = sorted(_EXPORTS)

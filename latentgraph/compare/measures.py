@@ -19,7 +19,11 @@ neighbourhood similarity (§2.2.6, :mod:`latentgraph.compare.similarity`). This 
 - :func:`permutation_null`: every pair measure under a shuffled sample correspondence,
   the chance level of each table.
 - :func:`compare`: all of the above for two kNN tables over a list of k, as one tidy table
-  (used by ``latentgraph compare``, the stability table and the layer-by-layer table).
+  (used by ``latentgraph compare``, the stability table and the layer-by-layer table), and
+  every other measure of :mod:`latentgraph.compare.registry` (Procrustes, the CCA family,
+  RSA, RBF CKA from :mod:`.shape`; CKNNA, kNN rank and second-order cosine similarity from
+  :mod:`.neighbours`) when the latents are given. The registry is the one list of names:
+  :data:`MEASURES`, :data:`MEASURE_COLUMNS` and :data:`NULL_COLUMNS` are derived from it.
 
 Graphs are :class:`latentgraph.graphs.knn.KnnTable` objects, (N, k) neighbour tables or sparse
 adjacencies, as in :mod:`latentgraph.compare.similarity`.
@@ -39,24 +43,20 @@ import scipy.sparse as sp
 
 from ..graphs.knn import KnnTable, align
 from ..utils import LatentGraphError, check_k
+from . import registry as _registry
+from .neighbours import NeighbourPair
 from .similarity import as_structure, cns, jaccard
 
 log = logging.getLogger(__name__)
 
-#: Every measure :func:`compare` knows, in the order of its columns.
-MEASURES = ("jaccard", "cns", "cns_sym", "mutual_knn", "spectral", "hubness", "cka")
+#: Every measure :func:`compare` knows, in the order of its columns (from :data:`.registry.REGISTRY`).
+MEASURES = _registry.NAMES
 #: The columns each measure adds to a :func:`compare` table (besides ``k``).
-MEASURE_COLUMNS = {
-    "jaccard": ["jaccard"],
-    "cns": ["cns"],
-    "cns_sym": ["cns_ba", "cns_sym"],
-    "mutual_knn": ["mutual_knn"],
-    "spectral": ["spectral"],
-    "hubness": ["hub_skew_a", "hub_skew_b", "hub_frac_a", "hub_frac_b", "antihub_frac_a", "antihub_frac_b"],
-    "cka": ["cka"],
-}
+MEASURE_COLUMNS = {m.name: list(m.columns) for m in _registry.REGISTRY}
 #: Columns whose permutation null :func:`compare` reports as ``<column>_null`` and ``_null_std``.
-NULL_COLUMNS = ("jaccard", "cns", "cns_ba", "cns_sym", "mutual_knn", "spectral", "cka")
+NULL_COLUMNS = tuple(c for m in _registry.REGISTRY if m.null in ("permutation", "observed") for c in m.columns)
+#: Measures computed from the latents by their registered function (``cka`` has its own path).
+LATENT_MEASURES = tuple(m.name for m in _registry.REGISTRY if m.needs == "latents" and m.name != "cka")
 #: A hub occurs more than HUB_FACTOR * k times in the kNN lists (scikit-hubness's ``hub_size``).
 HUB_FACTOR = 2
 #: Connected components up to this size get a dense eigensolver (exact, all eigenvalues).
@@ -928,7 +928,11 @@ def compare(
     - ``hub_skew_a/_b``, ``hub_frac_a/_b``, ``antihub_frac_a/_b`` (:func:`hubness` of each
       directed graph);
     - ``cka`` (:func:`cka_linear`, debiased; needs the latents ``xa``, ``xb`` in the row order
-      of ``a`` and ``b``), the same on every row.
+      of ``a`` and ``b``), the same on every row;
+    - every other measure with ``needs == "latents"`` in :mod:`latentgraph.compare.registry`
+      (one column each, named like the measure): those with ``per_k`` (``cknna``,
+      ``rank_sim``, ``second_order_cos``: cosine neighbours of the latents, searched once at
+      the largest k) per row, the others once per pair, repeated on every row.
 
     With ``n_perm > 0`` each measure of the pair also gets ``<column>_null`` and
     ``<column>_null_std``: mean and standard deviation over ``n_perm`` shuffles of the
@@ -966,8 +970,8 @@ def compare(
     Raises
     ------
     LatentGraphError
-        For unknown measures, no or too large k, different samples, or ``cka`` without
-        matching latents.
+        For unknown measures, no or too large k, different samples, or a measure of the
+        latents (``cka``, ``procrustes``, ...) without matching latents.
     """
     ms = check_measures(measures)
     if "cns_sym" in ms and "cns" not in ms:
@@ -980,14 +984,19 @@ def compare(
         for t, name in ((a, "first"), (b_al, "second")):
             check_k(k, stored=t.k, where=f"{name} graph")
     cka_obj = None
-    if "cka" in ms:
+    lat: _Latents | None = None
+    needs_latents = [m for m in ms if _registry.get(m).needs == "latents"]
+    if needs_latents:
         if xa is None or xb is None:
-            raise LatentGraphError("measure 'cka' needs the latents of both representations, not only kNN graphs")
+            raise LatentGraphError(f"measure {needs_latents[0]!r} needs the latents of both representations, "
+                                   "not only kNN graphs")
         xa, xb = np.asarray(xa), np.asarray(xb)
         if xa.shape[0] != a.n or xb.shape[0] != b.n:
             raise LatentGraphError(f"latents have {xa.shape[0]} and {xb.shape[0]} rows, the graphs {a.n} and {b.n}")
         xb = xb[_order_of(a.sample_id, b.sample_id)]
-        cka_obj = LinearCKA(xa, xb, debiased=True)
+        if "cka" in ms:
+            cka_obj = LinearCKA(xa, xb, debiased=True)
+        lat = _Latents(xa, xb, [m for m in ms if m in LATENT_MEASURES], ks)
     spectra: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     if "spectral" in ms:
         for k in ks:
@@ -1006,15 +1015,49 @@ def compare(
                        antihub_frac_b=hb["antihub_fraction"])
         if cka_value is not None:
             row["cka"] = cka_value
+        if lat is not None:
+            row.update(lat.values(k))
         rows.append(row)
     df = pd.DataFrame(rows)
     if n_perm:
-        _add_null(df, a, b_al, ks, ms, directed, cka_obj, int(n_perm), int(seed))
+        _add_null(df, a, b_al, ks, ms, directed, cka_obj, int(n_perm), int(seed), lat)
     return df[["k", *columns(ms, null=bool(n_perm))]]
 
 
+class _Latents:
+    """The latents measures of one :func:`compare` call: values per k, under shuffles of Y's rows.
+
+    Measures independent of k are computed once per shuffle; the nearest-neighbour ones share
+    one :class:`latentgraph.compare.neighbours.NeighbourPair` (one cosine kNN search per side).
+    """
+
+    def __init__(self, xa: np.ndarray, xb: np.ndarray, names: list[str], ks: list[int]) -> None:
+        self.xa, self.xb, self.names, self.ks = xa, xb, names, ks
+        self.pair = None
+        if any(_registry.get(m).per_k for m in names):
+            self.pair = NeighbourPair(xa, xb, max(ks))
+        self._once = {m: _registry.get(m)(xa, xb) for m in names if not _registry.get(m).per_k}
+
+    def values(self, k: int, perm: np.ndarray | None = None, once: dict[str, float] | None = None
+               ) -> dict[str, float]:
+        """Every measure at k (Y's rows in the order ``perm``; ``once``: the k-independent values)."""
+        out: dict[str, float] = {}
+        fixed = self._once if perm is None else (once or {})
+        for m in self.names:
+            if _registry.get(m).per_k:
+                assert self.pair is not None
+                out[m] = self.pair.value(m, k, perm)
+            else:
+                out[m] = fixed[m]
+        return out
+
+    def once(self, perm: np.ndarray) -> dict[str, float]:
+        """The k-independent measures with Y's rows in the order ``perm``."""
+        return {m: _registry.get(m)(self.xa, self.xb[perm]) for m in self.names if not _registry.get(m).per_k}
+
+
 def _add_null(df: pd.DataFrame, a: KnnTable, b: KnnTable, ks: list[int], ms: list[str], directed: bool,
-              cka_obj: LinearCKA | None, n_perm: int, seed: int) -> None:
+              cka_obj: LinearCKA | None, n_perm: int, seed: int, lat: _Latents | None = None) -> None:
     """Fill the ``*_null`` and ``*_null_std`` columns of a :func:`compare` table in place.
 
     One set of shuffles (:func:`_null_draws`) serves every measure and k.
@@ -1030,6 +1073,11 @@ def _add_null(df: pd.DataFrame, a: KnnTable, b: KnnTable, ks: list[int], ms: lis
                     out.setdefault(col, []).append(v)
         if cka_obj is not None:
             out["cka"] = [cka_obj.value(perm)] * len(ks)
+        if lat is not None and lat.names:
+            once = lat.once(perm)
+            for k in ks:
+                for col, v in lat.values(k, perm, once).items():
+                    out.setdefault(col, []).append(v)
         return out
 
     for col, draws in _null_draws(a.n, n_perm, seed, values).items():  # (len(ks), n_perm) each

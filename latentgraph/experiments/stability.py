@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..compare.registry import REGISTRY as _REGISTRY
 from ..compare.similarity import compare_tables
 from ..graphs.knn import KnnTable
 
@@ -152,11 +153,15 @@ def _stability_with_measures(get: Callable[[str, int], KnnTable], runs: Sequence
             spectra[(run, epoch)] = {int(k): laplacian_spectrum(t, n_eigs, k=int(k)) for k in ks}
         return spectra[(run, epoch)]
 
+    from ..compare.registry import needing_latents
+
+    with_latents = [m for m in extra if m in needing_latents()]
+
     def x_of(run: str, epoch: int) -> Any:
-        if "cka" not in extra:
+        if not with_latents:
             return None
         if latents is None or (run, epoch) not in latents:
-            raise LatentGraphError(f"measure 'cka' needs the latents of run {run} at epoch {epoch}")
+            raise LatentGraphError(f"measure {with_latents[0]!r} needs the latents of run {run} at epoch {epoch}")
         return latents[(run, epoch)]
 
     frames = []
@@ -239,6 +244,10 @@ MEASURE_NAMES = {
     "spectral": "Spectral distance (smallest normalised-Laplacian eigenvalues; 0 = isospectral)",
     "cka": "Linear CKA of the latents (debiased; one value per pair)",
 }
+# the other measures of the latents, named from the registry (latentgraph measures)
+MEASURE_NAMES.update({m.name: f"{m.title[0].upper()}{m.title[1:]} ({m.cite}; "
+                      f"{'larger' if m.larger_is_more_similar else 'smaller'} = more similar)"
+                      for m in _REGISTRY if m.needs == "latents" and m.name not in MEASURE_NAMES})
 
 
 def stability_markdown(df: pd.DataFrame, digits: int = 3, title: str | None = None,

@@ -387,7 +387,7 @@ def test_compare_errors(pair):
     X, Y, labels, ids = pair
     a = knn_table(X, 4, labels, ids, backend="numpy")
     with pytest.raises(LatentGraphError, match="unknown measure"):
-        M.compare(a, a, [2], ["jaccard", "rsa"])
+        M.compare(a, a, [2], ["jaccard", "no_such_measure"])
     with pytest.raises(LatentGraphError, match="needs the latents"):
         M.compare(a, a, [2], ["cka"])
     with pytest.raises(LatentGraphError, match="exceeds the 4 neighbours"):
