@@ -25,6 +25,8 @@ df = compare_layer(
     n_eigs=m["n_eigs"],
     n_perm=m["null_permutations"],
     seed=stable_seed(m["seed"], "layers-null", p.layer),
+    ci=m.get("ci", 0.95),
+    resamples=m.get("resamples", 0),
 )
 with atomic_path(snakemake.output[0]) as tmp:
     df.to_csv(tmp, index=False, float_format="%.6f")

@@ -4,6 +4,7 @@ from _common import start
 
 start(snakemake)
 
+from latentgraph.compare.intervals import pruning_intervals
 from latentgraph.experiments.pruning import pruning_markdown, pruning_table, read_summary
 from latentgraph.io import read_knn
 from latentgraph.utils import atomic_path, write_text_atomic
@@ -12,7 +13,12 @@ p = snakemake.params
 pairs = [(read_knn(g), read_summary(s)) for g, s in zip(snakemake.input.graphs, snakemake.input.summaries, strict=True)]
 # inputs are round 0, then every (rate, round >= 1) in the order of rules/prune.smk's PRUNE_STATES
 keys = [(r, i) for r in p.rates for i in range(1, int(p.rounds) + 1)]
-df = pruning_table(pairs[0], dict(zip(keys, pairs[1:], strict=True)), p.ks, directed=p.directed)
+rounds = dict(zip(keys, pairs[1:], strict=True))
+df = pruning_table(pairs[0], rounds, p.ks, directed=p.directed)
+if p.resamples:  # the resampling intervals of every round's similarities to round 0
+    iv = pruning_intervals(pairs[0][0], {key: g for key, (g, _) in rounds.items()}, p.ks, level=p.ci,
+                           resamples=p.resamples, seed=p.ci_seed, directed=p.directed)
+    df = df.merge(iv, on=["rate", "round", "k"], how="left", validate="one_to_one")
 with atomic_path(snakemake.output.table) as tmp:
     df.to_csv(tmp, index=False, float_format="%.10g")
 write_text_atomic(snakemake.output.markdown, pruning_markdown(df, title=p.title))

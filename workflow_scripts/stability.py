@@ -28,7 +28,8 @@ else:
                 latents[(run, int(e))] = lat.X
     m = p.measures
     df = stability_table(graphs, p.runs, p.epochs, p.ks, directed=p.directed, measures=m["extra"],
-                         latents=latents, n_eigs=m["n_eigs"], n_perm=m["null_permutations"], seed=m["seed"])
+                         latents=latents, n_eigs=m["n_eigs"], n_perm=m["null_permutations"], seed=m["seed"],
+                         ci=m.get("ci", 0.95), resamples=m.get("resamples", 0))
 with atomic_path(snakemake.output.table) as tmp:
     df.to_csv(tmp, index=False, float_format="%.6f")
 write_text_atomic(snakemake.output.markdown, stability_markdown(df, title=p.title))

@@ -313,6 +313,9 @@ def noise_point(
     backend: str = "auto",
     threads: int | None = None,
     var: np.ndarray | None = None,
+    ci: float = 0.95,
+    resamples: int | None = 0,
+    ci_seed: int = 0,
 ) -> pd.DataFrame:
     """One point of the sweep: Jaccard and CNS of G(Y) against ``clean`` per k, and the head's accuracy.
 
@@ -346,11 +349,18 @@ def noise_point(
         CPU threads of the kNN search.
     var : numpy.ndarray, optional
         The variance vector of ``X``; None: computed here (:func:`variance_vector`).
+    ci : float, optional
+        Coverage of the intervals (with ``resamples``).
+    resamples : int, optional
+        Resamples of the vertex-bootstrap intervals ``jaccard_lo``/``_hi``, ``cns_lo``/``_hi``
+        (:func:`latentgraph.compare.intervals.graph_intervals`; default 0: none).
+    ci_seed : int, optional
+        Seed of the resamples.
 
     Returns
     -------
     pandas.DataFrame
-        The columns :data:`COLUMNS`, one row per k.
+        The columns :data:`COLUMNS` (then the interval columns), one row per k.
 
     Raises
     ------
@@ -383,6 +393,13 @@ def noise_point(
     df["accuracy"] = acc
     log.info("p=%s repeat=%d: accuracy %.4f, jaccard %s", key, repeat, acc,
              ", ".join(f"k={k}: {j:.4f}" for k, j in zip(df["k"], df["jaccard"], strict=True)))
+    if resamples:
+        import pandas as pd
+
+        from ..compare.intervals import graph_intervals
+
+        iv = graph_intervals(clean, noisy, ks, level=ci, resamples=int(resamples), seed=ci_seed, directed=directed)
+        return pd.concat([df[COLUMNS], iv.drop(columns="k")], axis=1)
     return df[COLUMNS]
 
 
