@@ -18,7 +18,7 @@ import time
 
 from common import OUT, REPO
 
-BENCHMARKS = ("knn", "similarity", "apsp", "communities", "measures", "scaling", "train")  # bench_<name>.py
+BENCHMARKS = ("knn", "similarity", "apsp", "communities", "measures", "maps", "scaling", "train")  # bench_<name>.py
 
 
 def main() -> None:

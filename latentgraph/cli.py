@@ -350,7 +350,13 @@ def add_compare(p: argparse.ArgumentParser) -> None:
                    help="shuffle the sample correspondence N times: adds <measure>_null and <measure>_null_std "
                    "columns (the chance level; default: 0 = none)")
     p.add_argument("--n-eigs", type=_positive_int, default=20, help="Laplacian eigenvalues of 'spectral' (default: 20)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the permutation null (default: 0)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the permutation null and the resamples (default: 0)")
+    p.add_argument("--ci", type=float, default=0.95, metavar="LEVEL",
+                   help="coverage of the resampling intervals (default: 0.95; with --resamples)")
+    p.add_argument("--resamples", type=int, default=0, metavar="B",
+                   help="resamples of the intervals: adds <measure>_lo and <measure>_hi columns (vertex bootstrap "
+                   "with the graphs fixed for the vertex means, half-sampling for the latents measures; B >= 2; "
+                   "default: 0 = none)")
     p.add_argument("--labels", help="labels of .npy latents: .npy, .txt (one per line) or .csv (a label column); "
                    "A and B hold the same samples in the same order")
     p.add_argument("--ids", help="sample ids of .npy latents, same formats (default: row numbers)")
@@ -386,12 +392,93 @@ def run_compare(args: argparse.Namespace) -> int:
     b, xb = load_graph_and_latents(args.b, kmax, metric, args.backend, args.threads, args.labels, args.ids)
     measures = compare_measures(args.measure, [(args.a, xa), (args.b, xb)])
     df = compare(a, b, args.k, measures, directed=args.directed, xa=xa, xb=xb, n_eigs=args.n_eigs,
-                 n_perm=args.null, seed=stable_seed(args.seed, "compare-null"))
+                 n_perm=args.null, seed=stable_seed(args.seed, "compare-null"), ci=args.ci,
+                 resamples=args.resamples)
     text = df.to_csv(index=False, float_format="%.6f")
     sys.stdout.write(text)
     if args.output:
         with atomic_path(args.output) as tmp:
             Path(tmp).write_text(text)
+    return 0
+
+
+def add_compare_many(p: argparse.ArgumentParser) -> None:
+    """Arguments of ``latentgraph compare-many``.
+
+    Parameters
+    ----------
+    p : argparse.ArgumentParser
+        The subcommand's parser, to which the arguments are added.
+    """
+    from .compare.measures import MEASURES
+
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="latents Parquet files (checkpoints, layers, models), all over the same samples")
+    p.add_argument("--measure", nargs="+", choices=[*MEASURES, "all"], default=["cka"], metavar="MEASURE",
+                   help="pair measures (default: cka; hubness is per graph and not allowed)")
+    p.add_argument("--k", type=_positive_int, nargs="+", default=[4], help="neighbour counts (default: 4)")
+    p.add_argument("--directed", action="store_true", help="Jaccard and CNS on directed kNN graphs")
+    p.add_argument("--n-eigs", type=_positive_int, default=20, help="Laplacian eigenvalues of 'spectral'")
+    p.add_argument("--names", nargs="+", help="names of the files in the map (default: the file names)")
+    p.add_argument("-o", "--output", help="write the map table (row, col, k, measure, value): .parquet or .csv")
+    p.add_argument("--figure", help="write clustered heatmaps (one panel per measure): .png, .svg or .pdf")
+    p.add_argument("--no-cluster", action="store_true", help="keep the files' order in the heatmaps")
+    _add_knn_options(p)
+
+
+def run_compare_many(args: argparse.Namespace) -> int:
+    """The N x N map of any set of latents files: one matrix per measure (and k) to stdout as CSV.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed arguments of ``latentgraph compare-many`` (see :func:`add_compare_many`).
+
+    Returns
+    -------
+    int
+        The exit status, 0; input errors raise :class:`LatentGraphError`.
+
+    Raises
+    ------
+    LatentGraphError
+        For fewer than two files, mismatched samples, a wrong number of names or a bad output.
+    """
+    import pyarrow as pa
+
+    from .compare.maps import as_matrix, similarity_map
+    from .io import read_latents, write_parquet
+
+    if len(args.files) < 2:
+        raise LatentGraphError("compare-many needs at least two latents files")
+    stems = [Path(f).stem for f in args.files]
+    names = args.names or (stems if len(set(stems)) == len(stems) else list(args.files))
+    if len(names) != len(args.files) or len(set(names)) != len(names):
+        raise LatentGraphError(f"--names: need {len(args.files)} distinct names, one per file; got {names}")
+    for out, opt in ((args.output, "-o"), (args.figure, "--figure")):
+        if out:
+            check_output(out, option=opt)
+    if args.output and Path(args.output).suffix.lower() not in (".parquet", ".csv"):
+        raise LatentGraphError(f"-o {args.output}: the table must be .parquet or .csv")
+    items = [(n, read_latents(f)) for n, f in zip(names, args.files, strict=True)]
+    df = similarity_map(items, None, args.measure, args.k, metric=args.metric, directed=args.directed,
+                        n_eigs=args.n_eigs, backend=args.backend, threads=args.threads)
+    for m in dict.fromkeys(df["measure"]):
+        for k in sorted(df[df["measure"] == m]["k"].unique()):
+            sys.stdout.write(f"# {m}, k = {k}\n")
+            sys.stdout.write(as_matrix(df, m, int(k)).to_csv(float_format="%.6f"))
+    if args.output:
+        if args.output.lower().endswith(".csv"):
+            with atomic_path(args.output) as tmp:
+                df.to_csv(tmp, index=False, float_format="%.6f")
+        else:
+            with atomic_path(args.output) as tmp:
+                write_parquet(pa.Table.from_pandas(df, preserve_index=False), tmp)
+    if args.figure:
+        from .plotting import plot_map
+
+        plot_map(df, args.figure, cluster=not args.no_cluster,
+                 title=f"{len(items)} representations" + (" (clustered)" if not args.no_cluster else ""))
     return 0
 
 
@@ -813,6 +900,8 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Callab
     ("compare", "Jaccard and class neighbourhood similarity between two latents (or graph) files; more measures "
      "(mutual kNN, symmetric CNS, CKA, spectral, hubness) and permutation nulls with --measure/--null",
      add_compare, run_compare),
+    ("compare-many", "the N x N map of any set of latents files (checkpoints, layers, models) for any pair measure, "
+     "with a clustered heatmap", add_compare_many, run_compare_many),
     ("measures", "list every measure of compare: what it needs, range, direction, invariances, citation",
      add_measures, run_measures),
     ("classgraph", "class graph of a latents file: class distances, statistics, communities, GraphML/GEXF, figures",

@@ -593,16 +593,25 @@ def measures_settings(config: dict[str, Any]) -> dict[str, Any] | None:
     Returns
     -------
     dict or None
-        ``extra`` (list of str), ``n_eigs``, ``null_permutations`` and ``seed`` (int); None
-        when the section is disabled.
+        ``extra`` (list of str), ``n_eigs``, ``null_permutations`` and ``seed`` (int),
+        ``ci`` (float) and ``resamples`` (int, 0 = no intervals); None when the section is disabled.
+
+    Raises
+    ------
+    LatentGraphError
+        For ``resamples`` 1 or ``ci`` outside (0, 1).
     """
+    from .compare.intervals import check_level, check_resamples
+
     defaults = {"enabled": True, "extra": ["cns_sym", "mutual_knn", "spectral", "cka", "hubness"], "n_eigs": 20,
-                "null_permutations": 10, "seed": 0}
+                "null_permutations": 10, "seed": 0, "ci": 0.95, "resamples": 200}
     m = {**defaults, **(config.get("measures") or {})}
     if not m["enabled"]:
         return None
+    resamples = check_resamples(m["resamples"], "measures.resamples")
     return {"extra": list(m["extra"]), "n_eigs": int(m["n_eigs"]), "null_permutations": int(m["null_permutations"]),
-            "seed": int(m["seed"])}
+            "seed": int(m["seed"]), "ci": check_level(m["ci"], "measures.ci") if resamples else 0.95,
+            "resamples": resamples}
 
 
 def check_measures_config(config: dict[str, Any]) -> None:

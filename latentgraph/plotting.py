@@ -51,6 +51,19 @@ def save_figure(fig: Any, path: str | Path, dpi: int = 150) -> Path:
     return path
 
 
+def _interval(ax: Any, x: Any, part: pd.DataFrame, col: str, color: str, bars: bool = False) -> None:
+    """Draw ``<col>_lo``..``<col>_hi`` of ``part`` (when present) as a band, or as error bars."""
+    lo, hi = f"{col}_lo", f"{col}_hi"
+    if lo not in part.columns or hi not in part.columns or part[lo].isna().all():
+        return
+    if bars:
+        y = part[col].to_numpy()
+        err = [y - part[lo].to_numpy(), part[hi].to_numpy() - y]
+        ax.errorbar(x, y, yerr=err, fmt="none", ecolor=color, elinewidth=0.8, capsize=2, alpha=0.8)
+    else:
+        ax.fill_between(x, part[lo], part[hi], color=color, alpha=0.15, lw=0)
+
+
 def plot_training(histories: Mapping[str, pd.DataFrame], path: str | Path, window: tuple[int, int] | None = None) -> Path:
     """Train and test accuracy per epoch, one panel per run (thesis Fig 5.1).
 
@@ -91,7 +104,8 @@ def plot_stability(df: pd.DataFrame, path: str | Path) -> Path:
 
     Left: epoch to epoch, one line style per run; right: seed to seed, one line style per
     pair of runs; one colour per k. Dotted: the permutation null (chance level) when the
-    table has ``jaccard_null``/``cns_null``.
+    table has ``jaccard_null``/``cns_null``; shaded: the resampling interval when it has
+    ``jaccard_lo``/``_hi`` (:mod:`latentgraph.compare.intervals`).
 
     Parameters
     ----------
@@ -120,6 +134,7 @@ def plot_stability(df: pd.DataFrame, path: str | Path) -> Path:
                     line = part[(part["run"] == run) & (part["k"] == k)]
                     ax.plot(line["epoch_a"], line[measure], styles[r % len(styles)], color=colors[k], marker="o",
                             ms=3, label=f"{run}, k={k}")
+                    _interval(ax, line["epoch_a"], line, measure, colors[k])
                     if f"{measure}_null" in line.columns:  # chance level: shuffled sample correspondence
                         ax.plot(line["epoch_a"], line[f"{measure}_null"], ":", color=colors[k], lw=1,
                                 label="chance (dotted)" if r == 0 and k == ks[0] else None)
@@ -155,6 +170,7 @@ def _noise_lines(ax: Any, summary: pd.DataFrame, measure: str, chance: pd.DataFr
         std = part.get(f"{measure}_std")
         if std is not None and (std > 0).any():
             ax.fill_between(part["p"], part[measure] - std, part[measure] + std, color=color, alpha=0.2, lw=0)
+        _interval(ax, part["p"], part, measure, color, bars=True)
         if chance is not None:
             row = chance[chance["k"] == k]
             if len(row):
@@ -171,7 +187,7 @@ def plot_noise_similarity(summary: pd.DataFrame, chance: pd.DataFrame | None, me
     ----------
     summary : pandas.DataFrame
         The noise summary: columns p, k, <measure> and optionally <measure>_std (drawn as a
-        band) and ``repeats``.
+        band), <measure>_lo/_hi (the resampling interval, drawn as error bars) and ``repeats``.
     chance : pandas.DataFrame or None
         The chance levels: columns k and <measure>; None: not drawn.
     measure : {"jaccard", "cns"}
@@ -215,6 +231,8 @@ def plot_noise_similarity(summary: pd.DataFrame, chance: pd.DataFrame | None, me
     what = "Jaccard similarity" if measure == "jaccard" else "class neighbourhood similarity"
     n_rep = int(summary["repeats"].max()) if "repeats" in summary else 1
     band = f"; band = ±1 std over {n_rep} draws" if n_rep > 1 else ""
+    if f"{measure}_lo" in summary.columns:
+        band += "; bars = resampling interval over the test samples"
     fig.suptitle(f"{what} of the kNN graph under noise vs the clean graph{band}" + (f"\n{title}" if title else ""),
                  fontsize=10)
     return save_figure(fig, path)
@@ -348,7 +366,8 @@ def plot_pruning(df: pd.DataFrame, path: str | Path, measure: str = "cns", refer
     Parameters
     ----------
     df : pandas.DataFrame
-        The pruning table (``latentgraph.nets.pruning.TABLE_COLUMNS``).
+        The pruning table (``latentgraph.nets.pruning.TABLE_COLUMNS``); its ``<column>_lo``/``_hi``
+        resampling intervals, when present, are drawn as error bars.
     path : str or pathlib.Path
         The figure file; its suffix (``.png``, ``.svg``, ``.pdf``) gives the format.
     measure : {"cns", "jaccard"}, optional
@@ -380,6 +399,7 @@ def plot_pruning(df: pd.DataFrame, path: str | Path, measure: str = "cns", refer
         for k in ks:
             line = part[part["k"] == k].sort_values("round")
             ax.plot(line["round"], line[col], marker="o", ms=3, color=colors[k], label=f"k={k}")
+            _interval(ax, line["round"].to_numpy(), line, col, colors[k], bars=True)
             if reference is not None and k in set(reference["k"]):
                 level = float(reference.loc[reference["k"] == k, measure].iloc[0])
                 ax.axhline(level, ls="--", lw=1, color=colors[k], alpha=0.8, label=f"seed to seed, k={k}")
@@ -397,6 +417,8 @@ def plot_pruning(df: pd.DataFrame, path: str | Path, measure: str = "cns", refer
     axes[0][-1].legend(fontsize=7, loc="lower left", ncol=2)
     ref = ("dashed: mean seed-to-seed similarity (stability experiment)" if reference is not None
            else "no seed-to-seed reference (no stability table with seed pairs)")
+    if f"{col}_lo" in df.columns:
+        ref += "; bars: resampling interval over the test samples"
     fig.suptitle(f"{title + ': ' if title else ''}{name} to the unpruned network\n{ref}", fontsize=10)
     return save_figure(fig, path)
 
@@ -510,7 +532,8 @@ _EXTRA_MEASURES = {
 def plot_stability_measures(df: pd.DataFrame, path: str | Path) -> Path:
     """The stability table's extra measures (one row of panels each) against epoch t.
 
-    Left: epoch to epoch; right: seed to seed; a colour per k, dotted: the permutation null.
+    Left: epoch to epoch; right: seed to seed; a colour per k, dotted: the permutation null,
+    shaded: the resampling interval (``<measure>_lo``/``_hi``) when the table has one.
 
     Parameters
     ----------
@@ -553,6 +576,7 @@ def plot_stability_measures(df: pd.DataFrame, path: str | Path) -> Path:
                     label = f"{run}, k={k}" if measure not in per_pair else f"{run}"
                     ax.plot(line["epoch_a"], line[measure], styles[r % len(styles)], color=color, marker="o", ms=3,
                             label=label)
+                    _interval(ax, line["epoch_a"], line, measure, color)
                     if f"{measure}_null" in line.columns and measure != "spectral":
                         ax.plot(line["epoch_a"], line[f"{measure}_null"], ":", color=color, lw=1,
                                 label="chance" if r == 0 and i == 0 else None)
@@ -564,7 +588,8 @@ def plot_stability_measures(df: pd.DataFrame, path: str | Path) -> Path:
                 ax.set_xlabel("epoch t")
             ax.grid(alpha=0.3)
             ax.legend(fontsize=6, loc="best", ncol=2)
-    fig.suptitle("Measures beyond the thesis, with chance levels (dotted)")
+    fig.suptitle("Measures beyond the thesis, with chance levels (dotted)"
+                 + (" and resampling intervals (shaded)" if any(f"{m}_lo" in df.columns for m in measures) else ""))
     fig.tight_layout()
     return save_figure(fig, path)
 
@@ -572,7 +597,8 @@ def plot_stability_measures(df: pd.DataFrame, path: str | Path) -> Path:
 def plot_layers(df: pd.DataFrame, path: str | Path, title: str | None = None) -> Path:
     """Each measure of the layer table against the layer (in depth order), a line per k.
 
-    Dotted: the permutation null; hubness: run A solid, run B dashed, random graph dotted.
+    Dotted: the permutation null; shaded: the resampling interval (``<measure>_lo``/``_hi``)
+    when the table has one; hubness: run A solid, run B dashed, random graph dotted.
 
     Parameters
     ----------
@@ -610,6 +636,7 @@ def plot_layers(df: pd.DataFrame, path: str | Path, title: str | None = None) ->
                 null = "hub_skew_null"
             else:
                 ax.plot(xs, part[m], "-", color=color, marker="o", ms=3, label=f"k={k}" if m != "cka" else "A vs B")
+                _interval(ax, xs, part, m, color)
                 null = f"{m}_null"
             if null in part.columns and m != "spectral":
                 ax.plot(xs, part[null], ":", color=color, lw=1, label="chance" if i == 0 else None)
@@ -691,4 +718,63 @@ def plot_per_sample(summary: pd.DataFrame, path: str | Path, by: list[str] | tup
                           title=", ".join(by), title_fontsize=7)
     fig.suptitle(title or "Per-sample stability")
     fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_map(df: pd.DataFrame, path: str | Path, k: int | None = None, cluster: bool = False,
+             title: str | None = None, xlabel: str | None = None, ylabel: str | None = None) -> Path:
+    """Heatmaps of a map table (:func:`latentgraph.compare.maps.similarity_map`), one panel per measure.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A map table (``row``, ``col``, ``k``, ``measure``, ``value``).
+    path : str or pathlib.Path
+        The figure file; its suffix gives the format.
+    k : int, optional
+        The neighbour count shown (default: the smallest in the table).
+    cluster : bool, optional
+        Order rows and columns of each square panel by average-linkage clustering
+        (:func:`latentgraph.compare.maps.cluster_order`); default: the table's order.
+    title : str, optional
+        The figure title.
+    xlabel, ylabel : str, optional
+        Axis labels.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    from .compare import registry
+    from .compare.maps import as_matrix, cluster_order
+
+    plt = _plt()
+    measures = list(dict.fromkeys(df["measure"]))
+    ncol = min(3, len(measures))
+    nrow = -(-len(measures) // ncol)
+    size = min(6.0, max(3.2, 0.15 * df["col"].nunique() + 2.5))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(size * ncol, size * 0.9 * nrow), squeeze=False,
+                             layout="constrained")
+    for ax, m in zip(axes.ravel(), measures, strict=False):
+        M = as_matrix(df, m, k)
+        larger = registry.get(m).larger_is_more_similar
+        if cluster and M.shape[0] == M.shape[1] and list(M.index) == list(M.columns):
+            o = cluster_order(M.to_numpy(), larger)
+            M = M.iloc[o, o]
+        im = ax.imshow(M.to_numpy(), cmap="viridis" if larger is not False else "viridis_r", aspect="auto")
+        fs = 6 if M.shape[1] <= 20 else 4
+        ax.set_xticks(range(M.shape[1]), [str(c) for c in M.columns], rotation=90, fontsize=fs)
+        ax.set_yticks(range(M.shape[0]), [str(r) for r in M.index], fontsize=fs)
+        kk = int(df[df["measure"] == m]["k"].min()) if k is None else k
+        ax.set_title(f"{m}" + (f" (k = {kk})" if registry.get(m).per_k else ""), fontsize=9)
+        if xlabel:
+            ax.set_xlabel(xlabel, fontsize=8)
+        if ylabel:
+            ax.set_ylabel(ylabel, fontsize=8)
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    for ax in axes.ravel()[len(measures):]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
     return save_figure(fig, path)

@@ -55,6 +55,12 @@ RESOURCES = config["resources"]
 # comparison (rules/measures.smk): None when disabled
 MEASURES = measures_settings(config)
 LAYERS = layers_settings(config)
+# resampling intervals of the noise and pruning tables (measures.ci/resamples; none when disabled)
+INTERVALS = (
+    {"ci": MEASURES["ci"], "resamples": MEASURES["resamples"], "seed": MEASURES["seed"]}
+    if MEASURES is not None
+    else {"ci": 0.95, "resamples": 0, "seed": 0}
+)
 
 # Every job that runs torch (train, latents, head, the prune rounds and their latents,
 # pretrained and layer latents) uses TORCH_ENV: on GPU configs conda-forge's CUDA build of

@@ -25,10 +25,72 @@ LAYERS_TARGETS = (
         f"{RESULTS}/tables/per_sample_layers.csv",
         f"{RESULTS}/tables/per_sample_layers.md",
         f"{RESULTS}/figures/per_sample_layers.png",
+        f"{RESULTS}/tables/layer_map.parquet",
+        f"{RESULTS}/figures/layer_map.png",
     ]
     if LAYERS is not None
     else []
 )
+# the pair measures of the maps: Jaccard, CNS and the extra measures (hubness is per graph)
+MAP_MEASURES = (
+    ["jaccard", "cns"] + [m for m in MEASURES["extra"] if m != "hubness"]
+    if MEASURES is not None
+    else ["jaccard", "cns"]
+)
+TRAJECTORY = (
+    MEASURES is not None
+    and bool((config.get("measures") or {}).get("trajectory", False))
+    and config["stability"]["enabled"]
+)
+TRAJECTORY_EPOCHS = list(range(int(config["train"]["epochs"]) + 1))
+if TRAJECTORY:
+    MEASURES_TARGETS += [
+        f"{RESULTS}/tables/trajectory_map.parquet",
+        f"{RESULTS}/figures/trajectory_map.png",
+    ]
+
+
+rule trajectory_map:
+    input:
+        rows=[
+            latents_path(r, e)
+            for r in config["stability"]["runs"]
+            for e in TRAJECTORY_EPOCHS
+        ],
+    output:
+        table=f"{RESULTS}/tables/trajectory_map.parquet",
+        figure=report(
+            f"{RESULTS}/figures/trajectory_map.png",
+            caption="../report/maps.rst",
+            category="6. Beyond the thesis",
+        ),
+    log:
+        f"{RESULTS}/logs/trajectory_map.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/trajectory_map.tsv"
+    conda:
+        GRAPH_ENV
+    threads: RESOURCES["graph"]["threads"]
+    resources:
+        **knn_resources(),
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
+    params:
+        rows=[
+            f"{r}:{e}" for r in config["stability"]["runs"] for e in TRAJECTORY_EPOCHS
+        ],
+        cols=None,
+        square=True,
+        ks=K_VALUES,
+        metric=config["knn"]["metric"],
+        directed=config["knn"]["directed"],
+        measures=MAP_MEASURES,
+        n_eigs=MEASURES["n_eigs"] if MEASURES is not None else 20,
+        title=f"Trajectory map: every saved epoch of every run ({config['name']})",
+        xlabel="run:epoch",
+        ylabel="run:epoch",
+    script:
+        "../workflow_scripts/similarity_map.py"
 
 
 rule hubness:
@@ -146,6 +208,52 @@ if LAYERS is not None:
             depth=lambda wc: LAYERS["layers"].index(wc.layer),
         script:
             "../workflow_scripts/layer_compare.py"
+
+    rule layer_map:
+        input:
+            rows=[
+                f"{RESULTS}/layers/{LAYER_RUN_A}/epoch_{LAYER_EPOCH}/{layer}.parquet"
+                for layer in LAYERS["layers"]
+            ],
+            cols=[
+                f"{RESULTS}/layers/{LAYER_RUN_B}/epoch_{LAYER_EPOCH}/{layer}.parquet"
+                for layer in LAYERS["layers"]
+            ],
+        output:
+            table=f"{RESULTS}/tables/layer_map.parquet",
+            figure=report(
+                f"{RESULTS}/figures/layer_map.png",
+                caption="../report/maps.rst",
+                category="6. Beyond the thesis",
+            ),
+        log:
+            f"{RESULTS}/logs/layer_map.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/layer_map.tsv"
+        conda:
+            GRAPH_ENV
+        threads: RESOURCES["graph"]["threads"]
+        resources:
+            **knn_resources(),
+            mem_mb=RESOURCES["graph"]["mem_mb"],
+            runtime=RESOURCES["graph"]["runtime"],
+        params:
+            rows=LAYERS["layers"],
+            cols=LAYERS["layers"],
+            square=False,
+            ks=LAYERS["k"],
+            metric=config["knn"]["metric"],
+            directed=config["knn"]["directed"],
+            measures=MAP_MEASURES,
+            n_eigs=MEASURES["n_eigs"] if MEASURES is not None else 20,
+            title=(
+                f"Layer x layer: run {LAYER_RUN_A} (rows) vs run {LAYER_RUN_B} (columns), "
+                f"epoch {LAYERS['epoch']} ({LAYERS['reduce']})"
+            ),
+            xlabel=f"layer of run {LAYER_RUN_B}",
+            ylabel=f"layer of run {LAYER_RUN_A}",
+        script:
+            "../workflow_scripts/similarity_map.py"
 
     rule layers_table:
         input:

@@ -89,6 +89,8 @@ rule noise_point:
         ks=K_VALUES,
         directed=config["knn"]["directed"],
         metric=config["knn"]["metric"],
+        ci=INTERVALS["ci"],
+        resamples=INTERVALS["resamples"],
     script:
         "../workflow_scripts/noise_point.py"
 

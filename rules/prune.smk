@@ -198,6 +198,9 @@ rule prune_table:
         rounds=PRUNE_ROUNDS,
         ks=K_VALUES,
         directed=config["knn"]["directed"],
+        ci=INTERVALS["ci"],
+        resamples=INTERVALS["resamples"],
+        ci_seed=INTERVALS["seed"],
         title=f"Lottery-ticket pruning: {config['name']}",
     script:
         "../workflow_scripts/prune_table.py"

@@ -136,7 +136,8 @@ MODEL_SPEC_DERIVED = frozenset({"num_classes"})
 
 #: measures_settings key -> schema path.
 MEASURES_KEYS = {"extra": "measures.extra", "n_eigs": "measures.n_eigs",
-                 "null_permutations": "measures.null_permutations", "seed": "measures.seed"}
+                 "null_permutations": "measures.null_permutations", "seed": "measures.seed", "ci": "measures.ci",
+                 "resamples": "measures.resamples"}
 
 #: layers_settings key -> schema path (epoch and k: null = the stand-ins for train.epochs and knn.k).
 LAYERS_KEYS = {"runs": "layers.runs", "epoch": "layers.epoch", "layers": "layers.layers", "reduce": "layers.reduce",
@@ -173,7 +174,7 @@ KEYWORDS: dict[str, dict[str, str]] = {
     "latentgraph.graphs.knn:knn": {"metric": "knn.metric", "backend": "knn.backend"},
     "latentgraph.graphs.knn:knn_table": {"metric": "knn.metric", "backend": "knn.backend"},
     "latentgraph.experiments.stability:stability_table": {"directed": "knn.directed", "n_eigs": "measures.n_eigs",
-                                              "seed": "measures.seed"},
+                                              "seed": "measures.seed", "ci": "measures.ci"},
     # noise
     "latentgraph.experiments.noise:noise_point": {"directed": "knn.directed", "metric": "knn.metric", "backend": "knn.backend"},
     "latentgraph.experiments.noise:chance_level": {"draws": "noise.chance_repeats", "seed": "noise.seed",
@@ -197,7 +198,8 @@ KEYWORDS: dict[str, dict[str, str]] = {
     "latentgraph.experiments.classgraph:write_class_graph": {"class_k": "classgraph.class_k", "seed": "classgraph.seed",
                                                  "n_hubs": "classgraph.hubs", "resolution": "classgraph.resolution"},
     # measures
-    "latentgraph.compare.measures:compare": {"directed": "knn.directed", "n_eigs": "measures.n_eigs"},
+    "latentgraph.compare.measures:compare": {"directed": "knn.directed", "n_eigs": "measures.n_eigs",
+                                             "ci": "measures.ci"},
     "latentgraph.compare.measures:laplacian_spectrum": {"n_eigs": "measures.n_eigs"},
     "latentgraph.compare.measures:spectral_distance": {"n_eigs": "measures.n_eigs"},
     # layers
@@ -205,7 +207,7 @@ KEYWORDS: dict[str, dict[str, str]] = {
                                                      "device": "train.device", "batch_size": "latents.batch_size",
                                                      "num_workers": "train.num_workers"},
     "latentgraph.experiments.layers:compare_layer": {"metric": "knn.metric", "directed": "knn.directed",
-                                         "backend": "knn.backend", "n_eigs": "measures.n_eigs"},
+                                         "backend": "knn.backend", "n_eigs": "measures.n_eigs", "ci": "measures.ci"},
     # explore
     "latentgraph.explore.page:PageOptions": {"k": "explore.k", "seed": "explore.layout.seed",
                                              "n_neighbors": "explore.layout.n_neighbors",
@@ -225,6 +227,13 @@ KEYWORD_EXCEPTIONS: dict[tuple[str, str], tuple[str, str]] = {
         "measures.null_permutations", "as compare(): 0 = no null columns unless asked for"),
     ("latentgraph.experiments.layers:compare_layer", "n_perm"): (
         "measures.null_permutations", "as compare(): 0 = no null columns unless asked for"),
+    ("latentgraph.compare.measures:compare", "resamples"): (
+        "measures.resamples", "0 = no interval columns: compare() computes only the columns asked for; the "
+        "workflow passes measures.resamples"),
+    ("latentgraph.experiments.stability:stability_table", "resamples"): (
+        "measures.resamples", "as compare(): 0 = no interval columns unless asked for"),
+    ("latentgraph.experiments.layers:compare_layer", "resamples"): (
+        "measures.resamples", "as compare(): 0 = no interval columns unless asked for"),
 }
 
 #: Schema keys of checked sections that no library default covers, with the reason.
@@ -236,6 +245,7 @@ WORKFLOW_ONLY = {
     "train.scheduler.name": "one choice (multistep): TrainSettings.lr_at is MultiStepLR",
     "knn.k": "the workflow's list of k; library functions take the k's as a required argument",
     "noise.enabled": "workflow switch",
+    "measures.trajectory": "workflow switch (rule trajectory_map)",
     "noise.run": "which trained run (config.noise_target resolves null)",
     "noise.epoch": "which epoch (config.noise_target resolves null)",
     "noise.grid": "the workflow's noise levels, one job each; noise_point takes p as an argument",

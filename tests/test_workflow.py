@@ -172,6 +172,15 @@ def test_tiny_run_outputs(tiny_run):
     for run in "AB":
         assert sorted(p.name for p in (R / "train" / run).glob("epoch_*.pt")) == [f"epoch_00{e}.pt" for e in range(4)]
         assert (R / "logs" / "train" / f"{run}.log").stat().st_size > 0
+    # intervals (measures.resamples, default 200) beside every measure; lo <= value <= hi
+    for col in ("jaccard", "cns", "mutual_knn", "cka"):
+        assert (df[f"{col}_lo"] <= df[col] + 1e-9).all() and (df[col] <= df[f"{col}_hi"] + 1e-9).all()
+    # the layer x layer map: its diagonal is the same-layer table
+    lmap, layers = pd.read_parquet(R / "tables" / "layer_map.parquet"), pd.read_csv(R / "tables" / "layers.csv")
+    diag = lmap[(lmap["row"] == lmap["col"]) & (lmap["measure"] == "jaccard")].merge(
+        layers, left_on=["row", "k"], right_on=["layer", "k"])
+    assert len(diag) == len(layers) and np.allclose(diag["value"], diag["jaccard"], atol=1e-6)
+    assert (R / "figures" / "layer_map.png").stat().st_size > 10_000
     assert not list(R.rglob("_work"))  # no training work folders left behind
     assert not list(R.rglob(".*.tmp*"))  # no temporary files left behind
 

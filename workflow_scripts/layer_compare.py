@@ -27,6 +27,8 @@ df, samples = compare_layer(
     n_perm=m["null_permutations"],
     seed=stable_seed(m["seed"], "layers-null", p.layer),
     per_sample=True,
+    ci=m.get("ci", 0.95),
+    resamples=m.get("resamples", 0),
 )
 with atomic_path(snakemake.output.table) as tmp:
     df.to_csv(tmp, index=False, float_format="%.6f")

@@ -11,7 +11,7 @@ from latentgraph.execution import execution_settings
 from latentgraph.experiments.noise import check_clean_accuracy, noise_point, parse_p_key, variance_vector
 from latentgraph.head import read_head
 from latentgraph.io import read_knn, read_latents
-from latentgraph.utils import LatentGraphError, atomic_path
+from latentgraph.utils import LatentGraphError, atomic_path, stable_seed
 
 log = logging.getLogger("latentgraph.experiments.noise")
 
@@ -26,7 +26,9 @@ if clean.n != lat.n or (clean.sample_id != lat.sample_id).any() or (clean.labels
 clean_acc = check_clean_accuracy(lat.X, lat.labels, lat.prediction, W, b, lat.metadata.get("test_accuracy"),
                                  where=snakemake.input.latents)
 df, samples = noise_point(lat.X, lat.labels, clean, W, b, pv, p.repeat, p.seed, p.ks, directed=p.directed, metric=p.metric,
-                 backend=execution_settings(snakemake.config, "knn")["backend"], threads=snakemake.threads, var=variance_vector(lat.X), per_sample=True)
+                          backend=execution_settings(snakemake.config, "knn")["backend"], threads=snakemake.threads,
+                          var=variance_vector(lat.X), per_sample=True, ci=p.ci, resamples=p.resamples,
+                          ci_seed=stable_seed(p.seed, "noise-ci", p.p, p.repeat))
 if pv == 0:
     # the experiment's anchor: no noise = the model's own test accuracy and the clean graph
     if df["accuracy"].iloc[0] != clean_acc:

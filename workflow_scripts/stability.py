@@ -36,7 +36,8 @@ else:
     m = p.measures
     df = stability_table(graphs, p.runs, p.epochs, p.ks, directed=p.directed, measures=m["extra"],
                          latents=latents if use_latents else None, n_eigs=m["n_eigs"],
-                         n_perm=m["null_permutations"], seed=m["seed"])
+                         n_perm=m["null_permutations"], seed=m["seed"], ci=m.get("ci", 0.95),
+                         resamples=m.get("resamples", 0))
 per_sample = stability_per_sample(graphs, p.runs, p.epochs, p.ks, directed=p.directed, predictions=predictions)
 with atomic_path(snakemake.output.table) as tmp:
     df.to_csv(tmp, index=False, float_format="%.6f")

@@ -44,6 +44,7 @@ import scipy.sparse as sp
 from ..graphs.knn import KnnTable, align
 from ..utils import LatentGraphError, check_k
 from . import registry as _registry
+from .intervals import check_level, check_resamples, compare_intervals, interval_columns
 from .neighbours import NeighbourPair
 from .similarity import as_structure, cns, jaccard
 
@@ -847,7 +848,7 @@ def check_measures(measures: Sequence[str], where: str = "measures") -> list[str
     return [m for m in MEASURES if m in set(measures)]
 
 
-def columns(measures: Sequence[str], null: bool = False) -> list[str]:
+def columns(measures: Sequence[str], null: bool = False, ci: bool = False) -> list[str]:
     """The columns of a :func:`compare` table for ``measures`` (after ``k``).
 
     Parameters
@@ -856,6 +857,9 @@ def columns(measures: Sequence[str], null: bool = False) -> list[str]:
         Names from :data:`MEASURES` (``cns_sym`` brings ``cns``).
     null : bool, optional
         Add the permutation-null columns (default False).
+    ci : bool, optional
+        Add the interval columns ``<column>_lo``, ``<column>_hi`` (default False; see
+        :mod:`latentgraph.compare.intervals`).
 
     Returns
     -------
@@ -866,11 +870,12 @@ def columns(measures: Sequence[str], null: bool = False) -> list[str]:
     if "cns_sym" in ms and "cns" not in ms:
         ms = check_measures([*ms, "cns"])
     cols = [c for m in ms for c in MEASURE_COLUMNS[m]]
+    lohi = interval_columns(cols) if ci else []
     if null:
         cols += [f"{c}{s}" for c in cols if c in NULL_COLUMNS for s in ("_null", "_null_std")]
         if "hubness" in ms:
             cols += ["hub_skew_null", "hub_frac_null", "antihub_frac_null"]
-    return cols
+    return cols + lohi
 
 
 def _order_of(a_ids: np.ndarray, b_ids: np.ndarray) -> np.ndarray:
@@ -914,6 +919,8 @@ def compare(
     seed: int = 0,
     spectra_a: Mapping[int, np.ndarray] | None = None,
     spectra_b: Mapping[int, np.ndarray] | None = None,
+    ci: float = 0.95,
+    resamples: int | None = 0,
 ) -> pd.DataFrame:
     """Every requested measure between two kNN tables, one row per k.
 
@@ -941,6 +948,11 @@ def compare(
     correspondence, so its null equals the observed value (filled in, std 0); hubness
     gets the closed-form random-graph levels of :func:`hubness_null` instead.
 
+    With ``resamples >= 2`` every column but ``spectral`` also gets ``<column>_lo`` and
+    ``<column>_hi``, a ``ci`` resampling interval (:mod:`latentgraph.compare.intervals`:
+    a bootstrap over the vertices with the graphs fixed for the vertex means, half-sampling
+    for the measures of the latents), seeded by ``seed``.
+
     Parameters
     ----------
     a, b : KnnTable
@@ -958,9 +970,13 @@ def compare(
     n_perm : int, optional
         Shuffles of the permutation null (default 0: no null columns).
     seed : int, optional
-        Seed of the shuffles (default 0).
+        Seed of the shuffles and of the interval resamples (default 0).
     spectra_a, spectra_b : mapping of int to numpy.ndarray, optional
         Precomputed Laplacian spectra per k, reused instead of recomputed.
+    ci : float, optional
+        Nominal coverage of the intervals (default 0.95).
+    resamples : int, optional
+        Resamples B of the intervals (default 0 or None: no interval columns; 1 is an error).
 
     Returns
     -------
@@ -979,6 +995,8 @@ def compare(
     ks = sorted({int(x) for x in ks})
     if not ks:
         raise LatentGraphError("compare: no k given")
+    n_res = check_resamples(resamples, "compare: resamples")
+    level = check_level(ci, "compare: ci") if n_res else 0.0
     b_al = align(a, b)
     for k in ks:
         for t, name in ((a, "first"), (b_al, "second")):
@@ -1021,7 +1039,13 @@ def compare(
     df = pd.DataFrame(rows)
     if n_perm:
         _add_null(df, a, b_al, ks, ms, directed, cka_obj, int(n_perm), int(seed), lat)
-    return df[["k", *columns(ms, null=bool(n_perm))]]
+    if n_res:
+        bounds = compare_intervals(a, b_al, ks, ms, level=level, resamples=n_res, seed=int(seed), directed=directed,
+                                   xa=xa, xb=xb, values={c: df[c].tolist() for c in df.columns},
+                                   pair=lat.pair if lat is not None else None)
+        for col, vals in bounds.items():
+            df[col] = vals
+    return df[["k", *columns(ms, null=bool(n_perm), ci=bool(n_res))]]
 
 
 class _Latents:

@@ -48,6 +48,8 @@ def compare_layer(
     n_perm: int = 0,
     seed: int = 0,
     per_sample: bool = False,
+    ci: float = 0.95,
+    resamples: int | None = 0,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Every measure between two :class:`latentgraph.io.Latents` of one layer, per k.
 
@@ -78,11 +80,15 @@ def compare_layer(
     n_perm : int, optional
         Shuffles of the permutation null (0: no null columns).
     seed : int, optional
-        Seed of the shuffles.
+        Seed of the shuffles and the resamples.
     per_sample : bool, optional
         Also return the per-sample Jaccard, CNS and k-occurrence of the two graphs
         (:func:`latentgraph.compare.per_sample.per_sample_table`, predictions from the
         latents), with :data:`PER_SAMPLE_KEYS` in front.
+    ci : float, optional
+        Coverage of the intervals.
+    resamples : int, optional
+        Resamples of the ``<column>_lo``/``_hi`` intervals (default 0: none).
 
     Returns
     -------
@@ -109,7 +115,7 @@ def compare_layer(
         except LatentGraphError as exc:
             raise LatentGraphError(f"{lat.metadata.get('source', 'latents')}: {exc}") from exc
     df = compare(tables[0], tables[1], ks, ["jaccard", "cns", *measures], directed=directed, xa=lat_a.X,
-                 xb=lat_b.X, n_eigs=n_eigs, n_perm=n_perm, seed=seed)
+                 xb=lat_b.X, n_eigs=n_eigs, n_perm=n_perm, seed=seed, ci=ci, resamples=resamples)
     df.insert(0, "layer", layer)
     df.insert(1, "depth", int(depth))
     df.insert(2, "dim_a", lat_a.dim)
@@ -143,11 +149,13 @@ def layers_markdown(df: pd.DataFrame, title: str | None = None, digits: int = 3)
         The Markdown text.
     """
     lines = [f"# {title}", ""] if title else []
-    skip = set(KEY_COLUMNS) | {c for c in df.columns if c.endswith("_null") or c.endswith("_null_std")}
+    skip = set(KEY_COLUMNS) | {c for c in df.columns if c.endswith(("_null", "_null_std", "_lo", "_hi"))}
     measures = [c for c in df.columns if c not in skip]
     lines += ["Chance level (mean over shuffles of the sample correspondence) in parentheses (none for the "
               "spectral distance: it ignores the correspondence); hubness columns: A / B, with the level of a "
-              "uniformly random k-out graph in parentheses.", ""]
+              "uniformly random k-out graph in parentheses."
+              + (" Resampling interval in brackets (latentgraph.compare.intervals)."
+                 if any(c.endswith("_lo") for c in df.columns) else ""), ""]
     for k, part in df.sort_values(["k", "depth"]).groupby("k", sort=True):
         lines += [f"## k = {k}", ""]
         shown = [m for m in measures if not m.endswith("_b")]
@@ -166,6 +174,8 @@ def layers_markdown(df: pd.DataFrame, title: str | None = None, digits: int = 3)
                     null = f"{m}_null"
                 if null in r.index and m != "spectral":  # the spectral null is the value itself
                     cell += f" ({r[null]:.{digits}f})"
+                if f"{m}_lo" in r.index and not m.endswith("_a"):
+                    cell += f" [{r[m + '_lo']:.{digits}f}, {r[m + '_hi']:.{digits}f}]"
                 cells.append(cell)
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")

@@ -316,6 +316,9 @@ def noise_point(
     threads: int | None = None,
     var: np.ndarray | None = None,
     per_sample: bool = False,
+    ci: float = 0.95,
+    resamples: int | None = 0,
+    ci_seed: int = 0,
 ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """One point of the sweep: Jaccard and CNS of G(Y) against ``clean`` per k, and the head's accuracy.
 
@@ -354,11 +357,20 @@ def noise_point(
         (:func:`latentgraph.compare.per_sample.per_sample_table`, the clean graph as the
         first; predictions: the head on X and on Y), with :data:`PER_SAMPLE_KEYS` in front.
 
+    ci : float, optional
+        Coverage of the intervals (with ``resamples``).
+    resamples : int, optional
+        Resamples of the vertex-bootstrap intervals ``jaccard_lo``/``_hi``, ``cns_lo``/``_hi``
+        (:func:`latentgraph.compare.intervals.graph_intervals`; default 0: none).
+    ci_seed : int, optional
+        Seed of the resamples.
+
+
     Returns
     -------
     pandas.DataFrame or tuple of pandas.DataFrame
-        The columns :data:`COLUMNS`, one row per k; with ``per_sample``, the pair (that
-        table, the per-sample frame).
+        The columns :data:`COLUMNS` (then the interval columns, with ``resamples``), one row
+        per k; with ``per_sample``, the pair (that table, the per-sample frame).
 
     Raises
     ------
@@ -392,14 +404,22 @@ def noise_point(
     df["accuracy"] = acc
     log.info("p=%s repeat=%d: accuracy %.4f, jaccard %s", key, repeat, acc,
              ", ".join(f"k={k}: {j:.4f}" for k, j in zip(df["k"], df["jaccard"], strict=True)))
+    out = df[COLUMNS]
+    if resamples:
+        import pandas as pd
+
+        from ..compare.intervals import graph_intervals
+
+        iv = graph_intervals(clean, noisy, ks, level=ci, resamples=int(resamples), seed=ci_seed, directed=directed)
+        out = pd.concat([out, iv.drop(columns="k")], axis=1)
     if not per_sample:
-        return df[COLUMNS]
+        return out
     from ..compare.per_sample import per_sample_table, with_keys
 
     samples = per_sample_table(clean, noisy, ks, directed=directed, prediction_a=head_predict(X, W, b),
                                prediction_b=pred_y)
     samples = with_keys(samples, p=pv, repeat=int(repeat)).astype({"repeat": "int32"})
-    return df[COLUMNS], samples
+    return out, samples
 
 
 def check_clean_accuracy(X: np.ndarray, labels: np.ndarray, prediction: np.ndarray | None, W: np.ndarray,

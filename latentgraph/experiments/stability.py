@@ -79,6 +79,8 @@ def stability_table(
     n_eigs: int = 20,
     n_perm: int = 0,
     seed: int = 0,
+    ci: float = 0.95,
+    resamples: int | None = 0,
 ) -> pd.DataFrame:
     """The stability table (columns :data:`COLUMNS`) from kNN tables keyed by (run, epoch).
 
@@ -110,6 +112,11 @@ def stability_table(
         (``<column>_null``, ``<column>_null_std``). Only with ``measures``.
     seed : int, optional
         Seed of the nulls, combined with the pair compared.
+    ci : float, optional
+        Coverage of the intervals (with ``resamples``).
+    resamples : int, optional
+        Resamples of the ``<column>_lo``/``_hi`` intervals (:mod:`latentgraph.compare.intervals`;
+        default 0: none). Only with ``measures``.
 
     Returns
     -------
@@ -124,7 +131,8 @@ def stability_table(
     get = graphs if callable(graphs) else (lambda r, e: graphs[(r, e)])
     extra = [m for m in (measures or []) if m != "hubness"]
     if measures is not None:
-        return _stability_with_measures(get, runs, epochs, ks, directed, extra, latents, n_eigs, n_perm, seed)
+        return _stability_with_measures(get, runs, epochs, ks, directed, extra, latents, n_eigs, n_perm, seed,
+                                        ci, resamples)
     frames = []
     for comparison, ra, rb, ea, eb in stability_pairs(runs, epochs):
         df = compare_tables(get(ra, ea), get(rb, eb), ks, directed=directed)
@@ -139,7 +147,7 @@ def stability_table(
 def _stability_with_measures(get: Callable[[str, int], KnnTable], runs: Sequence[str], epochs: Sequence[int],
                              ks: Sequence[int], directed: bool, extra: list[str],
                              latents: Mapping[tuple[str, int], Any] | None, n_eigs: int, n_perm: int,
-                             seed: int) -> pd.DataFrame:
+                             seed: int, ci: float = 0.95, resamples: int | None = 0) -> pd.DataFrame:
     from ..compare.measures import compare, laplacian_spectrum
     from ..utils import LatentGraphError, stable_seed
 
@@ -169,7 +177,7 @@ def _stability_with_measures(get: Callable[[str, int], KnnTable], runs: Sequence
         df = compare(get(ra, ea), get(rb, eb), ks, ["jaccard", "cns", *extra], directed=directed,
                      xa=x_of(ra, ea), xb=x_of(rb, eb), n_eigs=n_eigs, n_perm=n_perm,
                      seed=stable_seed(seed, "stability-null", ra, int(ea), rb, int(eb)),
-                     spectra_a=spectra_of(ra, ea), spectra_b=spectra_of(rb, eb))
+                     spectra_a=spectra_of(ra, ea), spectra_b=spectra_of(rb, eb), ci=ci, resamples=resamples)
         df.insert(0, "comparison", comparison)
         df.insert(1, "run", ra if comparison == "epoch" else seed_pair_name(ra, rb))
         df.insert(2, "epoch_a", ea)
