@@ -354,7 +354,11 @@ def test_workflow_noise_outputs(tiny_run):
 
     res = tiny_run / "results" / "tiny"
     df = pd.read_csv(res / "tables" / "noise.csv")
-    assert list(df.columns) == ["p", "repeat", "k", "jaccard", "cns", "accuracy"]
+    # the measures' resampling intervals follow the columns (measures.resamples > 0)
+    assert list(df.columns) == ["p", "repeat", "k", "jaccard", "cns", "accuracy",
+                                "jaccard_lo", "jaccard_hi", "cns_lo", "cns_hi"]
+    for m in ("jaccard", "cns"):
+        assert (df[f"{m}_lo"] <= df[m] + 1e-12).all() and (df[m] <= df[f"{m}_hi"] + 1e-12).all()
     assert sorted(df["p"].unique()) == [0, 0.5, 1]
     assert sorted(df["repeat"].unique()) == [0]
     assert sorted(df["k"].unique()) == [2, 4]

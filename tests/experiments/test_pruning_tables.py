@@ -43,7 +43,11 @@ def brute_knn_sets(X: np.ndarray, k: int) -> list[set[int]]:
 def test_pruning_outputs(tiny_run):
     res = tiny_run / "results" / "tiny"
     df = pd.read_csv(res / "tables" / "pruning.csv")
-    assert list(df.columns) == TABLE_COLUMNS
+    # the resampling intervals of the similarities follow the columns (measures.resamples > 0)
+    iv = [f"{m}_vs_round0_{end}" for m in ("jaccard", "cns") for end in ("lo", "hi")]
+    assert list(df.columns) == TABLE_COLUMNS + iv
+    for m in ("jaccard_vs_round0", "cns_vs_round0"):
+        assert (df[f"{m}_lo"] <= df[m] + 1e-12).all() and (df[m] <= df[f"{m}_hi"] + 1e-12).all()
     assert sorted(df["rate"].unique()) == [0.2]
     assert sorted(df["round"].unique()) == [0, 1, 2]
     assert sorted(df["k"].unique()) == [2, 4]
