@@ -18,7 +18,8 @@ import time
 
 from common import OUT, REPO
 
-BENCHMARKS = ("knn", "similarity", "apsp", "communities", "measures", "maps", "scaling", "train")  # bench_<name>.py
+BENCHMARKS = ("knn", "approx_knn", "similarity", "apsp", "sampled_classgraph", "communities", "measures", "maps",
+              "scaling", "train")  # bench_<name>.py
 
 
 def main() -> None:

@@ -14,6 +14,16 @@ CLASSGRAPH_TAG = CLASSGRAPH_SOURCE["tag"]  # A/epoch_015 or pretrained
 CLASSGRAPH_DIR = f"{RESULTS}/classgraph/{CLASSGRAPH_TAG}"
 CLASSGRAPH_LOGS = f"{RESULTS}/logs/classgraph/{CLASSGRAPH_TAG}"
 CLASSGRAPH_BENCHMARKS = f"{RESULTS}/benchmarks/classgraph/{CLASSGRAPH_TAG}"
+# sampled sources (classgraph.sources_per_class): params only when set, so that the
+# default (all sources, exact) keeps its params
+CLASSGRAPH_SAMPLED_PARAMS = (
+    {}
+    if RESULT["classgraph"]["sources_per_class"] is None
+    else {
+        "sources_per_class": RESULT["classgraph"]["sources_per_class"],
+        "sources_seed": RESULT["classgraph"]["seed"],
+    }
+)
 # the latents the class graph is built from
 CLASSGRAPH_LATENTS = (
     f"{RESULTS}/latents/pretrained/{config['latents']['split']}.parquet"
@@ -77,6 +87,7 @@ rule class_distances:
         mem_mb=RESOURCES["graph"]["mem_mb"],
         runtime=RESOURCES["graph"]["runtime"],
     params:
+        **CLASSGRAPH_SAMPLED_PARAMS,
         k=CLASSGRAPH["k"],
         weights=CLASSGRAPH["weights"],
         metric=config["knn"]["metric"],

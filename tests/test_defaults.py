@@ -173,6 +173,9 @@ KEYWORDS: dict[str, dict[str, str]] = {
     # knn
     "latentgraph.graphs.knn:knn": {"metric": "knn.metric", "backend": "knn.backend"},
     "latentgraph.graphs.knn:knn_table": {"metric": "knn.metric", "backend": "knn.backend"},
+    "latentgraph.graphs.knn_approx:build_knn_table": {
+        "metric": "knn.metric", "backend": "knn.backend", "method": "knn.method", "recall_queries": "knn.recall_queries",
+        "min_recall": "knn.min_recall", "seed": "knn.seed"},
     "latentgraph.experiments.stability:stability_table": {"directed": "knn.directed", "n_eigs": "measures.n_eigs",
                                               "seed": "measures.seed", "ci": "measures.ci"},
     # noise
@@ -191,7 +194,8 @@ KEYWORDS: dict[str, dict[str, str]] = {
                                                "backend": "classgraph.backend"},
     "latentgraph.experiments.classgraph:class_distances_from_latents": {
         "k": "classgraph.k", "weights": "classgraph.weights", "metric": "knn.metric", "knn_backend": "knn.backend",
-        "batch_size": "classgraph.batch_size", "backend": "classgraph.backend"},
+        "batch_size": "classgraph.batch_size", "backend": "classgraph.backend",
+        "sources_per_class": "classgraph.sources_per_class", "seed": "classgraph.seed"},
     "latentgraph.experiments.classgraph:class_knn_graph": {"class_k": "classgraph.class_k"},
     "latentgraph.experiments.classgraph:analyse_class_graph": {"class_k": "classgraph.class_k", "seed": "classgraph.seed",
                                                    "n_hubs": "classgraph.hubs", "resolution": "classgraph.resolution"},
@@ -388,6 +392,15 @@ def _keyword_defaults() -> Iterator[LibraryDefault]:
         yield LibraryDefault(f"{ref}({param}=...)", path, default, differs=reason)
 
 
+def _knn_method_defaults() -> Iterator[LibraryDefault]:
+    """The parameters of the approximate kNN methods (knn.ivf, knn.hnsw): knn_approx.METHOD_DEFAULTS."""
+    from latentgraph.graphs.knn_approx import METHOD_DEFAULTS
+
+    for method, values in METHOD_DEFAULTS.items():
+        yield from _mapped(f"knn_approx.METHOD_DEFAULTS[{method!r}]", values,
+                           {key: f"knn.{method}.{key}" for key in values}, "METHOD_DEFAULTS")
+
+
 SOURCES: dict[str, Callable[[], Iterator[LibraryDefault]]] = {
     "train": _train_settings_defaults,
     "pruning": _prune_defaults,
@@ -396,6 +409,7 @@ SOURCES: dict[str, Callable[[], Iterator[LibraryDefault]]] = {
     "measures": _measures_defaults,
     "layers": _layers_defaults,
     "keywords": _keyword_defaults,
+    "knn_methods": _knn_method_defaults,
 }
 
 

@@ -23,5 +23,9 @@ cd = class_distances_from_latents(
     n_jobs=snakemake.threads,
     backend=cg["backend"],
     progress=True,
+    # m seeded sources per class (with error bars) when classgraph.sources_per_class is set;
+    # a class smaller than m fails here, before anything is written
+    sources_per_class=getattr(p, "sources_per_class", None),
+    seed=int(getattr(p, "sources_seed", 0)),
 )
 write_class_distances(snakemake.output[0], cd)

@@ -12,6 +12,14 @@
    distance divided by the edge's distance, in (0, 1]: distances are not similarities, and
    community detection and force layouts need the latter.
 
+Sampled sources (``classgraph.sources_per_class: m``, :func:`sampled_class_distances`): m
+seeded random sources per class instead of all N; each class pair's mean is estimated from
+the sampled sources of both classes (a ratio estimator: m = the class size gives eq. 4.2
+itself), with its standard error (finite-population correction per class) and a 95 %
+Student-t interval (Welch-Satterthwaite degrees of freedom) stored beside it; the class kNN
+graph then counts its edges that are ambiguous within those intervals
+(:func:`ambiguous_edges`).
+
 Files: :func:`write_class_distances` stores the matrix as a long Parquet table (one row per
 ordered class pair) with per-class information in the file metadata. The files of a class
 graph are written as one set (:func:`staged_paths`): all of them, or on a failure none.
@@ -72,6 +80,11 @@ class ClassDistances:
         (C,) float64 per-class accuracy of the model; NaN without predictions.
     metadata : dict, optional
         How the matrix was made (weights, k, metric, source, ...).
+    se : numpy.ndarray, optional
+        (C, C) standard errors of ``mean`` when it is estimated from sampled sources; None
+        (default) for the exact matrix.
+    ci_low, ci_high : numpy.ndarray, optional
+        (C, C) bounds of the 95 % intervals of ``mean`` (sampled sources only).
     """
 
     mean: np.ndarray  # (C, C) float64
@@ -82,6 +95,9 @@ class ClassDistances:
     sizes: np.ndarray  # (C,) int64
     accuracy: np.ndarray  # (C,) float64, NaN without predictions
     metadata: dict[str, Any] = field(default_factory=dict)
+    se: np.ndarray | None = None  # (C, C) standard errors (sampled sources only)
+    ci_low: np.ndarray | None = None  # (C, C) 95 % interval (sampled sources only)
+    ci_high: np.ndarray | None = None
 
     @property
     def n_classes(self) -> int:
@@ -217,6 +233,8 @@ def class_distances_from_latents(
     n_jobs: int | None = 1,
     backend: str = "auto",
     progress: bool = False,
+    sources_per_class: int | None = None,
+    seed: int = 0,
 ) -> ClassDistances:
     """Build the undirected kNN graph of ``lat`` at ``k`` and return its class distances.
 
@@ -238,6 +256,11 @@ def class_distances_from_latents(
         CPU threads of the kNN search.
     batch_size, n_jobs, backend, progress
         Of the shortest-path search, as in :func:`class_distances`.
+    sources_per_class : int, optional
+        None (default): every sample is a source (:func:`class_distances`, exact); m: m
+        seeded sources per class (:func:`sampled_class_distances`, with standard errors).
+    seed : int, optional
+        Seed of the sampled sources (``classgraph.seed``).
 
     Returns
     -------
@@ -250,6 +273,8 @@ def class_distances_from_latents(
 
     check_k(k, lat.n)
     names = class_names if class_names is not None else lat.metadata.get("class_names")
+    if sources_per_class is not None:  # before the search: a bad m fails at once
+        check_sources_per_class(lat.labels, sources_per_class, names)
     idx, dist = knn(lat.X, k, metric=metric, backend=knn_backend, threads=threads)
     src, dst, w = edges(idx, k=k, distances=dist)
     meta = {
@@ -261,8 +286,249 @@ def class_distances_from_latents(
     for key in ("dataset", "split", "run", "seed", "epoch", "test_accuracy", "arch", "weights_file"):
         if lat.metadata.get(key) is not None:
             meta[key] = lat.metadata[key]
+    if sources_per_class is not None:
+        return sampled_class_distances(lat.labels, src, dst, w, sources_per_class, seed=seed, weights=weights,
+                                       class_names=names, prediction=lat.prediction, batch_size=batch_size,
+                                       n_jobs=n_jobs, backend=backend, progress=progress, metadata=meta)
     return class_distances(lat.labels, src, dst, w, weights=weights, class_names=names, prediction=lat.prediction,
                            batch_size=batch_size, n_jobs=n_jobs, backend=backend, progress=progress, metadata=meta)
+
+
+# --------------------------------------------------------------------------- sampled sources
+
+#: Nominal coverage of the intervals of :func:`sampled_class_distances`.
+CONFIDENCE = 0.95
+
+
+def check_sources_per_class(labels: np.ndarray, m: Any, class_names: list[str] | None = None) -> int:
+    """Validate ``classgraph.sources_per_class`` against the classes of ``labels``.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        (N,) class labels.
+    m : int
+        Sources per class.
+    class_names : list of str, optional
+        Class names indexed by label value, for the message.
+
+    Returns
+    -------
+    int
+        ``m``.
+
+    Raises
+    ------
+    LatentGraphError
+        When m is not an integer >= 2 or a class has fewer than m samples (naming the class and its size).
+    """
+    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or int(m) < 2:
+        raise LatentGraphError(f"classgraph.sources_per_class must be an integer >= 2 (or null = all), got {m!r}")
+    classes, sizes = np.unique(np.asarray(labels), return_counts=True)
+    small = np.flatnonzero(sizes < int(m))
+    if small.size:
+        i = int(small[np.argmin(sizes[small])])
+        label = int(classes[i])
+        name = class_names[label] if class_names is not None and label < len(class_names) else str(label)
+        raise LatentGraphError(
+            f"classgraph.sources_per_class = {int(m)} is larger than class {name!r} (label {label}), which has "
+            f"{int(sizes[i])} samples ({small.size} class(es) have fewer than {int(m)}); use at most "
+            f"{int(sizes.min())}, or null for all sources"
+        )
+    return int(m)
+
+
+def sample_sources(labels: np.ndarray, m: int, seed: int = 0) -> np.ndarray:
+    """m seeded random sources of every class (without replacement).
+
+    Each class's draw depends only on the seed, its label and its members, so adding a class
+    never changes another's sources.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        (N,) class labels.
+    m : int
+        Sources per class (each class must have at least m samples).
+    seed : int, optional
+        The seed (``classgraph.seed``).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 vertex positions, class by class (ascending label), ascending within a class.
+    """
+    from ..utils import stable_seed
+
+    labels = np.asarray(labels)
+    out = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        rng = np.random.default_rng(stable_seed(int(seed), "classgraph-sources", int(c)))
+        out.append(np.sort(rng.choice(members, int(m), replace=False)))
+    return np.concatenate(out).astype(np.int64) if out else np.zeros(0, dtype=np.int64)
+
+
+def _interval(num: np.ndarray, den: np.ndarray, rows: Any, C: int, sizes: np.ndarray,
+              m: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Ratio estimates, standard errors and 95 % half-widths of the class-pair means.
+
+    ``rows`` holds, per class a, the (m_a, C) sums and reachable counts of its sampled
+    sources. mean[a, b] = (Y_ab + Y_ba) / (X_ab + X_ba) with Y_ab = (n_a / m_a) sum of the
+    sampled sources' sums to class b (X: the counts). The variance is the linearised
+    (ratio-estimator) variance of a stratified sample without replacement: strata = the
+    source classes a and b, residuals e_s = y_s - mean x_s, factor n_h^2 (1 - m_h / n_h) / m_h.
+    """
+    from scipy import stats
+
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    var = np.zeros((C, C))
+    var_sq_df = np.zeros((C, C))  # sum of v_h^2 / (m_h - 1), for the Satterthwaite df
+    for a in range(C):
+        y, x = rows[a]  # (m_a, C) each
+        f = 1.0 - m[a] / sizes[a]
+        # source class a contributes to mean[a, :] (targets b) and, by symmetry, to mean[:, a]
+        e = y - np.where(np.isfinite(mean[a]), mean[a], 0.0)[None, :] * x
+        v = sizes[a] ** 2 * f * e.var(axis=0, ddof=1) / m[a]  # (C,): stratum a's part of pair (a, b)
+        v[a] *= 4.0  # the diagonal's numerator counts its one stratum twice (Y_aa + Y_aa)
+        var[a] += v
+        var_sq_df[a] += v**2 / (m[a] - 1)
+        off = np.arange(C) != a
+        var[off, a] += v[off]  # pair (b, a) = pair (a, b): the same stratum term
+        var_sq_df[off, a] += (v**2 / (m[a] - 1))[off]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.where(den > 0, np.sqrt(var) / np.where(den > 0, den, 1.0), np.nan)
+        df = np.where(var_sq_df > 0, var**2 / np.where(var_sq_df > 0, var_sq_df, 1.0), np.inf)
+    q = stats.t.ppf(0.5 + CONFIDENCE / 2, np.where(np.isfinite(df), df, 1e12))
+    return mean, se, q * se, df
+
+
+def sampled_class_distances(
+    labels: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    lengths: np.ndarray | None,
+    sources_per_class: int,
+    *,
+    seed: int = 0,
+    weights: str = "l1",
+    class_names: list[str] | None = None,
+    prediction: np.ndarray | None = None,
+    batch_size: int = 256,
+    n_jobs: int | None = 1,
+    backend: str = "auto",
+    progress: bool = False,
+    metadata: dict[str, Any] | None = None,
+) -> ClassDistances:
+    """The class distance matrix estimated from ``sources_per_class`` seeded sources per class, with error bars.
+
+    Every sampled source s of class a gives, by one shortest-path search, the sum y_sb of
+    its distances to the reachable samples of each class b and their number x_sb. Scaled to
+    the class (n_a / m), these estimate the sums and pair counts of eq. 4.2 in the direction
+    a -> b; as d(s, t) = d(t, s), both directions are used:
+    mean[a, b] = (Y_ab + Y_ba) / (X_ab + X_ba). With m = the class sizes this is
+    :func:`class_distances`'s matrix (up to rounding). The standard error is that of a ratio
+    estimator from a stratified sample without replacement (strata: the source classes,
+    finite-population correction 1 - m / n_a), and the 95 % interval uses Student's t with
+    Welch-Satterthwaite degrees of freedom.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        (N,) class label of every sample.
+    src, dst : numpy.ndarray
+        Endpoints of the undirected edges.
+    lengths : numpy.ndarray or None
+        Edge lengths; needed for ``weights="l1"``.
+    sources_per_class : int
+        m, sources per class (2 <= m <= the smallest class).
+    seed : int, optional
+        Seed of the sources (:func:`sample_sources`).
+    weights : {"l1", "hops"}, optional
+        Path length, as in :func:`class_distances`.
+    class_names : list of str, optional
+        Class names indexed by label value.
+    prediction : numpy.ndarray, optional
+        (N,) predicted classes, for the per-class accuracy.
+    batch_size, n_jobs, backend, progress
+        As in :func:`latentgraph.graphs.shortest_paths.source_class_rows`.
+    metadata : dict, optional
+        Entries added to the result's metadata.
+
+    Returns
+    -------
+    ClassDistances
+        ``mean`` the estimates, ``se``, ``ci_low``, ``ci_high`` their errors; ``pairs`` and
+        ``total`` are exact (from the connected components). Its metadata records
+        ``sources_per_class``, ``sources_seed`` and how the intervals are made.
+
+    Raises
+    ------
+    LatentGraphError
+        For a bad ``sources_per_class`` (naming the class too small for it), unknown
+        ``weights`` or ``"l1"`` without lengths.
+    """
+    from scipy.sparse import csgraph
+
+    from ..graphs.shortest_paths import source_class_rows, to_csr
+
+    if weights not in WEIGHTS:
+        raise LatentGraphError(f"unknown path weights {weights!r}; allowed: {list(WEIGHTS)}")
+    labels = np.asarray(labels)
+    n = labels.size
+    if weights == "l1" and lengths is None:
+        raise LatentGraphError("weights 'l1' needs edge lengths")
+    m = check_sources_per_class(labels, sources_per_class, class_names)
+    sources = sample_sources(labels, m, seed)
+    rows = source_class_rows(n, src, dst, lengths, labels, sources, weighted=weights == "l1",
+                             batch_size=batch_size, n_jobs=n_jobs, backend=backend, progress=progress)
+    C = rows.classes.size
+    sizes = rows.sizes.astype(np.float64)
+    m_c = np.full(C, float(m))
+    per_class = []
+    Y = np.zeros((C, C))
+    X = np.zeros((C, C))
+    for a in range(C):
+        sel = rows.source_class == a
+        y, x = rows.sums[sel], rows.reach[sel].astype(np.float64)
+        per_class.append((y, x))
+        Y[a] = sizes[a] / m * y.sum(axis=0)
+        X[a] = sizes[a] / m * x.sum(axis=0)
+    mean, se, half, df = _interval(Y + Y.T, X + X.T, per_class, C, sizes, m_c)
+    # exact pair counts, as class_distances reports them
+    pos = np.searchsorted(rows.classes, labels)
+    A = to_csr(n, np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64), None)
+    _, comp = csgraph.connected_components(A, directed=False)
+    M = np.zeros((int(comp.max()) + 1 if n else 0, C), dtype=np.int64)
+    np.add.at(M, (comp, pos), 1)
+    pairs = (M.T @ M).astype(np.int64)
+    pairs[np.diag_indices(C)] -= rows.sizes
+    total = np.outer(rows.sizes, rows.sizes).astype(np.int64)
+    total[np.diag_indices(C)] -= rows.sizes
+    names = _class_names(rows.classes, class_names)
+    acc = np.full(C, np.nan)
+    if prediction is not None:
+        prediction = np.asarray(prediction)
+        correct = np.bincount(pos, weights=(prediction == labels).astype(np.float64), minlength=C)
+        acc = correct / rows.sizes
+    meta = dict(metadata or {})
+    meta.update({
+        "weights": weights,
+        "n_samples": int(n),
+        "n_edges": int(np.asarray(src).size),
+        "n_components": rows.n_components,
+        "backend": rows.backend,
+        "sources_per_class": int(m),
+        "sources_seed": int(seed),
+        "n_sources": int(sources.size),
+        "interval": f"{int(100 * CONFIDENCE)}% Student-t (Welch-Satterthwaite df) around a stratified ratio "
+                    "estimator; standard errors with finite-population correction 1 - m/n per source class",
+    })
+    cd = ClassDistances(mean=mean, pairs=pairs, total=total, classes=rows.classes, names=names, sizes=rows.sizes,
+                        accuracy=acc, metadata=meta, se=se, ci_low=mean - half, ci_high=mean + half)
+    _warn_undefined(cd)
+    return cd
 
 
 # --------------------------------------------------------------------------- files
@@ -328,7 +594,8 @@ def write_class_distances(path: str | os.PathLike, cd: ClassDistances) -> Path:
     """Write the matrix as Parquet, one row per ordered class pair (atomically).
 
     Columns: ``class_a``, ``class_b`` (label values), ``mean_distance`` (NaN: no reachable
-    pair), ``pairs`` (reachable ordered pairs), ``total_pairs``, ``unreachable_fraction``.
+    pair), ``pairs`` (reachable ordered pairs), ``total_pairs``, ``unreachable_fraction``;
+    with sampled sources also ``se``, ``ci_low`` and ``ci_high`` (95 % interval).
     The metadata key ``latentgraph`` holds the per-class table (label, name, n_samples,
     accuracy) and how the matrix was made.
 
@@ -355,6 +622,10 @@ def write_class_distances(path: str | os.PathLike, cd: ClassDistances) -> Path:
         "total_pairs": pa.array(cd.total.reshape(-1), type=pa.int64()),
         "unreachable_fraction": pa.array(cd.unreachable_fraction.reshape(-1), type=pa.float64()),
     })
+    if cd.se is not None:  # sampled sources: the error bars beside the means
+        for name, arr in (("se", cd.se), ("ci_low", cd.ci_low), ("ci_high", cd.ci_high)):
+            table = table.append_column(name, pa.array(np.asarray(arr, dtype=np.float64).reshape(-1),
+                                                        type=pa.float64()))
     meta = dict(cd.metadata)
     meta["classes"] = [
         {"label": int(c), "name": nm, "n_samples": int(s), "accuracy": None if math.isnan(acc) else float(acc)}
@@ -397,7 +668,11 @@ def read_class_distances(path: str | os.PathLike) -> ClassDistances:
     b = table.column("class_b").to_numpy()
     if not (np.array_equal(a, np.repeat(classes, C)) and np.array_equal(b, np.tile(classes, C))):
         raise LatentGraphError(f"{p}: rows are not the ordered class pairs of its metadata")
+    extra = {}
+    if "se" in table.column_names:
+        extra = {key: table.column(key).to_numpy().reshape(C, C).copy() for key in ("se", "ci_low", "ci_high")}
     return ClassDistances(
+        **extra,
         mean=table.column("mean_distance").to_numpy().reshape(C, C).copy(),
         pairs=table.column("pairs").to_numpy().reshape(C, C).astype(np.int64),
         total=table.column("total_pairs").to_numpy().reshape(C, C).astype(np.int64),
@@ -441,6 +716,62 @@ def class_neighbors(mean: np.ndarray, class_k: int) -> np.ndarray:
         warnings.warn(f"{short} class(es) reach fewer than class_k={class_k} other classes (the sample graph is "
                       "disconnected); they get fewer class-graph neighbours", ClassGraphWarning, stacklevel=2)
     return nb
+
+
+def ambiguous_edges(cd: ClassDistances, class_k: int) -> dict[str, Any]:
+    """How many edges of the class kNN graph the error bars of a sampled matrix leave in doubt.
+
+    Class i *selects* its ``class_k`` nearest classes. A selection i -> j is ambiguous when
+    the 95 % interval of mean[i, j] overlaps that of i's nearest non-selected class (its
+    (class_k + 1)-th candidate): ``ci_high[i, j] >= ci_low[i, c]``, so another draw of the
+    sources could swap them. An undirected edge is ambiguous when every selection that made
+    it is ambiguous (it could disappear).
+
+    Parameters
+    ----------
+    cd : ClassDistances
+        A matrix with intervals (from :func:`sampled_class_distances`).
+    class_k : int
+        Neighbours per class.
+
+    Returns
+    -------
+    dict
+        ``ambiguous_edges``, ``edges``, ``ambiguous_selections``, ``selections`` and
+        ``definition``.
+
+    Raises
+    ------
+    LatentGraphError
+        When ``cd`` has no intervals.
+    """
+    if cd.ci_low is None or cd.ci_high is None:
+        raise LatentGraphError("ambiguous_edges needs a class distance matrix with intervals (sampled sources)")
+    C = cd.n_classes
+    check_k(class_k, C, "class_k", of="classes")
+    M = np.where(np.isnan(cd.mean), np.inf, cd.mean)
+    np.fill_diagonal(M, np.inf)
+    order = np.argsort(M, axis=1, kind="stable")  # as class_neighbors
+    chosen: dict[tuple[int, int], list[bool]] = {}
+    n_sel = n_amb = 0
+    for i in range(C):
+        nxt = int(order[i, class_k]) if class_k < C - 1 and np.isfinite(M[i, order[i, class_k]]) else -1
+        for j in order[i, :class_k]:
+            j = int(j)
+            if not np.isfinite(M[i, j]):
+                continue
+            amb = nxt >= 0 and bool(cd.ci_high[i, j] >= cd.ci_low[i, nxt])
+            n_sel += 1
+            n_amb += amb
+            chosen.setdefault((min(i, j), max(i, j)), []).append(amb)
+    return {
+        "ambiguous_edges": int(sum(all(v) for v in chosen.values())),
+        "edges": len(chosen),
+        "ambiguous_selections": int(n_amb),
+        "selections": int(n_sel),
+        "definition": "selection i->j ambiguous when ci_high[i,j] >= ci_low[i,c], c = i's (class_k+1)-th nearest "
+                      "class; an edge is ambiguous when all its selections are",
+    }
 
 
 def class_knn_graph(cd: ClassDistances, class_k: int = 4) -> Any:
@@ -557,6 +888,8 @@ def analyse_class_graph(
     unreach = cd.total - cd.pairs
     summary["class_graph"] = {"class_k": int(class_k), "seed": int(seed), "resolution": float(resolution),
                               "similarity": "min(edge distance) / edge distance"}
+    if cd.ci_low is not None:  # sampled sources: how many edges the error bars leave in doubt
+        summary["class_graph"]["ambiguity"] = ambiguous_edges(cd, class_k)
     summary["sample_graph"] = {
         **{k: v for k, v in cd.metadata.items() if k not in ("source",)},
         "classes": cd.n_classes,
@@ -593,6 +926,12 @@ def summary_markdown(summary: dict[str, Any], title: str = "Class graph") -> str
                  f"component(s), {100 * sg['unreachable_pair_fraction']:.3f}% of the ordered pairs unreachable.")
     lines.append(f"Class graph: undirected class kNN with class_k={summary['class_graph']['class_k']}; "
                  f"{m['vertices']} vertices, {m['edges']} edges.")
+    if "ambiguity" in summary["class_graph"]:
+        amb = summary["class_graph"]["ambiguity"]
+        lines.append(f"Distances estimated from {sg.get('sources_per_class')} sampled sources per class "
+                     f"(seed {sg.get('sources_seed')}); {amb['ambiguous_edges']} of {amb['edges']} edges are "
+                     f"ambiguous within the 95% intervals ({amb['ambiguous_selections']} of {amb['selections']} "
+                     "selections).")
     lines += ["", measures_markdown(summary)]
     extra = [("transitivity (global)", f"{m['transitivity']:.4f}"), ("degree skewness", f"{m['degree_skewness']:.3f}")]
     if "k_occurrence_skewness" in m:

@@ -451,3 +451,159 @@ def _progress(total: int, enabled: bool) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, desc="shortest paths", unit="block", mininterval=5.0)
+
+
+# --------------------------------------------------------------------------- sampled sources
+
+
+@dataclass
+class SourceClassRows:
+    """Shortest-path distances from some source vertices, summed per target class.
+
+    Parameters
+    ----------
+    sources : numpy.ndarray
+        (S,) int64 source vertices (original positions).
+    source_class : numpy.ndarray
+        (S,) int64 class position (index into ``classes``) of each source.
+    sums : numpy.ndarray
+        (S, C) float64; ``sums[s, j]`` adds d(source s, t) over the reachable t != s of class j.
+    reach : numpy.ndarray
+        (S, C) int64; how many such t there are.
+    classes : numpy.ndarray
+        (C,) int64 label values, sorted.
+    sizes : numpy.ndarray
+        (C,) int64 samples per class.
+    n_components : int
+        Number of connected components of the graph.
+    backend : str
+        The routine used.
+    weighted : bool
+        True for path lengths, False for hop counts.
+    """
+
+    sources: np.ndarray
+    source_class: np.ndarray
+    sums: np.ndarray
+    reach: np.ndarray
+    classes: np.ndarray
+    sizes: np.ndarray
+    n_components: int
+    backend: str
+    weighted: bool
+
+
+def source_class_rows(
+    n: int,
+    src: np.ndarray,
+    dst: np.ndarray,
+    lengths: np.ndarray | None,
+    labels: np.ndarray,
+    sources: np.ndarray,
+    *,
+    weighted: bool = True,
+    batch_size: int = 256,
+    n_jobs: int | None = 1,
+    backend: str = "auto",
+    progress: bool = False,
+) -> SourceClassRows:
+    """Per-source class sums of shortest-path distances, for the given sources only.
+
+    The building block of the sampled class distances
+    (:func:`latentgraph.experiments.classgraph.sampled_class_distances`): one Dijkstra (or
+    breadth-first search) per source, folded per target class as in :func:`class_path_sums`.
+
+    Parameters
+    ----------
+    n : int
+        Number of vertices.
+    src, dst : numpy.ndarray
+        Endpoints of the undirected edges.
+    lengths : numpy.ndarray or None
+        Edge lengths (ignored when ``weighted`` is False).
+    labels : numpy.ndarray
+        (n,) integer class label of every vertex.
+    sources : numpy.ndarray
+        Source vertices (positions 0..n-1).
+    weighted : bool, optional
+        Path length = sum of edge lengths (default) or number of hops.
+    batch_size : int, optional
+        Sources per block (default 256).
+    n_jobs : int, optional
+        numba threads (default 1; None = all cores); scipy and igraph run in this process.
+    backend : str, optional
+        ``auto``, ``numba``, ``scipy`` or ``igraph``.
+    progress : bool, optional
+        Show a progress bar over the blocks.
+
+    Returns
+    -------
+    SourceClassRows
+        The sums and reachable counts per source and class.
+
+    Raises
+    ------
+    LatentGraphError
+        For bad labels, sources, batch size, backend or edges.
+    """
+    from scipy.sparse import csgraph
+
+    labels = np.asarray(labels)
+    if labels.shape != (n,):
+        raise LatentGraphError(f"need one label per vertex ({n}), got shape {labels.shape}")
+    if labels.dtype.kind not in "iu":
+        raise LatentGraphError(f"labels must be integers, got dtype {labels.dtype}")
+    if isinstance(batch_size, bool) or int(batch_size) < 1:
+        raise LatentGraphError(f"batch_size must be >= 1, got {batch_size!r}")
+    sources = np.asarray(sources, dtype=np.int64)
+    if sources.ndim != 1 or (sources.size and (sources.min() < 0 or sources.max() >= n)):
+        raise LatentGraphError(f"sources must be vertex positions in 0..{n - 1}")
+    backend = resolve_path_backend(backend, weighted)
+    jobs = default_jobs() if n_jobs is None else int(n_jobs)
+    if jobs < 1:
+        raise LatentGraphError(f"n_jobs must be >= 1, got {n_jobs!r}")
+    order = np.argsort(labels, kind="stable")
+    inv = np.empty(n, dtype=np.int64)
+    inv[order] = np.arange(n)
+    classes, starts, sizes = np.unique(labels[order], return_index=True, return_counts=True)
+    C = classes.size
+    cls_of_vertex = np.repeat(np.arange(C), sizes)
+    A = to_csr(n, inv[np.asarray(src, dtype=np.int64)], inv[np.asarray(dst, dtype=np.int64)],
+               lengths if weighted else None)
+    n_comp, comp = csgraph.connected_components(A, directed=False)
+    M = sp.csr_array((np.ones(n, dtype=np.int64), (comp, cls_of_vertex)), shape=(n_comp, C)).toarray()
+    rs = inv[sources]  # renumbered sources
+    src_cls = cls_of_vertex[rs]
+    reach = M[comp[rs]].astype(np.int64)
+    reach[np.arange(rs.size), src_cls] -= 1  # not the source itself
+    log.info("shortest paths from %d sampled sources: %d vertices, %d edges, %d classes, backend %s",
+             rs.size, n, A.nnz // 2, C, backend)
+    sums = np.zeros((rs.size, C), dtype=np.float64)
+    bar = _progress(-(-rs.size // batch_size), progress)
+    try:
+        if backend != "numba":
+            _init_worker(A.indptr, A.indices, A.data, n, starts.astype(np.int64), backend, weighted)
+        for a in range(0, rs.size, batch_size):
+            rows = rs[a : a + batch_size]
+            if backend == "numba":
+                from ._pathkernel import class_rows
+
+                sums[a : a + rows.size] = class_rows(rows, A.indptr, A.indices, A.data, cls_of_vertex, C, weighted,
+                                                     jobs)
+            else:
+                if backend == "igraph":
+                    D = np.asarray(_W["g"].distances(source=rows.tolist(), weights="weight" if weighted else None),
+                                   dtype=np.float64)
+                else:
+                    D = _scipy_rows(A, rows, weighted)
+                D[np.isinf(D)] = 0.0
+                sums[a : a + rows.size] = np.add.reduceat(D, starts, axis=1)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        _W.clear()
+        if bar is not None:
+            bar.close()
+    return SourceClassRows(sources=sources, source_class=src_cls.astype(np.int64), sums=sums, reach=reach,
+                           classes=classes.astype(np.int64), sizes=sizes.astype(np.int64), n_components=int(n_comp),
+                           backend=backend, weighted=weighted)
