@@ -307,6 +307,47 @@ def _fold_rows(bounds: tuple[int, int]) -> np.ndarray:
     return np.add.reduceat(D, _W["starts"], axis=1)  # (b - a, C): columns summed per class
 
 
+def _renumbered_graph(n: int, src: np.ndarray, dst: np.ndarray, lengths: np.ndarray | None, labels: Any,
+                      weighted: bool, batch_size: int, n_jobs: int | None, backend: str) -> tuple:
+    """Checked settings and the graph renumbered class by class: the opening of both class folds.
+
+    Vertices are renumbered class by class, so each block's columns reduce per class in one
+    contiguous ``np.add.reduceat`` and a class's sources follow each other. Returns (backend,
+    jobs, inv, classes, starts, sizes, cls_of_vertex, A, n_comp, comp, M): ``inv`` maps a vertex
+    to its new number; ``M`` (sparse, components x classes) counts vertices, from which the
+    reachable pairs are exact.
+    """
+    from scipy.sparse import csgraph
+
+    labels = np.asarray(labels)
+    if labels.shape != (n,):
+        raise LatentGraphError(f"need one label per vertex ({n}), got shape {labels.shape}")
+    if labels.dtype.kind not in "iu":
+        raise LatentGraphError(f"labels must be integers, got dtype {labels.dtype}")
+    if isinstance(batch_size, bool) or int(batch_size) < 1:
+        raise LatentGraphError(f"batch_size must be >= 1, got {batch_size!r}")
+    backend = resolve_path_backend(backend, weighted)
+    jobs = default_jobs() if n_jobs is None else int(n_jobs)
+    if jobs < 1:
+        raise LatentGraphError(f"n_jobs must be >= 1, got {n_jobs!r}")
+
+    # vertices renumbered class by class: each block's columns then reduce per class in
+    # one contiguous np.add.reduceat, and a class's sources follow each other
+    order = np.argsort(labels, kind="stable")
+    inv = np.empty(n, dtype=np.int64)
+    inv[order] = np.arange(n)
+    classes, starts, sizes = np.unique(labels[order], return_index=True, return_counts=True)
+    C = classes.size
+    cls_of_vertex = np.repeat(np.arange(C), sizes)  # class position of each renumbered vertex
+    A = to_csr(n, inv[np.asarray(src, dtype=np.int64)], inv[np.asarray(dst, dtype=np.int64)],
+               lengths if weighted else None)
+
+    # reachable pairs, exactly: same connected component
+    n_comp, comp = csgraph.connected_components(A, directed=False)
+    M = sp.csr_array((np.ones(n, dtype=np.int64), (comp, cls_of_vertex)), shape=(n_comp, C))
+    return backend, jobs, inv, classes, starts, sizes, cls_of_vertex, A, n_comp, comp, M
+
+
 def class_path_sums(
     n: int,
     src: np.ndarray,
@@ -364,35 +405,9 @@ def class_path_sums(
     eq. 4.2). Pairs in different connected components are unreachable: they are left out of
     ``sums`` and ``pairs`` and counted exactly from the components.
     """
-    from scipy.sparse import csgraph
-
-    labels = np.asarray(labels)
-    if labels.shape != (n,):
-        raise LatentGraphError(f"need one label per vertex ({n}), got shape {labels.shape}")
-    if labels.dtype.kind not in "iu":
-        raise LatentGraphError(f"labels must be integers, got dtype {labels.dtype}")
-    if isinstance(batch_size, bool) or int(batch_size) < 1:
-        raise LatentGraphError(f"batch_size must be >= 1, got {batch_size!r}")
-    backend = resolve_path_backend(backend, weighted)
-    jobs = default_jobs() if n_jobs is None else int(n_jobs)
-    if jobs < 1:
-        raise LatentGraphError(f"n_jobs must be >= 1, got {n_jobs!r}")
-
-    # vertices renumbered class by class: each block's columns then reduce per class in
-    # one contiguous np.add.reduceat, and a class's sources follow each other
-    order = np.argsort(labels, kind="stable")
-    inv = np.empty(n, dtype=np.int64)
-    inv[order] = np.arange(n)
-    sorted_labels = labels[order]
-    classes, starts, sizes = np.unique(sorted_labels, return_index=True, return_counts=True)
+    (backend, jobs, inv, classes, starts, sizes, cls_of_vertex, A, n_comp, comp,
+     M) = _renumbered_graph(n, src, dst, lengths, labels, weighted, batch_size, n_jobs, backend)
     C = classes.size
-    cls_of_vertex = np.repeat(np.arange(C), sizes)  # class position of each renumbered vertex
-    A = to_csr(n, inv[np.asarray(src, dtype=np.int64)], inv[np.asarray(dst, dtype=np.int64)],
-               lengths if weighted else None)
-
-    # reachable pairs, exactly: same connected component
-    n_comp, comp = csgraph.connected_components(A, directed=False)
-    M = sp.csr_array((np.ones(n, dtype=np.int64), (comp, cls_of_vertex)), shape=(n_comp, C))
     pairs = (M.T @ M).toarray().astype(np.int64)
     pairs[np.diag_indices(C)] -= sizes  # no self-pairs
     total = np.outer(sizes, sizes).astype(np.int64)
@@ -546,32 +561,13 @@ def source_class_rows(
     LatentGraphError
         For bad labels, sources, batch size, backend or edges.
     """
-    from scipy.sparse import csgraph
-
-    labels = np.asarray(labels)
-    if labels.shape != (n,):
-        raise LatentGraphError(f"need one label per vertex ({n}), got shape {labels.shape}")
-    if labels.dtype.kind not in "iu":
-        raise LatentGraphError(f"labels must be integers, got dtype {labels.dtype}")
-    if isinstance(batch_size, bool) or int(batch_size) < 1:
-        raise LatentGraphError(f"batch_size must be >= 1, got {batch_size!r}")
     sources = np.asarray(sources, dtype=np.int64)
     if sources.ndim != 1 or (sources.size and (sources.min() < 0 or sources.max() >= n)):
         raise LatentGraphError(f"sources must be vertex positions in 0..{n - 1}")
-    backend = resolve_path_backend(backend, weighted)
-    jobs = default_jobs() if n_jobs is None else int(n_jobs)
-    if jobs < 1:
-        raise LatentGraphError(f"n_jobs must be >= 1, got {n_jobs!r}")
-    order = np.argsort(labels, kind="stable")
-    inv = np.empty(n, dtype=np.int64)
-    inv[order] = np.arange(n)
-    classes, starts, sizes = np.unique(labels[order], return_index=True, return_counts=True)
+    (backend, jobs, inv, classes, starts, sizes, cls_of_vertex, A, n_comp, comp,
+     M) = _renumbered_graph(n, src, dst, lengths, labels, weighted, batch_size, n_jobs, backend)
     C = classes.size
-    cls_of_vertex = np.repeat(np.arange(C), sizes)
-    A = to_csr(n, inv[np.asarray(src, dtype=np.int64)], inv[np.asarray(dst, dtype=np.int64)],
-               lengths if weighted else None)
-    n_comp, comp = csgraph.connected_components(A, directed=False)
-    M = sp.csr_array((np.ones(n, dtype=np.int64), (comp, cls_of_vertex)), shape=(n_comp, C)).toarray()
+    M = M.toarray()
     rs = inv[sources]  # renumbered sources
     src_cls = cls_of_vertex[rs]
     reach = M[comp[rs]].astype(np.int64)
