@@ -175,6 +175,9 @@ def check_config(config: dict[str, Any]) -> None:
     ks = config["knn"]["k"]
     if len(set(ks)) != len(ks):
         _fail("knn.k", f"values repeat: {ks}")
+    if int(config["knn"].get("shards", 1)) > 1 and config["knn"].get("method", "exact") != "exact":
+        _fail("knn.shards", f"{config['knn']['shards']} shards need knn.method exact (an approximate index is built "
+                            f"over all latents at once), got method {config['knn']['method']!r}; use shards: 1")
     if config["data"]["dataset"] in ("cifar100", "imagefolder") and not config["data"].get("root"):
         _fail("data.root", f"dataset {config['data']['dataset']!r} needs a root folder")
     check_noise_config(config)
@@ -276,9 +279,9 @@ def knn_on_gpu(config: dict[str, Any]) -> bool:
 
 
 def check_sizes(config: dict[str, Any]) -> None:
-    """Neighbour counts below, and eigenvalue counts at most, the number of samples (when known).
+    """Neighbour counts below, and eigenvalue and shard counts at most, the number of samples (when known).
 
-    Checks ``knn.k``, ``classgraph.k``, ``measures.n_eigs`` and ``layers.k`` against
+    Checks ``knn.k``, ``knn.shards``, ``classgraph.k``, ``measures.n_eigs`` and ``layers.k`` against
     :func:`split_size`; nothing when only the data can tell the size.
 
     Parameters
@@ -298,6 +301,8 @@ def check_sizes(config: dict[str, Any]) -> None:
     kmax = max(int(k) for k in config["knn"]["k"])
     if kmax >= n:
         _fail("knn.k", f"k={kmax} must be smaller than the number of samples: {where}")
+    if int(config["knn"].get("shards", 1)) > n:
+        _fail("knn.shards", f"{config['knn']['shards']} must be at most the number of samples: {where}")
     cg = config.get("classgraph") or {}
     if cg.get("enabled", True) and not (cg.get("source") or {}).get("pretrained") and int(cg.get("k", 4)) >= n:
         _fail("classgraph.k", f"{cg['k']} must be smaller than the number of samples: {where}")
@@ -539,6 +544,10 @@ def check_classgraph(config: dict[str, Any]) -> None:
         n_classes = int((data.get("synthetic") or {}).get("n_classes", 4))
     if n_classes is not None and cg["class_k"] >= n_classes:
         _fail("classgraph.class_k", f"{cg['class_k']} must be smaller than the number of classes ({n_classes})")
+    shards = int(cg.get("shards", 1))
+    if n_classes is not None and shards > n_classes:
+        _fail("classgraph.shards", f"{shards} must be at most the number of classes ({n_classes}): each shard "
+                                   "computes whole classes")
 
 
 # --------------------------------------------------------------------------- model, measures, layers

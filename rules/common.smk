@@ -114,6 +114,7 @@ onstart:
 wildcard_constraints:
     run="[A-Za-z0-9_]+",
     epoch=r"\d{3}",
+    shard=r"\d+",
 
 
 # ---- path and resource functions (of the names above only)

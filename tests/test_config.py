@@ -162,7 +162,8 @@ def test_execution_only_keys_are_declared_in_the_schema():
     cfg = full({"name": "x"})
     assert execution_settings(cfg, "train") == {"device": "auto", "channels_last": True, "num_workers": 0,
                                                 "eval_batch_size": 256, "deterministic": False}
-    assert execution_settings(cfg, "knn") == {"backend": "auto"}
+    assert execution_settings(cfg, "knn") == {"backend": "auto", "shards": 1}
+    assert {"knn.shards", "classgraph.shards"} <= set(keys)  # sharded or not, the same tables
 
 
 # --------------------------------------------------------------------------- checks before any work
@@ -179,6 +180,11 @@ def test_execution_only_keys_are_declared_in_the_schema():
         (lambda c: c["classgraph"].update(k=60), r"classgraph\.k: 60 must be smaller than the number of samples"),
         (lambda c: c["measures"].update(n_eigs=61), r"measures\.n_eigs: 61 must be at most the number of samples"),
         (lambda c: c["layers"].update(k=[60]), r"layers\.k: k=60 must be smaller"),
+        (lambda c: c["knn"].update(shards=61), r"knn\.shards: 61 must be at most the number of samples: "
+                                               r"the test split of synthetic has N=60"),
+        (lambda c: c["knn"].update(shards=2, method="hnsw"), r"knn\.shards: 2 shards need knn\.method exact"),
+        (lambda c: c["classgraph"].update(shards=5), r"classgraph\.shards: 5 must be at most the number of "
+                                                     r"classes \(4\)"),
     ],
 )
 def test_errors_found_when_the_config_is_read(tiny_config, edit, message):

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..graphs.shortest_paths import class_path_sums
+from ..graphs.shortest_paths import ClassPathSums, SourceClassRows, class_path_sums
 from ..io import META_KEY, Latents, read_table, write_parquet
 from ..utils import CLASSGRAPH_FILES, LatentGraphError, atomic_path, check_k
 
@@ -181,6 +181,36 @@ def class_distances(
         raise LatentGraphError("weights 'l1' needs edge lengths")
     sums = class_path_sums(n, src, dst, lengths, labels, weighted=weights == "l1", batch_size=batch_size,
                            n_jobs=n_jobs, backend=backend, progress=progress)
+    return distances_from_sums(sums, labels, weights=weights, n_edges=int(np.asarray(src).size),
+                               class_names=class_names, prediction=prediction, metadata=metadata)
+
+
+def distances_from_sums(sums: ClassPathSums, labels: np.ndarray, *, weights: str, n_edges: int,
+                        class_names: list[str] | None = None, prediction: np.ndarray | None = None,
+                        metadata: dict[str, Any] | None = None) -> ClassDistances:
+    """The class distance matrix (eq. 4.2) from the class fold's sums: the second half of :func:`class_distances`.
+
+    Parameters
+    ----------
+    sums : ClassPathSums
+        The fold of the sample graph (one job, or the shards added by
+        :func:`latentgraph.graphs.shortest_paths.add_class_path_sums`).
+    labels : numpy.ndarray
+        (N,) class label of every sample.
+    weights : {"l1", "hops"}
+        The path length the sums measure (recorded).
+    n_edges : int
+        Edges of the sample graph (recorded).
+    class_names, prediction, metadata
+        As in :func:`class_distances`.
+
+    Returns
+    -------
+    ClassDistances
+        The matrix.
+    """
+    labels = np.asarray(labels)
+    n = labels.size
     pairs_sym = sums.pairs + sums.pairs.T
     with np.errstate(invalid="ignore", divide="ignore"):
         # d(s, t) = d(t, s): both orders are summed; averaging the two sums removes rounding asymmetry
@@ -196,7 +226,7 @@ def class_distances(
     meta.update({
         "weights": weights,
         "n_samples": int(n),
-        "n_edges": int(np.asarray(src).size),
+        "n_edges": int(n_edges),
         "n_components": sums.n_components,
         "backend": sums.backend,
     })
@@ -269,7 +299,6 @@ def class_distances_from_latents(
         sample graph (hubness), the source file and the latents' dataset, run, epoch, etc.
     """
     from ..graphs.knn import edges, knn
-    from ..graphs.network_stats import k_occurrence_skewness
 
     check_k(k, lat.n)
     names = class_names if class_names is not None else lat.metadata.get("class_names")
@@ -277,21 +306,47 @@ def class_distances_from_latents(
         check_sources_per_class(lat.labels, sources_per_class, names)
     idx, dist = knn(lat.X, k, metric=metric, backend=knn_backend, threads=threads)
     src, dst, w = edges(idx, k=k, distances=dist)
-    meta = {
-        "k": int(k),
-        "metric": metric,
-        "sample_k_occurrence_skewness": k_occurrence_skewness(idx),
-        "latents": lat.metadata.get("source"),
-    }
-    for key in ("dataset", "split", "run", "seed", "epoch", "test_accuracy", "arch", "weights_file"):
-        if lat.metadata.get(key) is not None:
-            meta[key] = lat.metadata[key]
+    meta = sample_graph_metadata(idx, k, metric, lat)
     if sources_per_class is not None:
         return sampled_class_distances(lat.labels, src, dst, w, sources_per_class, seed=seed, weights=weights,
                                        class_names=names, prediction=lat.prediction, batch_size=batch_size,
                                        n_jobs=n_jobs, backend=backend, progress=progress, metadata=meta)
     return class_distances(lat.labels, src, dst, w, weights=weights, class_names=names, prediction=lat.prediction,
                            batch_size=batch_size, n_jobs=n_jobs, backend=backend, progress=progress, metadata=meta)
+
+
+def sample_graph_metadata(indices: np.ndarray, k: int, metric: str, lat: Latents) -> dict[str, Any]:
+    """What a class distance file records about its sample kNN graph and latents.
+
+    Parameters
+    ----------
+    indices : numpy.ndarray
+        (N, k) neighbour table of the sample graph.
+    k : int
+        Its k.
+    metric : str
+        The kNN distance.
+    lat : Latents
+        The latents (their provenance is copied).
+
+    Returns
+    -------
+    dict
+        ``k``, ``metric``, the k-occurrence skewness (hubness), the latents file and their
+        dataset, split, run, seed, epoch, accuracy, architecture and weights file.
+    """
+    from ..graphs.network_stats import k_occurrence_skewness
+
+    meta = {
+        "k": int(k),
+        "metric": metric,
+        "sample_k_occurrence_skewness": k_occurrence_skewness(indices),
+        "latents": lat.metadata.get("source"),
+    }
+    for key in ("dataset", "split", "run", "seed", "epoch", "test_accuracy", "arch", "weights_file"):
+        if lat.metadata.get(key) is not None:
+            meta[key] = lat.metadata[key]
+    return meta
 
 
 # --------------------------------------------------------------------------- sampled sources
@@ -469,9 +524,7 @@ def sampled_class_distances(
         For a bad ``sources_per_class`` (naming the class too small for it), unknown
         ``weights`` or ``"l1"`` without lengths.
     """
-    from scipy.sparse import csgraph
-
-    from ..graphs.shortest_paths import source_class_rows, to_csr
+    from ..graphs.shortest_paths import source_class_rows
 
     if weights not in WEIGHTS:
         raise LatentGraphError(f"unknown path weights {weights!r}; allowed: {list(WEIGHTS)}")
@@ -483,6 +536,42 @@ def sampled_class_distances(
     sources = sample_sources(labels, m, seed)
     rows = source_class_rows(n, src, dst, lengths, labels, sources, weighted=weights == "l1",
                              batch_size=batch_size, n_jobs=n_jobs, backend=backend, progress=progress)
+    return sampled_from_rows(rows, labels, src, dst, m, seed=seed, weights=weights, class_names=class_names,
+                             prediction=prediction, metadata=metadata)
+
+
+def sampled_from_rows(rows: SourceClassRows, labels: np.ndarray, src: np.ndarray, dst: np.ndarray, m: int, *,
+                      seed: int, weights: str, class_names: list[str] | None = None,
+                      prediction: np.ndarray | None = None,
+                      metadata: dict[str, Any] | None = None) -> ClassDistances:
+    """The sampled class distances from the sampled sources' rows: the second half of :func:`sampled_class_distances`.
+
+    Parameters
+    ----------
+    rows : SourceClassRows
+        The rows of the sources of :func:`sample_sources` (one job, or the shards' rows
+        concatenated in shard order).
+    labels : numpy.ndarray
+        (N,) class label of every sample.
+    src, dst : numpy.ndarray
+        Endpoints of the sample graph's edges (for the exact pair counts).
+    m : int
+        Sources per class.
+    seed, weights, class_names, prediction, metadata
+        As in :func:`sampled_class_distances`.
+
+    Returns
+    -------
+    ClassDistances
+        The estimates with their standard errors and intervals.
+    """
+    from scipy.sparse import csgraph
+
+    from ..graphs.shortest_paths import to_csr
+
+    labels = np.asarray(labels)
+    n = labels.size
+    sources = rows.sources
     C = rows.classes.size
     sizes = rows.sizes.astype(np.float64)
     m_c = np.full(C, float(m))

@@ -40,14 +40,16 @@ if HAVE_NUMBA:
         best_i[q, pos] = idx
 
     @njit(parallel=True, fastmath=True, cache=True)
-    def _search(X, kk, qblock, dblock):  # pragma: no cover - compiled
+    def _search(X, kk, qstart, qstop, qblock, dblock):  # pragma: no cover - compiled
+        # queries qstart..qstop-1 against every row; result row r is query qstart + r
         n, d = X.shape
-        best_d = np.full((n, kk), np.inf, dtype=np.float32)
-        best_i = np.full((n, kk), -1, dtype=np.int64)
-        n_qblocks = (n + qblock - 1) // qblock
+        nq = qstop - qstart
+        best_d = np.full((nq, kk), np.inf, dtype=np.float32)
+        best_i = np.full((nq, kk), -1, dtype=np.int64)
+        n_qblocks = (nq + qblock - 1) // qblock
         for qb in prange(n_qblocks):
             q0 = qb * qblock
-            q1 = min(n, q0 + qblock)
+            q1 = min(nq, q0 + qblock)
             for d0 in range(0, n, dblock):
                 d1 = min(n, d0 + dblock)
                 q = q0
@@ -63,10 +65,10 @@ if HAVE_NUMBA:
                         a3 = np.float32(0.0)
                         for c in range(d):
                             x = X[j, c]
-                            a0 += abs(X[q, c] - x)
-                            a1 += abs(X[q + 1, c] - x)
-                            a2 += abs(X[q + 2, c] - x)
-                            a3 += abs(X[q + 3, c] - x)
+                            a0 += abs(X[qstart + q, c] - x)
+                            a1 += abs(X[qstart + q + 1, c] - x)
+                            a2 += abs(X[qstart + q + 2, c] - x)
+                            a3 += abs(X[qstart + q + 3, c] - x)
                         if a0 < t0:
                             _insert(best_d, best_i, q, a0, j, kk)
                             t0 = best_d[q, kk - 1]
@@ -85,7 +87,7 @@ if HAVE_NUMBA:
                     for j in range(d0, d1):
                         a0 = np.float32(0.0)
                         for c in range(d):
-                            a0 += abs(X[q, c] - X[j, c])
+                            a0 += abs(X[qstart + q, c] - X[j, c])
                         if a0 < t0:
                             _insert(best_d, best_i, q, a0, j, kk)
                             t0 = best_d[q, kk - 1]
@@ -93,16 +95,19 @@ if HAVE_NUMBA:
         return best_i, best_d
 
 
-def l1_candidates(X: np.ndarray, kk: int, threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The ``kk`` nearest rows of every row of ``X`` (itself included) by float32 L1 distance.
+def l1_candidates(X: np.ndarray, kk: int, threads: int | None = None,
+                  rows: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The ``kk`` nearest rows of X (itself included) of the query rows ``X[a:b]`` by float32 L1 distance.
 
-    Returns (indices int64, distances float64), each row ascending. Ties and rounding are
-    the caller's business: it re-ranks exactly.
+    ``rows=(a, b)`` (default: all rows) selects the queries; row r of the result is query
+    ``a + r``. Returns (indices int64, distances float64), each row ascending. Ties and
+    rounding are the caller's business: it re-ranks exactly.
     """
     if not HAVE_NUMBA:
         raise ImportError("the numba backend needs numba (pip install numba)")
     X = np.ascontiguousarray(X, dtype=np.float32)
     if threads:
         numba.set_num_threads(min(int(threads), numba.config.NUMBA_NUM_THREADS))
-    idx, dist = _search(X, int(kk), QUERY_BLOCK, DB_BLOCK)
+    a, b = (0, X.shape[0]) if rows is None else (int(rows[0]), int(rows[1]))
+    idx, dist = _search(X, int(kk), a, b, QUERY_BLOCK, DB_BLOCK)
     return idx, dist.astype(np.float64)

@@ -229,7 +229,8 @@ def _brute_rows(X: np.ndarray, rows: np.ndarray, k: int, metric: str, block_elem
     return out_i, out_d
 
 
-def _faiss_candidates(X: np.ndarray, kk: int, metric: str, gpu: bool, threads: int | None) -> tuple[np.ndarray, np.ndarray]:
+def _faiss_candidates(X: np.ndarray, kk: int, metric: str, gpu: bool, threads: int | None,
+                      queries: tuple[int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     try:
         import faiss
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -245,7 +246,7 @@ def _faiss_candidates(X: np.ndarray, kk: int, metric: str, gpu: bool, threads: i
         res = faiss.StandardGpuResources()
         index = faiss.index_cpu_to_gpu(res, 0, index)
     index.add(X)
-    D, Ind = index.search(X, kk)
+    D, Ind = index.search(X if queries is None else X[queries[0] : queries[1]], kk)
     D = D.astype(np.float64)
     if metric == "l2":
         D = np.sqrt(np.maximum(D, 0.0))
@@ -469,8 +470,9 @@ def knn(
     backend: str = "auto",
     threads: int | None = None,
     margin: int = 8,
+    rows: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Exact k nearest neighbours of every row of ``X`` among the other rows.
+    """Exact k nearest neighbours of every row of ``X`` (or of rows ``a..b-1``) among the other rows.
 
     Parameters
     ----------
@@ -488,38 +490,81 @@ def knn(
     margin : int, optional
         Extra candidates fetched beyond k + 1, so that few rows need the exact fallback
         (default 8).
+    rows : tuple of int, optional
+        ``(a, b)``: search only the query rows ``a..b-1`` (against all N rows), one shard
+        of a sharded search (``knn.shards``); default all rows. The result's row ``r`` is
+        row ``a + r`` of the full result, identical to it (every row's neighbours and
+        distances depend only on that row and X).
 
     Returns
     -------
     indices : numpy.ndarray
-        (N, k) int64 row positions, each row sorted by (distance, index), never containing
-        the row itself.
+        (N, k) (or (b - a, k)) int64 row positions, each row sorted by (distance, index),
+        never containing the row itself.
     distances : numpy.ndarray
-        (N, k) float64 exact distances, in the same order.
+        The float64 exact distances, in the same order.
+
+    Raises
+    ------
+    LatentGraphError
+        For a bad ``k``, ``metric``, ``backend`` or ``rows``, or non-finite latents.
     """
     X = _validate(X, k, metric)
     n = X.shape[0]
+    a, b = check_rows(rows, n)
     backend = resolve_knn_backend(backend, n, metric)
-    rows = np.arange(n, dtype=np.int64)
+    queries = np.arange(a, b, dtype=np.int64)
     if backend == "numpy":
-        return _brute_rows(X, rows, k, metric)
+        return _brute_rows(X, queries, k, metric)
 
     kk = min(n, k + 1 + max(0, int(margin)))
     if backend == "numba":
         from ._l1kernel import l1_candidates
 
-        cand, approx = l1_candidates(X, kk, threads=threads)
+        cand, approx = l1_candidates(X, kk, threads=threads, rows=(a, b))
     else:
-        cand, approx = _faiss_candidates(X, kk, metric, gpu=(backend == "faiss-gpu"), threads=threads)
-    idx, dist = _rerank(X, cand, rows, k, metric, threads=threads)
+        cand, approx = _faiss_candidates(X, kk, metric, gpu=(backend == "faiss-gpu"), threads=threads,
+                                         queries=(a, b))
+    idx, dist = _rerank(X, cand, queries, k, metric, threads=threads)
     if kk < n:
         # rows whose k-th exact distance is not safely below every non-candidate's distance
         tol = _tolerance(X, approx[:, -1], metric)
         unsafe = np.flatnonzero(approx[:, -1] - tol <= dist[:, -1])
         if unsafe.size:
-            log.debug("knn: %d of %d rows recomputed exactly (boundary ties)", unsafe.size, n)
-            idx[unsafe], dist[unsafe] = _brute_rows(X, unsafe, k, metric)
+            log.debug("knn: %d of %d rows recomputed exactly (boundary ties)", unsafe.size, queries.size)
+            idx[unsafe], dist[unsafe] = _brute_rows(X, queries[unsafe], k, metric)
     return idx, dist
+
+
+def check_rows(rows: Any, n: int) -> tuple[int, int]:
+    """Validate a query row range ``(a, b)`` of an N-row search; None means all rows.
+
+    Parameters
+    ----------
+    rows : tuple of int or None
+        ``(a, b)`` with ``0 <= a < b <= n``.
+    n : int
+        Number of rows.
+
+    Returns
+    -------
+    tuple of int
+        ``(a, b)``.
+
+    Raises
+    ------
+    LatentGraphError
+        For anything but a non-empty range inside ``0..n``.
+    """
+    if rows is None:
+        return 0, n
+    try:
+        a, b = (int(v) for v in rows)
+    except (TypeError, ValueError):
+        raise LatentGraphError(f"rows must be a pair (a, b) of row positions, got {rows!r}") from None
+    if not 0 <= a < b <= n:
+        raise LatentGraphError(f"rows must satisfy 0 <= a < b <= N = {n}, got ({a}, {b})")
+    return a, b
 
 
 def _rerank(X: np.ndarray, cand: np.ndarray, rows: np.ndarray, k: int, metric: str, block: int = 64,

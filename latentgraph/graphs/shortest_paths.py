@@ -22,6 +22,14 @@ hops. All give the same sums up to floating-point rounding (tests compare them).
 igraph hold the GIL, so their blocks run in worker processes (``n_jobs``); numba uses
 ``n_jobs`` threads. The blocks' class sums are added in source order in the caller, so
 for a given routine the result does not depend on ``batch_size`` or ``n_jobs``.
+
+Sharding (``classgraph.shards``, one cluster job per shard): row i of the class sums only
+gets contributions from the sources of class i, so :func:`class_shards` splits the classes
+into contiguous ranges balanced by their numbers of sources, ``class_path_sums(...,
+shard=(i, S))`` computes only the rows of shard i's classes, and
+:func:`add_class_path_sums` adds the shards' partial sums in shard order. Every row is
+the same additions in the same order as in one job, and the other shards add exact zeros,
+so the sharded result equals the one-job result bitwise (tests check it).
 """
 
 from __future__ import annotations
@@ -348,6 +356,80 @@ def _renumbered_graph(n: int, src: np.ndarray, dst: np.ndarray, lengths: np.ndar
     return backend, jobs, inv, classes, starts, sizes, cls_of_vertex, A, n_comp, comp, M
 
 
+def class_shards(sizes: Any, shards: int) -> list[tuple[int, int]]:
+    """Split C classes into ``shards`` contiguous, non-empty ranges with balanced source counts.
+
+    Parameters
+    ----------
+    sizes : array_like
+        (C,) samples (sources) per class, in class order.
+    shards : int
+        Number of shards, 1 <= shards <= C.
+
+    Returns
+    -------
+    list of tuple of int
+        ``(c0, c1)`` per shard: classes ``c0..c1-1``; the cut before shard i is the class
+        boundary nearest to ``i * N / shards`` sources.
+
+    Raises
+    ------
+    LatentGraphError
+        When ``shards`` is not an integer between 1 and the number of classes.
+    """
+    sizes = np.asarray(sizes, dtype=np.int64)
+    C = sizes.size
+    if isinstance(shards, bool) or not isinstance(shards, (int, np.integer)) or not 1 <= int(shards) <= C:
+        raise LatentGraphError(f"classgraph.shards = {shards!r} must be an integer between 1 and the number of "
+                               f"classes ({C}): each shard computes the class-sum rows of whole classes")
+    S = int(shards)
+    cum = np.concatenate(([0], np.cumsum(sizes)))
+    cuts = [0]
+    for i in range(1, S):
+        c = int(np.argmin(np.abs(cum - i * cum[-1] / S)))
+        cuts.append(min(max(c, cuts[-1] + 1), C - (S - i)))  # every shard keeps at least one class
+    cuts.append(C)
+    return [(cuts[i], cuts[i + 1]) for i in range(S)]
+
+
+def add_class_path_sums(parts: list[ClassPathSums]) -> ClassPathSums:
+    """Add the partial sums of the shards of one class fold, in shard order.
+
+    Parameters
+    ----------
+    parts : list of ClassPathSums
+        The results of ``class_path_sums(..., shard=(i, S))`` for i = 0..S-1.
+
+    Returns
+    -------
+    ClassPathSums
+        The whole fold; equal to the one-job result bitwise (each entry comes from one shard).
+
+    Raises
+    ------
+    LatentGraphError
+        When the parts are not the S shards of one graph (classes, sizes, path kind).
+    """
+    if not parts:
+        raise LatentGraphError("no shards to add")
+    first = parts[0]
+    for p in parts[1:]:
+        if (not np.array_equal(p.classes, first.classes) or not np.array_equal(p.sizes, first.sizes)
+                or p.weighted != first.weighted or p.n_components != first.n_components):
+            raise LatentGraphError("class-graph shards of different graphs (classes, sizes, components or weights "
+                                   "differ): rebuild all shards")
+    sums = np.zeros_like(first.sums)
+    pairs = np.zeros_like(first.pairs)
+    total = np.zeros_like(first.total)
+    for p in parts:
+        sums += p.sums
+        pairs += p.pairs
+        total += p.total
+    return ClassPathSums(sums=sums, pairs=pairs, total=total, classes=first.classes, sizes=first.sizes,
+                         n_components=first.n_components, backend=first.backend, weighted=first.weighted,
+                         n_jobs=first.n_jobs)
+
+
 def class_path_sums(
     n: int,
     src: np.ndarray,
@@ -360,6 +442,7 @@ def class_path_sums(
     n_jobs: int | None = 1,
     backend: str = "auto",
     progress: bool = False,
+    shard: tuple[int, int] | None = None,
 ) -> ClassPathSums:
     """Sum all-pairs shortest-path distances of an undirected graph per pair of classes.
 
@@ -387,6 +470,10 @@ def class_path_sums(
         the sums agree to rounding.
     progress : bool, optional
         Show a ``tqdm`` progress bar over the blocks (default False).
+    shard : tuple of int, optional
+        ``(i, S)``: only the sources of shard i of S (:func:`class_shards`), whose classes'
+        rows of ``sums``, ``pairs`` and ``total`` are filled, the other rows zero; add the
+        S shards with :func:`add_class_path_sums`. Default: all sources.
 
     Returns
     -------
@@ -397,7 +484,7 @@ def class_path_sums(
     ------
     LatentGraphError
         For labels of the wrong shape or dtype, ``batch_size`` or ``n_jobs`` < 1, an invalid
-        backend or invalid edges.
+        backend, invalid edges, or a shard number out of range or S above the number of classes.
 
     Notes
     -----
@@ -413,7 +500,20 @@ def class_path_sums(
     total = np.outer(sizes, sizes).astype(np.int64)
     total[np.diag_indices(C)] -= sizes
 
-    bounds = [(a, min(a + batch_size, n)) for a in range(0, n, batch_size)]
+    v0, v1 = 0, n  # the sources (renumbered vertices, class by class)
+    if shard is not None:
+        i, S = (int(v) for v in shard)
+        ranges = class_shards(sizes, S)
+        if not 0 <= i < S:
+            raise LatentGraphError(f"shard {i} out of range for {S} shards")
+        c0, c1 = ranges[i]
+        keep = np.zeros(C, dtype=bool)
+        keep[c0:c1] = True
+        pairs[~keep] = 0
+        total[~keep] = 0
+        v0, v1 = int(starts[c0]), int(starts[c1 - 1] + sizes[c1 - 1])
+        log.info("shard %d of %d: classes %d..%d, sources %d..%d", i, S, c0, c1 - 1, v0, v1 - 1)
+    bounds = [(a, min(a + batch_size, v1)) for a in range(v0, v1, batch_size)]
     if backend != "numba":
         jobs = min(jobs, len(bounds))
         if n * n < INLINE_PAIRS:  # a second or less: not worth starting processes

@@ -1,0 +1,220 @@
+"""Sharded kNN and class graph (knn.shards, classgraph.shards) at N = 200,000: one shard job measured,
+the S = 1, 2, 4, 8 runs and 1.28 M samples projected from it.
+
+    python benchmarks/bench_sharding.py [--n 200000] [--dim 512] [--classes 1000]
+        [--knn-shards 8] [--class-shards 64] [--check-n 20000] [--threads 2]
+
+Each shard runs as its own process, as a cluster job would (the workflow's rules call the
+same functions: ``knn_shard``, ``class_distance_shard``): its wall time and peak resident
+memory (``os.wait4``'s ``ru_maxrss`` of that process alone) are measured. Shards have equal
+work (the same number of query rows against the same database; whole classes of equal size
+as sources), so one measured shard gives the wall time of every S: a cluster with S free
+nodes finishes in one shard's time, ``T(S) = T_shard(S_measured) * S_measured / S``; this
+is a projection, stated as such in the output. Before that, ``--check-n`` samples are run
+for real with S = 1, 2, 4, 8 (every shard, in sequence) to check that the gathered results
+equal the one-job results and that the shards' times add up to the one-job time.
+
+Data: a seeded Gaussian mixture of ``--classes`` equal classes. The kNN shard searches the
+``--dim``-d latents (k = 16, the workflow's largest). The class graph's sample graph (the
+exact k = 4 L1 kNN graph) is built from 16-d latents of the same mixture: the fold's cost
+depends on N, the graph's edges and C, not on d, and an exact 200,000 x 512 search for it
+would only repeat the kNN measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from common import versions, write
+
+HERE = Path(__file__).resolve()
+
+
+def mixture(n: int, dim: int, classes: int, seed: int = 0, spread: float = 0.5):
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n) % classes)
+    centres = rng.normal(size=(classes, dim)) * spread
+    return (centres[labels] + rng.normal(size=(n, dim))).astype(np.float32), labels.astype(np.int64)
+
+
+def write_latents_file(path: Path, X: np.ndarray, labels: np.ndarray) -> None:
+    from latentgraph.io import write_latents
+
+    write_latents(path, X, labels, np.arange(X.shape[0], dtype=np.int64), prediction=labels,
+                  metadata={"dataset": "synthetic-mixture"})
+
+
+def job(kind: str, **kw) -> dict:
+    """Run one shard in a fresh process; its wall time and peak RSS (MiB)."""
+    cmd = [sys.executable, str(HERE), "--worker", kind, json.dumps(kw)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"{kind} shard failed: {kw}")
+    return {"seconds": wall, "peak_mib": usage.ru_maxrss / 1024}
+
+
+def worker(kind: str, kw: dict) -> None:
+    from latentgraph.experiments import sharding as sh
+    from latentgraph.io import read_knn, read_latents
+
+    lat = read_latents(kw["latents"])
+    if kind == "startup":  # a job's fixed cost: interpreter, imports, reading the latents
+        return
+    if kind == "knn":
+        sh.knn_shard(kw["out"], lat, kw["k"], kw["shard"], kw["shards"], threads=kw["threads"])
+    else:
+        part = sh.class_distance_shard(read_knn(kw["knn"]), lat, 4, kw["shard"], kw["shards"],
+                                       n_jobs=kw["threads"])
+        sh.write_class_shard(kw["out"], part)
+
+
+def check(tmp: Path, n: int, dim: int, classes: int, threads: int) -> list[dict]:
+    """S = 1, 2, 4, 8 for real at n samples: equal results, and the shards' times add up."""
+    from latentgraph.experiments import sharding as sh
+    from latentgraph.graphs.knn import knn_table
+    from latentgraph.io import read_latents, write_knn
+
+    X, labels = mixture(n, dim, classes)
+    lat_path = tmp / "check_latents.parquet"
+    write_latents_file(lat_path, X, labels)
+    X16, _ = mixture(n, 16, classes)
+    lat16_path = tmp / "check_latents16.parquet"
+    write_latents_file(lat16_path, X16, labels)
+    lat, lat16 = read_latents(lat_path), read_latents(lat16_path)
+    knn16 = tmp / "check_knn16.parquet"
+    write_knn(knn16, knn_table(lat16.X, 4, lat16.labels, sample_id=lat16.sample_id))
+    rows, ref_knn, ref_cd = [], None, None
+    for S in (1, 2, 4, 8):
+        kp = [tmp / f"ck{S}_{i}.npz" for i in range(S)]
+        cp = [tmp / f"cc{S}_{i}.npz" for i in range(S)]
+        tk = [job("knn", latents=str(lat_path), out=str(p), k=16, shard=i, shards=S, threads=threads)
+              for i, p in enumerate(kp)]
+        tc = [job("class", latents=str(lat16_path), knn=str(knn16), out=str(p), shard=i, shards=S, threads=threads)
+              for i, p in enumerate(cp)]
+        table = sh.gather_knn_shards(kp, lat)
+        from latentgraph.io import read_knn
+
+        cd = sh.gather_class_distances([sh.read_class_shard(p) for p in cp], read_knn(knn16), lat16)
+        if S == 1:
+            ref_knn, ref_cd = table, cd
+        same = bool(np.array_equal(table.indices, ref_knn.indices) and np.array_equal(table.distances, ref_knn.distances)
+                    and np.array_equal(cd.mean, ref_cd.mean, equal_nan=True))
+        rows.append({"S": S, "knn_sum_s": sum(t["seconds"] for t in tk), "knn_max_s": max(t["seconds"] for t in tk),
+                     "class_sum_s": sum(t["seconds"] for t in tc), "class_max_s": max(t["seconds"] for t in tc),
+                     "equal_to_one_job": same})
+        print(rows[-1], flush=True)
+    return rows
+
+
+def main() -> None:
+    if len(sys.argv) > 2 and sys.argv[1] == "--worker":
+        worker(sys.argv[2], json.loads(sys.argv[3]))
+        return
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=200_000)
+    ap.add_argument("--dim", type=int, default=512)
+    ap.add_argument("--classes", type=int, default=1000)
+    ap.add_argument("--knn-shards", type=int, default=8, help="S of the measured kNN shard (shard 0 runs)")
+    ap.add_argument("--class-shards", type=int, default=64, help="S of the measured class-graph shard (shard 0 runs)")
+    ap.add_argument("--check-n", type=int, default=20_000, help="samples of the S = 1, 2, 4, 8 check (0: skip)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--target-n", type=int, default=1_280_000)
+    ap.add_argument("--nodes", type=int, default=64, help="projection: cluster nodes")
+    ap.add_argument("--node-cores", type=int, default=32, help="projection: cores per node")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench_sharding.") as d:
+        tmp = Path(d)
+        checks = check(tmp, args.check_n, args.dim, args.classes // 10, args.threads) if args.check_n else []
+
+        from latentgraph.graphs.knn import knn_table
+        from latentgraph.io import read_latents, write_knn
+
+        X, labels = mixture(args.n, args.dim, args.classes)
+        lat_path = tmp / "latents.parquet"
+        write_latents_file(lat_path, X, labels)
+        del X
+        startup = job("startup", latents=str(lat_path))
+        print("start-up (imports, reading the latents)", startup, flush=True)
+        S = args.knn_shards
+        knn_job = job("knn", latents=str(lat_path), out=str(tmp / "k0.npz"), k=16, shard=0, shards=S,
+                      threads=args.threads)
+        print("knn shard 0 of", S, knn_job, flush=True)
+
+        X16, labels16 = mixture(args.n, 16, args.classes)
+        lat16_path = tmp / "latents16.parquet"
+        write_latents_file(lat16_path, X16, labels16)
+        lat16 = read_latents(lat16_path)
+        t0 = time.perf_counter()
+        knn16 = tmp / "knn16.parquet"
+        write_knn(knn16, knn_table(lat16.X, 4, lat16.labels, sample_id=lat16.sample_id, threads=args.threads))
+        t_knn16 = time.perf_counter() - t0
+        SC = args.class_shards
+        class_job = job("class", latents=str(lat16_path), knn=str(knn16), out=str(tmp / "c0.npz"), shard=0,
+                        shards=SC, threads=args.threads)
+        print("class shard 0 of", SC, class_job, flush=True)
+
+    # projections from the measured shards (equal work per shard; a job's start-up is paid once per shard)
+    n, t = args.n, args.threads
+    t0 = startup["seconds"]
+    knn_total = (knn_job["seconds"] - t0) * S  # the work of one job, all queries, on `threads` cores
+    class_total = (class_job["seconds"] - t0) * SC
+    proj = []
+    for s in (1, 2, 4, 8):
+        proj.append({"S": s, "knn_wall_s": t0 + knn_total / s, "class_wall_s": t0 + class_total / s})
+    # 1.28 M: kNN ~ N^2 d; the fold ~ N sources x N log N per Dijkstra
+    r = args.target_n / n
+    knn_core_s = knn_total * t * r * r
+    class_core_s = class_total * t * r * r * np.log(args.target_n) / np.log(n)
+    cores = args.nodes * args.node_cores
+    result = {
+        "n": n, "dim": args.dim, "classes": args.classes, "threads": t, "versions": versions("numpy", "numba", "faiss"),
+        "checks": checks, "knn_shard": {"S": S, **knn_job}, "class_shard": {"S": SC, **class_job},
+        "startup": startup, "class_knn16_seconds": t_knn16, "projection_S": proj,
+        "projection_target": {"n": args.target_n, "nodes": args.nodes, "node_cores": args.node_cores,
+                              "knn_core_hours": knn_core_s / 3600, "class_core_hours": class_core_s / 3600,
+                              "knn_wall_s": knn_core_s / cores, "class_wall_s": class_core_s / cores},
+    }
+    md = [f"N = {n:,}, {args.classes:,} classes, {t} threads per job; each shard a fresh process.", ""]
+    if checks:
+        md += [f"Check at N = {args.check_n:,} ({args.classes // 10} classes), every shard run: gathered = one job, "
+               "and the shards' times add up.", "", "| S | kNN: sum of shards (s) | kNN: slowest shard (s) | "
+               "class graph: sum (s) | slowest (s) | equal to S = 1 |", "|---|---|---|---|---|---|"]
+        md += [f"| {c['S']} | {c['knn_sum_s']:.1f} | {c['knn_max_s']:.1f} | {c['class_sum_s']:.1f} | "
+               f"{c['class_max_s']:.1f} | {c['equal_to_one_job']} |" for c in checks]
+        md.append("")
+    md += ["| job (measured) | wall (s) | peak memory (MiB) |", "|---|---|---|",
+           f"| start-up only (interpreter, imports, reading the {args.dim}-d latents) | {t0:.1f} | "
+           f"{startup['peak_mib']:.0f} |",
+           f"| kNN shard 0 of {S} ({n // S:,} queries x {n:,}, d = {args.dim}, k = 16) | {knn_job['seconds']:.1f} | "
+           f"{knn_job['peak_mib']:.0f} |",
+           f"| class-graph shard 0 of {SC} ({args.classes // SC} or {args.classes // SC + 1} classes of "
+           f"{n // args.classes} sources; k = 4 graph of N = {n:,}) | {class_job['seconds']:.1f} | "
+           f"{class_job['peak_mib']:.0f} |", "",
+           "Projected (not measured) wall time with S shards on S free nodes of this machine's speed "
+           "(start-up + measured work / S):", "",
+           "| S | kNN (s) | class graph (s) |", "|---|---|---|"]
+    md += [f"| {p['S']} | {p['knn_wall_s']:.0f} | {p['class_wall_s']:.0f} |" for p in proj]
+    pt = result["projection_target"]
+    md += ["", f"Projected to N = {args.target_n:,} (kNN ~ N^2 d, fold ~ N^2 log N): kNN "
+           f"{pt['knn_core_hours']:.0f} core-hours, class graph {pt['class_core_hours']:.0f} core-hours; on "
+           f"{args.nodes} nodes x {args.node_cores} cores (S = {cores // t} shards of {t} threads): "
+           f"{pt['knn_wall_s'] / 60:.0f} min and {pt['class_wall_s'] / 60:.0f} min of work per shard, plus "
+           "start-up and queueing."]
+    write("bench_sharding", result, "\n".join(md))
+
+
+if __name__ == "__main__":
+    main()
