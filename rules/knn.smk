@@ -17,7 +17,8 @@ KNN_METHOD_PARAMS = (
     }
 )
 
-KNN_SHARDS = int(config["knn"]["shards"])  # execution only: the table does not depend on it
+# execution only: the table does not depend on it
+KNN_SHARDS = int(config["knn"]["shards"])
 
 
 if KNN_SHARDS == 1:
@@ -53,7 +54,9 @@ else:
         input:
             f"{RESULTS}/latents/{{run}}/epoch_{{epoch}}.parquet",
         output:
-            temp(f"{RESULTS}/knn/{{run}}/epoch_{{epoch}}.shard_{{shard}}_of_{KNN_SHARDS}.npz"),
+            temp(
+                f"{RESULTS}/knn/{{run}}/epoch_{{epoch}}.shard_{{shard}}_of_{KNN_SHARDS}.npz"
+            ),
         log:
             f"{RESULTS}/logs/knn/{{run}}/epoch_{{epoch}}.shard_{{shard}}.log",
         benchmark:

@@ -317,6 +317,8 @@ EXECUTION_CHANGES = {
     "train.deterministic": lambda c: c["train"].update(deterministic=True),
     "latents.batch_size": lambda c: c.setdefault("latents", {}).update(batch_size=7),
     "knn.backend": lambda c: c["knn"].update(backend="numpy"),
+    "knn.shards": lambda c: c["knn"].update(shards=2),
+    "classgraph.shards": lambda c: c["classgraph"].update(shards=3),
     "noise.path_batch_size": lambda c: c["noise"].update(path_batch_size=7),
     "classgraph.batch_size": lambda c: c["classgraph"].update(batch_size=7),
     "classgraph.backend": lambda c: c["classgraph"].update(backend="scipy"),
@@ -332,8 +334,56 @@ def test_every_execution_key_changed_alone_reruns_nothing(tiny_run, tmp_path):
     for key, change in EXECUTION_CHANGES.items():
         cfg = load_yaml(TINY)
         change(cfg)
-        jobs = planned_jobs(tiny_run, write_yaml(tmp_path / f"{key}.yaml", cfg))
+        # a shard count swaps the rule that writes a table (its inputs and script change, the
+        # table does not): Snakemake's input and code triggers see that, the others do not
+        triggers = ("--rerun-triggers", "mtime", "params", "software-env") if key.endswith(".shards") else ()
+        jobs = planned_jobs(tiny_run, write_yaml(tmp_path / f"{key}.yaml", cfg), *triggers)
         assert jobs == {}, f"{key} alone schedules {jobs}"
+
+
+def test_sharded_jobs_rebuild_the_same_tables(tiny_run, tmp_path):
+    """knn.shards and classgraph.shards: scatter/gather jobs whose tables equal the one-job run's."""
+    from latentgraph.experiments.classgraph import read_class_distances
+    from latentgraph.io import read_knn
+
+    cfg = load_yaml(TINY)
+    cfg["knn"]["shards"] = 3
+    cfg["classgraph"]["shards"] = 4  # = the number of classes
+    cfg["classgraph"]["sources_per_class"] = 5
+    work = copy_run(tiny_run, tmp_path / "sharded")
+    conf = write_yaml(work / "sharded.yaml", cfg)
+    knn_t = "results/tiny/knn/A/epoch_003.parquet"
+    cd_t = "results/tiny/classgraph/A/epoch_003/class_distances.parquet"
+    jobs = planned_jobs(work, conf, knn_t, cd_t)
+    assert jobs.get("knn_shard") == 3 and jobs.get("class_distance_shard") == 4, jobs
+    assert "train" not in jobs and "latents" not in jobs
+    snakemake(work, knn_t, cd_t, configfile=conf)
+    a, b = read_knn(tiny_run / knn_t), read_knn(work / knn_t)
+    assert np.array_equal(a.indices, b.indices) and np.array_equal(a.distances, b.distances)
+    assert b.metadata["shards"] == 3
+    assert not list((work / "results/tiny/knn/A").glob("*.npz")), "shard files are temporary"
+    # sampled sources, sharded: equal to the same config run as one job
+    one = copy_run(tiny_run, tmp_path / "one")
+    cfg1 = load_yaml(TINY)
+    cfg1["classgraph"]["sources_per_class"] = 5
+    snakemake(one, cd_t, configfile=write_yaml(one / "one.yaml", cfg1))
+    x, y = read_class_distances(one / cd_t), read_class_distances(work / cd_t)
+    for key in ("mean", "pairs", "total", "se", "ci_low", "ci_high"):
+        assert np.array_equal(getattr(x, key), getattr(y, key), equal_nan=True), key
+    assert y.metadata["shards"] == 4
+
+
+def test_bad_shard_counts_stop_before_any_job(tiny_run, tmp_path):
+    for edit, message in [(lambda c: c["classgraph"].update(shards=5), "classgraph.shards: 5 must be at most the "
+                                                                        "number of classes (4)"),
+                          (lambda c: c["knn"].update(shards=61), "knn.shards: 61 must be at most the number of "
+                                                                  "samples"),
+                          (lambda c: c["knn"].update(shards=2, method="ivf"), "knn.shards: 2 shards need knn.method "
+                                                                              "exact")]:
+        cfg = load_yaml(TINY)
+        edit(cfg)
+        proc = snakemake(tiny_run, "-n", configfile=write_yaml(tmp_path / "bad.yaml", cfg), check=False)
+        assert proc.returncode != 0 and message in proc.stdout + proc.stderr, proc.stderr[-2000:]
 
 
 def test_result_keys_rerun_what_they_change(tiny_run, tmp_path):
@@ -407,3 +457,21 @@ def test_tiny_run_per_sample_means_equal_the_stage_tables(tiny_run, stage, table
     assert set(summary["section"]) == {"status", "class", "k_occurrence", "spearman"}
     assert (R / "tables" / f"per_sample_{stage}.md").read_text().count("| correctness |") >= 1
     assert (R / "figures" / f"per_sample_{stage}.png").stat().st_size > 10_000
+
+
+def test_approximate_knn_in_the_workflow(tiny_run, tmp_path):
+    """knn.method hnsw: the tables record method and recall, the stability table names the method."""
+    from latentgraph.io import read_knn
+
+    cfg = load_yaml(TINY)
+    cfg["knn"]["method"] = "hnsw"
+    cfg["knn"]["min_recall"] = 0.5
+    work = copy_run(tiny_run, tmp_path / "hnsw")
+    conf = write_yaml(work / "hnsw.yaml", cfg)
+    jobs = planned_jobs(work, conf, "results/tiny/tables/stability.csv")
+    assert jobs.get("knn") == 4 and "train" not in jobs and "latents" not in jobs, jobs
+    snakemake(work, "results/tiny/tables/stability.csv", configfile=conf)
+    table = read_knn(work / "results/tiny/knn/A/epoch_003.parquet")
+    assert table.metadata["method"] == "hnsw" and 0.5 <= table.metadata["recall_at_k"] <= 1
+    df = pd.read_csv(work / "results/tiny/tables/stability.csv")
+    assert df["knn_method"].str.startswith("hnsw (recall@4 = ").all()

@@ -1,8 +1,9 @@
-"""The experiments' tables: stability, noise, class graph, layers, pruning tables, measure tables, the thesis's published values.
+"""The experiments' tables: stability, noise, class graph, layers, pruning tables, measure tables, the thesis's published values; sharded jobs.
 
 No PyTorch: they read latents and kNN tables written by the torch side.
 
-Modules: :mod:`.stability`, :mod:`.noise`, :mod:`.classgraph`, :mod:`.layers`, :mod:`.pruning`, :mod:`.measure_tables`, :mod:`.thesis`.
+Modules: :mod:`.stability`, :mod:`.noise`, :mod:`.classgraph`, :mod:`.layers`, :mod:`.pruning`, :mod:`.measure_tables`, :mod:`.thesis`,
+:mod:`.sharding` (kNN and class graph split over cluster jobs).
 Every public name below is importable from the package (loaded on first use).
 """
 
@@ -58,6 +59,12 @@ _EXPORTS = {
     "compare_to_thesis": ".thesis",
     "comparison_markdown": ".thesis",
     "summarise_noise": ".noise",
+    "knn_shard": ".sharding",
+    "gather_knn_shards": ".sharding",
+    "class_distance_shard": ".sharding",
+    "write_class_shard": ".sharding",
+    "read_class_shard": ".sharding",
+    "gather_class_distances": ".sharding",
 }
 
 __all__ = sorted(_EXPORTS)
