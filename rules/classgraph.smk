@@ -37,11 +37,11 @@ PRETRAINED_WEIGHTS_INPUT = (
     if PRETRAINED_WEIGHTS and Path(PRETRAINED_WEIGHTS).exists()
     else []
 )
-# classgraph.shards: S > 1 splits the class fold into S jobs (rule class_distance_shard,
-# whole classes each) joined by rule class_distances; the matrix equals one job's bitwise.
-# Execution only (not in params). The shards read the sample kNN graph from a kNN table:
-# rule knn's table of the source run and epoch when it is exact and deep enough, else
-# rule class_knn's.
+# classgraph.shards = S > 1: the class distances from S jobs (rule class_distance_shard,
+# whole classes each), joined by rule class_distances_gather; the matrix equals rule
+# class_distances's bitwise. Execution only (not in params); the ruleorder below picks the
+# writer. The shards read the sample kNN graph from a kNN table: rule knn's table of the
+# source run and epoch when it is exact and deep enough, else rule class_knn's.
 CLASSGRAPH_SHARDS = int(CLASSGRAPH["shards"])
 CLASSGRAPH_KNN = (
     knn_path(CLASSGRAPH_SOURCE["run"], CLASSGRAPH_SOURCE["epoch"])
@@ -54,13 +54,6 @@ CLASSGRAPH_SHARD_FILES = expand(
     f"{CLASSGRAPH_DIR}/shards/class_distances.shard_{{shard}}_of_{CLASSGRAPH_SHARDS}.npz",
     shard=range(CLASSGRAPH_SHARDS),
 )
-# params of the class distances, sharded or not (the same: the matrix is the same)
-CLASS_DISTANCES_PARAMS = {
-    **CLASSGRAPH_SAMPLED_PARAMS,
-    "k": CLASSGRAPH["k"],
-    "weights": CLASSGRAPH["weights"],
-    "metric": config["knn"]["metric"],
-}
 # final targets (rule all)
 CLASSGRAPH_TARGETS = (
     [f"{CLASSGRAPH_DIR}/{name}" for name in CLASSGRAPH_FILES.values()]
@@ -95,98 +88,115 @@ rule pretrained_latents:
         "../workflow_scripts/pretrained_latents.py"
 
 
+rule class_distances:
+    input:
+        CLASSGRAPH_LATENTS,
+    output:
+        f"{CLASSGRAPH_DIR}/class_distances.parquet",
+    log:
+        f"{CLASSGRAPH_LOGS}/class_distances.log",
+    benchmark:
+        f"{CLASSGRAPH_BENCHMARKS}/class_distances.tsv"
+    conda:
+        "../envs/graph.yaml"
+    threads: RESOURCES["graph"]["threads"]
+    resources:
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
+    params:
+        **CLASSGRAPH_SAMPLED_PARAMS,
+        k=CLASSGRAPH["k"],
+        weights=CLASSGRAPH["weights"],
+        metric=config["knn"]["metric"],
+    script:
+        "../workflow_scripts/class_distances.py"
+
+
 if CLASSGRAPH_SHARDS == 1:
 
-    rule class_distances:
-        input:
-            CLASSGRAPH_LATENTS,
-        output:
-            f"{CLASSGRAPH_DIR}/class_distances.parquet",
-        log:
-            f"{CLASSGRAPH_LOGS}/class_distances.log",
-        benchmark:
-            f"{CLASSGRAPH_BENCHMARKS}/class_distances.tsv"
-        conda:
-            "../envs/graph.yaml"
-        threads: RESOURCES["graph"]["threads"]
-        resources:
-            mem_mb=RESOURCES["graph"]["mem_mb"],
-            runtime=RESOURCES["graph"]["runtime"],
-        params:
-            **CLASS_DISTANCES_PARAMS,
-        script:
-            "../workflow_scripts/class_distances.py"
+    ruleorder: class_distances > class_distances_gather
 
 else:
 
-    rule class_knn:
-        input:
-            CLASSGRAPH_LATENTS,
-        output:
-            f"{CLASSGRAPH_DIR}/knn.parquet",
-        log:
-            f"{CLASSGRAPH_LOGS}/class_knn.log",
-        benchmark:
-            f"{CLASSGRAPH_BENCHMARKS}/class_knn.tsv"
-        conda:
-            GRAPH_ENV
-        threads: RESOURCES["graph"]["threads"]
-        resources:
-            **knn_resources(),
-            mem_mb=RESOURCES["graph"]["mem_mb"],
-            runtime=RESOURCES["graph"]["runtime"],
-        params:
-            k=CLASSGRAPH["k"],
-            metric=config["knn"]["metric"],
-        script:
-            "../workflow_scripts/knn.py"
+    ruleorder: class_distances_gather > class_distances
 
-    rule class_distance_shard:
-        input:
-            latents=CLASSGRAPH_LATENTS,
-            knn=CLASSGRAPH_KNN,
-        output:
-            temp(
-                f"{CLASSGRAPH_DIR}/shards/class_distances.shard_{{shard}}_of_{CLASSGRAPH_SHARDS}.npz"
-            ),
-        log:
-            f"{CLASSGRAPH_LOGS}/class_distances.shard_{{shard}}.log",
-        benchmark:
-            f"{CLASSGRAPH_BENCHMARKS}/class_distances.shard_{{shard}}.tsv"
-        group:
-            "shards"
-        conda:
-            "../envs/graph.yaml"
-        threads: RESOURCES["graph"]["threads"]
-        resources:
-            mem_mb=RESOURCES["graph"]["mem_mb"],
-            runtime=RESOURCES["graph"]["runtime"],
-        params:
-            **CLASS_DISTANCES_PARAMS,
-        script:
-            "../workflow_scripts/class_distance_shard.py"
 
-    rule class_distances:
-        input:
-            latents=CLASSGRAPH_LATENTS,
-            knn=CLASSGRAPH_KNN,
-            shards=CLASSGRAPH_SHARD_FILES,
-        output:
-            f"{CLASSGRAPH_DIR}/class_distances.parquet",
-        log:
-            f"{CLASSGRAPH_LOGS}/class_distances.log",
-        benchmark:
-            f"{CLASSGRAPH_BENCHMARKS}/class_distances.tsv"
-        conda:
-            "../envs/graph.yaml"
-        threads: 1
-        resources:
-            mem_mb=RESOURCES["graph"]["mem_mb"],
-            runtime=RESOURCES["graph"]["runtime"],
-        params:
-            **CLASS_DISTANCES_PARAMS,
-        script:
-            "../workflow_scripts/class_distances_gather.py"
+rule class_knn:
+    input:
+        CLASSGRAPH_LATENTS,
+    output:
+        f"{CLASSGRAPH_DIR}/knn.parquet",
+    log:
+        f"{CLASSGRAPH_LOGS}/class_knn.log",
+    benchmark:
+        f"{CLASSGRAPH_BENCHMARKS}/class_knn.tsv"
+    conda:
+        GRAPH_ENV
+    threads: RESOURCES["graph"]["threads"]
+    resources:
+        **knn_resources(),
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
+    params:
+        k=CLASSGRAPH["k"],
+        metric=config["knn"]["metric"],
+    script:
+        "../workflow_scripts/knn.py"
+
+
+rule class_distance_shard:
+    input:
+        latents=CLASSGRAPH_LATENTS,
+        knn=CLASSGRAPH_KNN,
+    output:
+        temp(
+            f"{CLASSGRAPH_DIR}/shards/class_distances.shard_{{shard}}_of_{CLASSGRAPH_SHARDS}.npz"
+        ),
+    log:
+        f"{CLASSGRAPH_LOGS}/class_distances.shard_{{shard}}.log",
+    benchmark:
+        f"{CLASSGRAPH_BENCHMARKS}/class_distances.shard_{{shard}}.tsv"
+    group:
+        "shards"
+    conda:
+        "../envs/graph.yaml"
+    threads: RESOURCES["graph"]["threads"]
+    resources:
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
+    params:
+        **CLASSGRAPH_SAMPLED_PARAMS,
+        k=CLASSGRAPH["k"],
+        weights=CLASSGRAPH["weights"],
+        metric=config["knn"]["metric"],
+    script:
+        "../workflow_scripts/class_distance_shard.py"
+
+
+rule class_distances_gather:
+    input:
+        latents=CLASSGRAPH_LATENTS,
+        knn=CLASSGRAPH_KNN,
+        shards=CLASSGRAPH_SHARD_FILES,
+    output:
+        f"{CLASSGRAPH_DIR}/class_distances.parquet",
+    log:
+        f"{CLASSGRAPH_LOGS}/class_distances.log",
+    benchmark:
+        f"{CLASSGRAPH_BENCHMARKS}/class_distances.tsv"
+    conda:
+        "../envs/graph.yaml"
+    threads: 1
+    resources:
+        mem_mb=RESOURCES["graph"]["mem_mb"],
+        runtime=RESOURCES["graph"]["runtime"],
+    params:
+        **CLASSGRAPH_SAMPLED_PARAMS,
+        k=CLASSGRAPH["k"],
+        weights=CLASSGRAPH["weights"],
+        metric=config["knn"]["metric"],
+    script:
+        "../workflow_scripts/class_distances_gather.py"
 
 
 rule class_graph:

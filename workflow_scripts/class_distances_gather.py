@@ -1,4 +1,4 @@
-"""Rule class_distances (classgraph.shards > 1): add the shards of the class fold, write the matrix."""
+"""Rule class_distances_gather (classgraph.shards > 1): add the shards of the class fold, write the matrix."""
 
 from _common import start
 

@@ -1,4 +1,4 @@
-"""Rule knn (knn.shards > 1): join the shards of one exact kNN search into its table."""
+"""Rule knn_gather (knn.shards > 1): join the shards of one exact kNN search into its table."""
 
 from _common import start
 
