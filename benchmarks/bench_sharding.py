@@ -6,7 +6,7 @@ the S = 1, 2, 4, 8 runs and 1.28 M samples projected from it.
 
 Each shard runs as its own process, as a cluster job would (the workflow's rules call the
 same functions: ``knn_shard``, ``class_distance_shard``): its wall time and peak resident
-memory (``os.wait4``'s ``ru_maxrss`` of that process alone) are measured. Shards have equal
+memory (its own ``VmHWM``) are measured. Shards have equal
 work (the same number of query rows against the same database; whole classes of equal size
 as sources), so one measured shard gives the wall time of every S: a cluster with S free
 nodes finishes in one shard's time, ``T(S) = T_shard(S_measured) * S_measured / S``; this
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -53,16 +52,27 @@ def write_latents_file(path: Path, X: np.ndarray, labels: np.ndarray) -> None:
 
 
 def job(kind: str, **kw) -> dict:
-    """Run one shard in a fresh process; its wall time and peak RSS (MiB)."""
-    cmd = [sys.executable, str(HERE), "--worker", kind, json.dumps(kw)]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise SystemExit(f"{kind} shard failed: {kw}")
-    return {"seconds": wall, "peak_mib": usage.ru_maxrss / 1024}
+    """Run one shard in a fresh process; its wall time and peak resident memory (MiB).
+
+    The peak is the worker's own ``VmHWM`` (/proc/self/status) at its end: the rusage of a
+    forked child also counts the parent's memory at the fork, the latents included.
+    """
+    with tempfile.NamedTemporaryFile(suffix=".json") as f:
+        cmd = [sys.executable, str(HERE), "--worker", kind, json.dumps({**kw, "peak_file": f.name})]
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, check=False)
+        wall = time.perf_counter() - t0
+        if proc.returncode:
+            raise SystemExit(f"{kind} shard failed: {kw}")
+        peak = json.loads(Path(f.name).read_text())["peak_mib"]
+    return {"seconds": wall, "peak_mib": peak}
+
+
+def _vm_hwm_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def worker(kind: str, kw: dict) -> None:
@@ -70,14 +80,14 @@ def worker(kind: str, kw: dict) -> None:
     from latentgraph.io import read_knn, read_latents
 
     lat = read_latents(kw["latents"])
-    if kind == "startup":  # a job's fixed cost: interpreter, imports, reading the latents
-        return
     if kind == "knn":
         sh.knn_shard(kw["out"], lat, kw["k"], kw["shard"], kw["shards"], threads=kw["threads"])
-    else:
+    elif kind == "class":
         part = sh.class_distance_shard(read_knn(kw["knn"]), lat, 4, kw["shard"], kw["shards"],
                                        n_jobs=kw["threads"])
         sh.write_class_shard(kw["out"], part)
+    # kind "startup": a job's fixed cost only (interpreter, imports, reading the latents)
+    Path(kw["peak_file"]).write_text(json.dumps({"peak_mib": _vm_hwm_mib()}))
 
 
 def check(tmp: Path, n: int, dim: int, classes: int, threads: int) -> list[dict]:
