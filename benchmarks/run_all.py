@@ -18,8 +18,8 @@ import time
 
 from common import OUT, REPO
 
-BENCHMARKS = ("knn", "approx_knn", "similarity", "apsp", "sampled_classgraph", "communities", "measures", "maps",
-              "scaling", "train")  # bench_<name>.py
+BENCHMARKS = ("knn", "approx_knn", "similarity", "apsp", "sampled_classgraph", "sharding", "communities", "measures",
+              "maps", "scaling", "train")  # bench_<name>.py
 
 
 def main() -> None:

@@ -29,10 +29,10 @@ def _latents(n: int = 900, d: int = 24, C: int = 9, seed: int = 0, connected: bo
 @pytest.mark.parametrize("backend", ["numpy", "numba", "faiss"])
 def test_knn_rows_equal_the_rows_of_the_whole_search(backend):
     lat = _latents(n=700)
-    I, D = knn(lat.X, 8, backend=backend)
+    full_i, full_d = knn(lat.X, 8, backend=backend)
     for a, b in [(0, 1), (0, 350), (350, 699), (699, 700), (10, 12)]:
         i2, d2 = knn(lat.X, 8, backend=backend, rows=(a, b))
-        assert np.array_equal(i2, I[a:b]) and np.array_equal(d2, D[a:b]), (a, b)
+        assert np.array_equal(i2, full_i[a:b]) and np.array_equal(d2, full_d[a:b]), (a, b)
 
 
 @pytest.mark.parametrize("rows", [(0, 0), (5, 3), (-1, 4), (0, 701), "ab", (1,)])
