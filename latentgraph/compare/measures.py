@@ -948,10 +948,11 @@ def compare(
     correspondence, so its null equals the observed value (filled in, std 0); hubness
     gets the closed-form random-graph levels of :func:`hubness_null` instead.
 
-    With ``resamples >= 2`` every column but ``spectral`` also gets ``<column>_lo`` and
-    ``<column>_hi``, a ``ci`` resampling interval (:mod:`latentgraph.compare.intervals`:
-    a bootstrap over the vertices with the graphs fixed for the vertex means, half-sampling
-    for the measures of the latents), seeded by ``seed``.
+    With ``resamples >= 2`` every column also gets ``<column>_lo`` and ``<column>_hi``, a
+    ``ci`` resampling interval (:mod:`latentgraph.compare.intervals`: a bootstrap over the
+    vertices with the graphs fixed for the vertex means, half-sampling for the measures of
+    the latents and for the spectral distance, whose subset graphs are rebuilt as kNN graphs
+    of the subset), seeded by ``seed``.
 
     Parameters
     ----------
@@ -964,7 +965,9 @@ def compare(
     directed : bool, optional
         Jaccard and CNS on the directed graphs (default: undirected).
     xa, xb : numpy.ndarray, optional
-        Latents in the row order of ``a`` and ``b``; needed for ``cka``.
+        Latents in the row order of ``a`` and ``b``; needed for ``cka`` and the other
+        measures of the latents; with ``spectral`` and ``resamples`` they make the subset
+        graphs of its interval exact kNN graphs (see :func:`.intervals.subset_neighbours`).
     n_eigs : int, optional
         Eigenvalues of the spectral distance (default 20).
     n_perm : int, optional
@@ -1004,14 +1007,16 @@ def compare(
     cka_obj = None
     lat: _Latents | None = None
     needs_latents = [m for m in ms if _registry.get(m).needs == "latents"]
-    if needs_latents:
-        if xa is None or xb is None:
-            raise LatentGraphError(f"measure {needs_latents[0]!r} needs the latents of both representations, "
-                                   "not only kNN graphs")
+    if needs_latents and (xa is None or xb is None):
+        raise LatentGraphError(f"measure {needs_latents[0]!r} needs the latents of both representations, "
+                               "not only kNN graphs")
+    # the spectral interval also uses them (exact kNN graphs of each subset: intervals.subset_neighbours)
+    if xa is not None and xb is not None and (needs_latents or ("spectral" in ms and n_res)):
         xa, xb = np.asarray(xa), np.asarray(xb)
         if xa.shape[0] != a.n or xb.shape[0] != b.n:
             raise LatentGraphError(f"latents have {xa.shape[0]} and {xb.shape[0]} rows, the graphs {a.n} and {b.n}")
         xb = xb[_order_of(a.sample_id, b.sample_id)]
+    if needs_latents:
         if "cka" in ms:
             cka_obj = LinearCKA(xa, xb, debiased=True)
         lat = _Latents(xa, xb, [m for m in ms if m in LATENT_MEASURES], ks)
@@ -1042,7 +1047,7 @@ def compare(
     if n_res:
         bounds = compare_intervals(a, b_al, ks, ms, level=level, resamples=n_res, seed=int(seed), directed=directed,
                                    xa=xa, xb=xb, values={c: df[c].tolist() for c in df.columns},
-                                   pair=lat.pair if lat is not None else None)
+                                   pair=lat.pair if lat is not None else None, n_eigs=n_eigs)
         for col, vals in bounds.items():
             df[col] = vals
     return df[["k", *columns(ms, null=bool(n_perm), ci=bool(n_res))]]

@@ -16,7 +16,10 @@ whole into float64 unless stated, and no N x N matrix is formed except where not
   (memory O(n_pairs)).
 - :func:`cka_rbf`: CKA with Gaussian kernels (Kornblith et al. 2019), bandwidth σ² =
   ``bandwidth``² x the median squared distance between distinct samples; the N x N kernels
-  are summed in row blocks (time O(N² d), memory O(block · N)).
+  are formed and summed in row blocks of at most :data:`RBF_BLOCK_ELEMS` entries (time
+  O(N² d), memory O(N d) for the centred float64 copies plus 64 MiB per kernel block: no
+  N x N matrix at any N, so no sampling path is needed; at N = 50,000 the N² d products
+  take minutes, see ``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ RANK_TOL = 1e-10
 MAX_PAIRS = 2_000_000
 #: Pairs sampled above :data:`MAX_PAIRS`.
 N_PAIRS = 1_000_000
+#: RBF CKA forms at most this many kernel entries at a time per kernel (2²³ float64: 64 MiB).
+RBF_BLOCK_ELEMS = 1 << 23
 
 
 def check_latents(X: Any, Y: Any, what: str = "measure", min_n: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -119,7 +124,11 @@ def _nuclear(M: np.ndarray) -> float:
 def _procrustes_parts(X: Any, Y: Any, what: str) -> tuple[float, float, float]:
     """‖Xc‖²_F, ‖Yc‖²_F and the nuclear norm ‖XcᵀYc‖_* (= max over orthogonal Q of tr(QᵀXcᵀYc))."""
     X, Y = check_latents(X, Y, what, min_n=2)
-    cxx, cyy, cxy = covariances(X, Y)
+    return _procrustes_of(*covariances(X, Y))
+
+
+def _procrustes_of(cxx: np.ndarray, cyy: np.ndarray, cxy: np.ndarray) -> tuple[float, float, float]:
+    """:func:`_procrustes_parts` from the centred scatter matrices."""
     return float(np.trace(cxx)), float(np.trace(cyy)), _nuclear(cxy)
 
 
@@ -149,7 +158,10 @@ def procrustes(X: Any, Y: Any) -> float:
     LatentGraphError
         For invalid input or a matrix without variance.
     """
-    nx, ny, nuc = _procrustes_parts(X, Y, "procrustes")
+    return _procrustes_value(*_procrustes_parts(X, Y, "procrustes"))
+
+
+def _procrustes_value(nx: float, ny: float, nuc: float) -> float:
     if nx <= 0 or ny <= 0:
         raise LatentGraphError("procrustes is undefined: a representation has no variance")
     return math.sqrt(max(0.0, 2.0 - 2.0 * nuc / math.sqrt(nx * ny)))
@@ -176,7 +188,10 @@ def procrustes_angular(X: Any, Y: Any) -> float:
     LatentGraphError
         For invalid input or a matrix without variance.
     """
-    nx, ny, nuc = _procrustes_parts(X, Y, "procrustes_angular")
+    return _angular_value(*_procrustes_parts(X, Y, "procrustes_angular"))
+
+
+def _angular_value(nx: float, ny: float, nuc: float) -> float:
     if nx <= 0 or ny <= 0:
         raise LatentGraphError("procrustes_angular is undefined: a representation has no variance")
     return float(np.arccos(np.clip(nuc / math.sqrt(nx * ny), -1.0, 1.0)))
@@ -200,7 +215,10 @@ def procrustes_size_shape(X: Any, Y: Any) -> float:
     float
         The distance (smaller = more similar), in the units of the latents.
     """
-    nx, ny, nuc = _procrustes_parts(X, Y, "procrustes_size_shape")
+    return _size_shape_value(*_procrustes_parts(X, Y, "procrustes_size_shape"))
+
+
+def _size_shape_value(nx: float, ny: float, nuc: float) -> float:
     return math.sqrt(max(0.0, nx + ny - 2.0 * nuc))
 
 
@@ -259,6 +277,10 @@ def canonical_correlations(X: Any, Y: Any) -> np.ndarray:
     return _cca(*covariances(X, Y), X.shape[0], "cca")[0]
 
 
+def _mean_cca_of(cxx: np.ndarray, cyy: np.ndarray, cxy: np.ndarray, n: int) -> float:
+    return float(np.mean(_cca(cxx, cyy, cxy, n, "cca")[0]))
+
+
 def mean_cca(X: Any, Y: Any) -> float:
     """Mean canonical correlation ρ̄ = (1/r) Σ ρ_i (Raghu et al. 2017; Kornblith et al. 2019's ρ̄_CCA).
 
@@ -275,7 +297,8 @@ def mean_cca(X: Any, Y: Any) -> float:
     float
         The mean of :func:`canonical_correlations`.
     """
-    return float(np.mean(canonical_correlations(X, Y)))
+    X, Y = check_latents(X, Y, "cca")
+    return _mean_cca_of(*covariances(X, Y), X.shape[0])
 
 
 def _top_components(w: np.ndarray, threshold: float) -> int:
@@ -310,14 +333,17 @@ def svcca(X: Any, Y: Any, threshold: float = 0.99) -> float:
     if not 0 < threshold <= 1:
         raise LatentGraphError(f"svcca threshold must be in (0, 1], got {threshold}")
     X, Y = check_latents(X, Y, "svcca")
-    cxx, cyy, cxy = covariances(X, Y)
+    return _svcca_of(*covariances(X, Y), X.shape[0], threshold)
+
+
+def _svcca_of(cxx: np.ndarray, cyy: np.ndarray, cxy: np.ndarray, n: int, threshold: float = 0.99) -> float:
     Vx, wx, _ = _whitener(cxx)
     Vy, wy, _ = _whitener(cyy)
     if wx.size == 0 or wy.size == 0:
         raise LatentGraphError("svcca is undefined: a representation has no variance")
     kx, ky = _top_components(wx, threshold), _top_components(wy, threshold)
     Px, Py = Vx[:, :kx], Vy[:, :ky]  # principal directions; the reduced data are Xc Px, Yc Py
-    rho = _cca(np.diag(wx[:kx]), np.diag(wy[:ky]), Px.T @ cxy @ Py, X.shape[0], "svcca")[0]
+    rho = _cca(np.diag(wx[:kx]), np.diag(wy[:ky]), Px.T @ cxy @ Py, n, "svcca")[0]
     return float(np.mean(rho))
 
 
@@ -340,8 +366,11 @@ def pwcca(X: Any, Y: Any) -> float:
         The PWCCA similarity.
     """
     X, Y = check_latents(X, Y, "pwcca")
-    cxx, cyy, cxy = covariances(X, Y)
-    rho, Wx, Wy, U, Vt = _cca(cxx, cyy, cxy, X.shape[0], "pwcca")
+    return _pwcca_of(*covariances(X, Y), X.shape[0])
+
+
+def _pwcca_of(cxx: np.ndarray, cyy: np.ndarray, cxy: np.ndarray, n: int) -> float:
+    rho, Wx, Wy, U, Vt = _cca(cxx, cyy, cxy, n, "pwcca")
     r = rho.size
     if Wx.shape[1] <= Wy.shape[1]:
         inner = U[:, :r].T @ Wx.T @ cxx  # (r, d_x): <h_i, z_j>
@@ -349,6 +378,50 @@ def pwcca(X: Any, Y: Any) -> float:
         inner = Vt[:r] @ Wy.T @ cyy
     alpha = np.abs(inner).sum(axis=1)
     return float(alpha @ rho / alpha.sum())
+
+
+#: The measures that are functions of the centred scatter matrices XcᵀXc, YcᵀYc, XcᵀYc and N alone.
+COVARIANCE_MEASURES = ("procrustes", "procrustes_angular", "procrustes_size_shape", "mean_cca", "svcca", "pwcca")
+
+
+def from_covariances(name: str, cxx: np.ndarray, cyy: np.ndarray, cxy: np.ndarray, n: int) -> float:
+    """A measure of :data:`COVARIANCE_MEASURES` from precomputed centred scatter matrices.
+
+    The same value as the measure on the latents whose :func:`covariances` these are (the
+    functions above compute them and call this); for many subsets of the same samples
+    (:mod:`latentgraph.compare.intervals`) the three matrices are computed once per subset
+    and shared by all six measures.
+
+    Parameters
+    ----------
+    name : str
+        A name from :data:`COVARIANCE_MEASURES` (``svcca`` with its default threshold 0.99).
+    cxx, cyy, cxy : numpy.ndarray
+        (d_x, d_x), (d_y, d_y) and (d_x, d_y) centred scatter matrices (sums, not divided by N).
+    n : int
+        Number of samples they were summed over.
+
+    Returns
+    -------
+    float
+        The measure's value.
+
+    Raises
+    ------
+    LatentGraphError
+        For an unknown name, or where the measure is undefined (no variance).
+    """
+    if name in ("procrustes", "procrustes_angular", "procrustes_size_shape"):
+        parts = _procrustes_of(cxx, cyy, cxy)
+        return {"procrustes": _procrustes_value, "procrustes_angular": _angular_value,
+                "procrustes_size_shape": _size_shape_value}[name](*parts)
+    if name == "mean_cca":
+        return _mean_cca_of(cxx, cyy, cxy, n)
+    if name == "svcca":
+        return _svcca_of(cxx, cyy, cxy, n)
+    if name == "pwcca":
+        return _pwcca_of(cxx, cyy, cxy, n)
+    raise LatentGraphError(f"{name!r} is not a function of the covariances; allowed: {list(COVARIANCE_MEASURES)}")
 
 
 # ---------------------------------------------------------------------------------------- RSA
@@ -361,7 +434,7 @@ def _pair_sample(n: int, m: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return i, j + (j >= i)
 
 
-def _pair_sq_distances(X: np.ndarray, i: np.ndarray, j: np.ndarray, block: int = 1 << 16) -> np.ndarray:
+def _pair_sq_distances(X: np.ndarray, i: np.ndarray, j: np.ndarray, block: int = 1 << 11) -> np.ndarray:
     out = np.empty(i.size)
     for s in range(0, i.size, block):
         d = np.asarray(X[i[s : s + block]], dtype=np.float64) - np.asarray(X[j[s : s + block]], dtype=np.float64)
@@ -458,6 +531,20 @@ def _hsic_b(kl: float, sk: float, sl: float, rkrl: float, n: int) -> float:
     return kl - 2.0 * rkrl / n + sk * sl / (n * n)
 
 
+def _rbf_block(Xf: np.ndarray, q: np.ndarray, s: int, e: int, s2: float, diag: float) -> np.ndarray:
+    """Rows s..e of the Gaussian kernel exp(−‖x_i − x_j‖² / 2σ²), its diagonal set to ``diag``,
+    computed in place in one (e − s, N) float64 array."""
+    K = Xf[s:e] @ Xf.T
+    K *= -2.0
+    K += q[s:e, None]
+    K += q[None, :]
+    np.maximum(K, 0.0, out=K)
+    K *= -1.0 / (2.0 * s2)
+    np.exp(K, out=K)
+    K[np.arange(e - s), np.arange(s, e)] = diag
+    return K
+
+
 def cka_rbf(X: Any, Y: Any, bandwidth: float = 1.0, sigma_x: float | None = None, sigma_y: float | None = None,
             debiased: bool = True, block_rows: int = 1024, seed: int = 0) -> float:
     """CKA with Gaussian (RBF) kernels (Kornblith et al. 2019), debiased by default.
@@ -469,8 +556,10 @@ def cka_rbf(X: Any, Y: Any, bandwidth: float = 1.0, sigma_x: float | None = None
     ``sigma_x``/``sigma_y`` are given. With the median rule the measure is invariant to
     isotropic scaling. ``debiased=True`` uses the unbiased HSIC of Song et al. (2012) as
     :func:`latentgraph.compare.measures.cka_linear` does (null ≈ 0); ``False`` gives the
-    biased tr(KHLH) form. The kernels are built and summed in blocks of ``block_rows`` rows:
-    time O(N² d), memory O(block_rows · N); no N x N matrix is held.
+    biased tr(KHLH) form. The kernels are built in place and summed in blocks of at most
+    ``block_rows`` rows and :data:`RBF_BLOCK_ELEMS` (2²³) entries: time O(N² d), memory
+    O(N d + 2²³) float64; no N x N matrix is held at any N (exact at N = 50,000, where one
+    kernel would be 18.6 GiB; the time is what grows, see ``docs/benchmarks.md``).
 
     Parameters
     ----------
@@ -483,7 +572,8 @@ def cka_rbf(X: Any, Y: Any, bandwidth: float = 1.0, sigma_x: float | None = None
     debiased : bool, optional
         Unbiased HSIC estimator (default True).
     block_rows : int, optional
-        Rows of the kernels formed at a time (default 1024).
+        Most rows of the kernels formed at a time (default 1024; fewer when N > 8,192, so a
+        block holds at most 2²³ entries).
     seed : int, optional
         Seed of the median's pair sample above 2,000,000 pairs.
 
@@ -512,20 +602,14 @@ def cka_rbf(X: Any, Y: Any, bandwidth: float = 1.0, sigma_x: float | None = None
     qx, qy = np.einsum("ij,ij->i", Xf, Xf), np.einsum("ij,ij->i", Yf, Yf)
     kl = kk = ll = 0.0
     rk, rl = np.empty(n), np.empty(n)
-    rows = max(1, int(block_rows))
+    rows = max(1, min(int(block_rows), RBF_BLOCK_ELEMS // n))
+    diag = 0.0 if debiased else 1.0
     for s in range(0, n, rows):
         e = min(n, s + rows)
-        K = np.exp(-np.maximum(qx[s:e, None] + qx[None, :] - 2.0 * Xf[s:e] @ Xf.T, 0.0) / (2.0 * s2[0]))
-        L = np.exp(-np.maximum(qy[s:e, None] + qy[None, :] - 2.0 * Yf[s:e] @ Yf.T, 0.0) / (2.0 * s2[1]))
-        if debiased:
-            K[np.arange(e - s), np.arange(s, e)] = 0.0
-            L[np.arange(e - s), np.arange(s, e)] = 0.0
-        else:
-            K[np.arange(e - s), np.arange(s, e)] = 1.0
-            L[np.arange(e - s), np.arange(s, e)] = 1.0
-        kl += float(np.sum(K * L))
-        kk += float(np.sum(K * K))
-        ll += float(np.sum(L * L))
+        K, L = _rbf_block(Xf, qx, s, e, s2[0], diag), _rbf_block(Yf, qy, s, e, s2[1], diag)
+        kl += float(np.einsum("ij,ij->", K, L))
+        kk += float(np.einsum("ij,ij->", K, K))
+        ll += float(np.einsum("ij,ij->", L, L))
         rk[s:e], rl[s:e] = K.sum(axis=1), L.sum(axis=1)
     sk, sl = float(rk.sum()), float(rl.sum())
     if debiased:

@@ -70,9 +70,8 @@ def test_compare_intervals_bounds_and_determinism():
     df = compare(a, b, [4, 8], ms, xa=X, xb=Y, resamples=30, seed=5)
     again = compare(a, b, [4, 8], ms, xa=X, xb=Y, resamples=30, seed=5)
     pd.testing.assert_frame_equal(df, again)
-    assert "spectral_lo" not in df.columns
-    for c in ["jaccard", "cns", "cns_ba", "cns_sym", "mutual_knn", "hub_skew_a", "hub_frac_b", "cka", "procrustes",
-              "rank_sim", "cknna"]:
+    for c in ["jaccard", "cns", "cns_ba", "cns_sym", "mutual_knn", "spectral", "hub_skew_a", "hub_frac_b", "cka",
+              "procrustes", "rank_sim", "cknna"]:
         assert (df[f"{c}_lo"] <= df[c] + 1e-12).all() and (df[c] <= df[f"{c}_hi"] + 1e-12).all(), c
         assert (df[f"{c}_hi"] > df[f"{c}_lo"]).all(), c
     other = compare(a, b, [4, 8], ms, xa=X, xb=Y, resamples=30, seed=6)
