@@ -248,6 +248,8 @@ WORKFLOW_ONLY = {
     "train.optimizer.name": "one choice (sgd): make_optimizer builds SGD",
     "train.scheduler.name": "one choice (multistep): TrainSettings.lr_at is MultiStepLR",
     "knn.k": "the workflow's list of k; library functions take the k's as a required argument",
+    "knn.shards": "how many jobs search one table (rules knn_shard, knn_gather); shard_rows takes the count",
+    "classgraph.shards": "how many jobs fold one class graph (rule class_distance_shard); class_shards takes the count",
     "noise.enabled": "workflow switch",
     "measures.trajectory": "workflow switch (rule trajectory_map)",
     "noise.run": "which trained run (config.noise_target resolves null)",
