@@ -33,6 +33,9 @@ CONDA_NAMES = {
     "numba": {"numba"},
     "networkx": {"networkx"},
     "umap": {"umap-learn"},
+    # scikit-learn requires threadpoolctl (conda-forge and PyPI alike): the envs have it without
+    # naming it, and a changed env file would rerun every job under --use-conda (software-env)
+    "threadpoolctl": {"threadpoolctl", "scikit-learn"},
 }
 # import name -> pip distribution names (pyproject)
 PIP_NAMES = {"sklearn": "scikit-learn", "yaml": "pyyaml", "faiss": "faiss-cpu", "PIL": "pillow", "umap": "umap-learn"}
