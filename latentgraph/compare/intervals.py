@@ -778,6 +778,9 @@ def compare_intervals(a: Any, b: Any, ks: Sequence[int], measures: Sequence[str]
     out: dict[str, list[float]] = {}
 
     def put(col: str, lo: float, hi: float) -> None:
+        if col in registry.NAMES:  # never outside the measure's range (a spectral distance is >= 0)
+            low, high = registry.get(col).range
+            lo, hi = min(max(lo, low), high), max(min(hi, high), low)
         out.setdefault(f"{col}_lo", []).append(float(lo))
         out.setdefault(f"{col}_hi", []).append(float(hi))
 

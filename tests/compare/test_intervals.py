@@ -177,3 +177,20 @@ def test_cka_rbf_blocks_do_not_change_the_value(monkeypatch):
 
     K, L = kernel(Xf), kernel(Yf)
     assert full == pytest.approx(hsic(K, L) / np.sqrt(hsic(K, K) * hsic(L, L)), abs=1e-10)
+
+
+def test_intervals_stay_inside_the_measures_range():
+    """Half-sampling deviations can reach past a bound (a spectral distance near 0): the bounds are clipped."""
+    from latentgraph.compare import registry
+
+    X, _, labels = pair(2, 160, 6, 6)
+    ids = np.arange(160)
+    Y = X + 1e-3 * np.random.default_rng(0).normal(size=X.shape)  # nearly the same latents: distances near 0
+    a = knn_table(X, 8, labels, ids, metric="l2", backend="numpy")
+    b = knn_table(Y, 8, labels, ids, metric="l2", backend="numpy")
+    names = ["spectral", "cka", "procrustes"]
+    df = compare(a, b, [4, 8], names, xa=X, xb=Y, n_eigs=6, resamples=30, seed=0)
+    for name in names:
+        low, high = registry.get(name).range
+        assert (df[f"{name}_lo"] >= low).all() and (df[f"{name}_hi"] <= high).all(), name
+        assert (df[f"{name}_lo"] <= df[name]).all() and (df[name] <= df[f"{name}_hi"]).all(), name
