@@ -327,6 +327,11 @@ EXECUTION_CHANGES = {
 }
 
 
+#: the jobs a changed classgraph.shards may rerun (see below)
+CLASSGRAPH_STAGE = {"class_distance_shard", "class_distances_gather", "class_graph", "plot_class_graph", "explore",
+                    "all"}
+
+
 def test_every_execution_key_changed_alone_reruns_nothing(tiny_run, tmp_path):
     from latentgraph.config import execution_keys
 
@@ -335,11 +340,14 @@ def test_every_execution_key_changed_alone_reruns_nothing(tiny_run, tmp_path):
         cfg = load_yaml(TINY)
         change(cfg)
         # a shard count swaps the rule that writes a table (its inputs and script change, the
-        # table does not): Snakemake's input and code triggers see that, and the mtime trigger
-        # when a new input (the kNN table the class-graph shards read) is newer; params do not
+        # table does not): Snakemake's input and code triggers see that, its params trigger does
+        # not. The class-graph shards also get a new input, the kNN table, and Snakemake
+        # regenerates missing temporary files whose input is newer than their consumer's output
+        # whatever the triggers: then the class-graph stage (only) reruns, to the same matrix.
         triggers = ("--rerun-triggers", "params", "software-env") if key.endswith(".shards") else ()
         jobs = planned_jobs(tiny_run, write_yaml(tmp_path / f"{key}.yaml", cfg), *triggers)
-        assert jobs == {}, f"{key} alone schedules {jobs}"
+        allowed = CLASSGRAPH_STAGE if key == "classgraph.shards" else set()
+        assert set(jobs) <= allowed, f"{key} alone schedules {jobs}"
 
 
 def test_sharded_jobs_rebuild_the_same_tables(tiny_run, tmp_path):
