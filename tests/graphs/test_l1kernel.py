@@ -1,0 +1,131 @@
+"""The numba L1 candidate kernel on its own: exact against numpy brute force, ties by index,
+row sub-ranges and thread counts giving bit-identical rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from latentgraph.graphs import _l1kernel  # noqa: E402
+from latentgraph.graphs._l1kernel import block_rows, l1_candidates, l1_exact  # noqa: E402
+
+U32 = 2.0**-24
+
+
+def brute(X: np.ndarray, kk: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kk nearest rows by exact float64 L1, ordered by (distance, index); and all distances."""
+    X64 = X.astype(np.float64)
+    D = np.abs(X64[:, None, :] - X64[None, :, :]).sum(axis=2)
+    cols = np.broadcast_to(np.arange(len(X)), D.shape)
+    order = np.lexsort((cols, D), axis=1)[:, :kk]
+    return order, np.take_along_axis(D, order, axis=1), D
+
+
+@pytest.mark.parametrize(("n", "d", "kk"), [(5, 3, 5), (13, 16, 4), (131, 33, 9), (250, 512, 17), (300, 70, 25)])
+def test_candidates_are_the_exact_nearest(n: int, d: int, kk: int) -> None:
+    # sizes off the 4 x 3 register tile, off the cache blocks (block_rows), d off the 16 lanes
+    rng = np.random.default_rng(n + d)
+    X = (rng.normal(size=(n, d)) * rng.uniform(0.1, 5, size=d)).astype(np.float32)
+    idx, dist = l1_candidates(X, kk, threads=2)
+    ref_i, ref_d, _ = brute(X, kk)
+    assert idx.dtype == np.int64 and dist.dtype == np.float64 and idx.shape == dist.shape == (n, kk)
+    np.testing.assert_array_equal(idx, ref_i)  # continuous random data: no ties
+    np.testing.assert_array_equal(idx[:, 0], np.arange(n))  # each row itself first, at 0
+    assert np.all(dist[:, 0] == 0)
+    # float32 distances within the bound the caller re-ranks with
+    assert np.all(np.abs(dist - ref_d) <= 4 * (d + 2) * U32 * ref_d + 1e-30)
+    assert np.all(np.diff(dist, axis=1) >= 0)
+
+
+def test_ties_are_ordered_by_index() -> None:
+    # small integers: float32 sums are exact, so equal distances are exactly equal, and
+    # duplicate rows tie at 0 with the query itself
+    rng = np.random.default_rng(3)
+    base = rng.integers(0, 3, size=(60, 8)).astype(np.float32)
+    X = np.concatenate([base, base[:20], base[5:15]])[rng.permutation(90)]
+    kk = 12
+    ref_i, ref_d, _ = brute(X, kk)
+    for threads in (1, 2):
+        idx, dist = l1_candidates(X, kk, threads=threads)
+        np.testing.assert_array_equal(dist, ref_d)
+        np.testing.assert_array_equal(idx, ref_i)
+    idx, dist = l1_candidates(X, kk, rows=(7, 61))
+    np.testing.assert_array_equal(idx, ref_i[7:61])
+    np.testing.assert_array_equal(dist, ref_d[7:61])
+
+
+@pytest.mark.parametrize("rows", [(0, 1), (0, 299), (1, 300), (119, 121), (299, 300), (37, 250)])
+def test_row_subrange_equals_rows_of_the_full_run(rows: tuple[int, int]) -> None:
+    rng = np.random.default_rng(11)
+    X = rng.exponential(size=(300, 96)).astype(np.float32)
+    assert block_rows(96) < 300  # the full run takes the symmetric path over several blocks
+    full_i, full_d = l1_candidates(X, 10, threads=2)
+    a, b = rows
+    idx, dist = l1_candidates(X, 10, threads=2, rows=rows)
+    assert idx.shape == (b - a, 10)
+    np.testing.assert_array_equal(idx, full_i[a:b])
+    np.testing.assert_array_equal(dist, full_d[a:b])  # bit for bit: the same tile code
+
+
+def test_paths_and_thread_counts_agree_bit_for_bit(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(509, 40)).astype(np.float32)
+    i2, d2 = l1_candidates(X, 7, threads=2)
+    i1, d1 = l1_candidates(X, 7, threads=1)
+    monkeypatch.setattr(_l1kernel, "SYMMETRIC_MAX_BYTES", 0)  # forces the row-by-row path
+    ir, dr = l1_candidates(X, 7, threads=2)
+    for i, d in ((i1, d1), (ir, dr)):
+        np.testing.assert_array_equal(i, i2)
+        np.testing.assert_array_equal(d, d2)
+    # symmetric distances: d(i, j) == d(j, i) exactly wherever both were listed
+    D = {(r, int(c)): v for r in range(len(X)) for c, v in zip(i2[r], d2[r], strict=True)}
+    assert all(D[(c, r)] == v for (r, c), v in D.items() if (c, r) in D)
+
+
+def test_threads_setting_is_restored_and_bad_arguments_raise() -> None:
+    import numba
+
+    before = numba.get_num_threads()
+    X = np.random.default_rng(0).random((20, 4), dtype=np.float32)
+    l1_candidates(X, 3, threads=1)
+    assert numba.get_num_threads() == before
+    for kk in (0, 21):
+        with pytest.raises(ValueError, match="kk must be"):
+            l1_candidates(X, kk)
+    for rows in ((3, 3), (-1, 4), (5, 21)):
+        with pytest.raises(ValueError, match="rows must"):
+            l1_candidates(X, 3, rows=rows)
+
+
+def test_block_rows() -> None:
+    for d in (1, 7, 64, 512, 2048, 100_000):
+        b = block_rows(d)
+        assert b % 12 == 0 and 12 <= b <= _l1kernel.QUERY_BLOCK
+    assert block_rows(512) * 512 * 4 <= _l1kernel.BLOCK_BYTES
+
+
+@pytest.mark.parametrize("d", [0, 1, 7, 8, 9, 128, 129, 257, 512, 1000])
+def test_exact_distances_have_numpys_bits(d: int) -> None:
+    # numpy's float64 sum over the last axis (its pairwise summation), as knn._pair_distances
+    # computes the final distances: the numba version must give the same bits, not just close ones
+    rng = np.random.default_rng(d)
+    X = (rng.normal(size=(200, d)) * rng.uniform(0.01, 100, size=d)).astype(np.float32)
+    rows = rng.permutation(200)[:150]
+    cand = rng.integers(0, 200, size=(150, 13))
+    ref = np.abs(X[cand].astype(np.float64) - X[rows][:, None, :].astype(np.float64)).sum(axis=2)
+    for threads in (1, 2):
+        got = l1_exact(X, cand, rows, threads=threads)
+        assert got.dtype == np.float64 and got.shape == (150, 13)
+        np.testing.assert_array_equal(got, ref)
+
+
+def test_exact_distances_check_their_arguments() -> None:
+    X = np.zeros((10, 3), dtype=np.float32)
+    with pytest.raises(ValueError, match="outside"):
+        l1_exact(X, np.array([[0, 10]]), np.array([0]))
+    with pytest.raises(ValueError, match="outside"):
+        l1_exact(X, np.array([[0, 1]]), np.array([-1]))
+    with pytest.raises(ValueError, match="need X"):
+        l1_exact(X, np.array([[0, 1]]), np.array([0, 1]))
