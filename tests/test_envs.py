@@ -36,6 +36,8 @@ CONDA_NAMES = {
     # scikit-learn requires threadpoolctl (conda-forge and PyPI alike): the envs have it without
     # naming it, and a changed env file would rerun every job under --use-conda (software-env)
     "threadpoolctl": {"threadpoolctl", "scikit-learn"},
+    # numba's compiler: every numba install has it (the L1 kernel's fma intrinsic uses it)
+    "llvmlite": {"llvmlite", "numba"},
 }
 # import name -> pip distribution names (pyproject)
 PIP_NAMES = {"sklearn": "scikit-learn", "yaml": "pyyaml", "faiss": "faiss-cpu", "PIL": "pillow", "umap": "umap-learn"}
