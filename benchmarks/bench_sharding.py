@@ -104,7 +104,8 @@ def check(tmp: Path, n: int, dim: int, classes: int, threads: int) -> list[dict]
     write_latents_file(lat16_path, X16, labels)
     lat, lat16 = read_latents(lat_path), read_latents(lat16_path)
     knn16 = tmp / "check_knn16.parquet"
-    write_knn(knn16, knn_table(lat16.X, 4, lat16.labels, sample_id=lat16.sample_id))
+    knn16_table = knn_table(lat16.X, 4, lat16.labels, sample_id=lat16.sample_id)
+    write_knn(knn16, knn16_table)
     rows, ref_knn, ref_cd = [], None, None
     for S in (1, 2, 4, 8):
         kp = [tmp / f"ck{S}_{i}.npz" for i in range(S)]
@@ -114,9 +115,7 @@ def check(tmp: Path, n: int, dim: int, classes: int, threads: int) -> list[dict]
         tc = [job("class", latents=str(lat16_path), knn=str(knn16), out=str(p), shard=i, shards=S, threads=threads)
               for i, p in enumerate(cp)]
         table = sh.gather_knn_shards(kp, lat)
-        from latentgraph.io import read_knn
-
-        cd = sh.gather_class_distances([sh.read_class_shard(p) for p in cp], read_knn(knn16), lat16)
+        cd = sh.gather_class_distances([sh.read_class_shard(p) for p in cp], knn16_table, lat16)
         if S == 1:
             ref_knn, ref_cd = table, cd
         same = bool(np.array_equal(table.indices, ref_knn.indices) and np.array_equal(table.distances, ref_knn.distances)

@@ -133,6 +133,44 @@ def check_k(
     return int(k)
 
 
+def check_shards(shards: Any, n: int, key: str, what: str, shard: Any = None, why: str = "") -> int:
+    """Validate a shard count (an integer between 1 and ``n``) and, if given, a shard number.
+
+    The one validator of ``knn.shards`` and ``classgraph.shards`` in the library (the config
+    checks of :mod:`latentgraph.config` run the same bounds before any job).
+
+    Parameters
+    ----------
+    shards : int
+        The number of shards.
+    n : int
+        The most shards allowed (samples for kNN, classes for the class graph).
+    key : str
+        The config key, for the message (``knn.shards``).
+    what : str
+        What ``n`` counts, for the message (``samples``).
+    shard : int, optional
+        A shard number, which must lie in ``0..shards-1``.
+    why : str, optional
+        Appended to the message (why the bound is what it is).
+
+    Returns
+    -------
+    int
+        ``shards``.
+
+    Raises
+    ------
+    LatentGraphError
+        Naming the key, the value and the allowed range, or the shard out of range.
+    """
+    if isinstance(shards, bool) or not isinstance(shards, numbers.Integral) or not 1 <= int(shards) <= n:
+        raise LatentGraphError(f"{key} = {shards!r} must be an integer between 1 and the number of {what} ({n}){why}")
+    if shard is not None and not 0 <= int(shard) < int(shards):
+        raise LatentGraphError(f"shard {shard} out of range for {shards} shards")
+    return int(shards)
+
+
 def current_umask() -> int:
     """The process's file-creation mask (read without changing it where Linux allows).
 

@@ -66,6 +66,7 @@ from typing import Any
 import numpy as np
 
 from ..utils import LatentGraphError
+from .shape import _hsic_u
 
 log = logging.getLogger(__name__)
 
@@ -359,11 +360,6 @@ def _latents_draws_loop(xa: np.ndarray, xb: np.ndarray, names: Sequence[str], ks
                     if pair is not None and k < rows.size:
                         out[name][i, j] = pair.value(name, k)
     return out
-
-
-def _hsic_u(t1: np.ndarray, t2: np.ndarray, t3: np.ndarray, t4: np.ndarray, n: int) -> np.ndarray:
-    """Debiased HSIC (Song et al. 2012), elementwise over resamples (as ``measures._hsic``)."""
-    return (t1 + t2 * t3 / ((n - 1) * (n - 2)) - 2.0 * t4 / (n - 2)) / (n * (n - 3))
 
 
 def _cka_ratio(num: np.ndarray, hx: np.ndarray, hy: np.ndarray) -> np.ndarray:

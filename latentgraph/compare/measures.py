@@ -46,6 +46,7 @@ from ..utils import LatentGraphError, check_k
 from . import registry as _registry
 from .intervals import check_level, check_resamples, compare_intervals, interval_columns
 from .neighbours import NeighbourPair
+from .shape import _hsic_u as _hsic
 from .similarity import as_structure, cns, jaccard
 
 log = logging.getLogger(__name__)
@@ -214,12 +215,6 @@ def _side(X: np.ndarray, block_rows: int) -> _Side:
         sq[s : s + Xb.shape[0]] = np.einsum("ij,ij->i", Xb, Xb)
         ssum += Xb.sum(axis=0)
     return _Side(X, mean, sq, ssum)
-
-
-def _hsic(t1: float, t2: float, t3: float, t4: float, n: int) -> float:
-    """Debiased HSIC (Song et al. 2012, eq. 5) from T1 = tr(K̃L̃), T2 = 1ᵀK̃1, T3 = 1ᵀL̃1,
-    T4 = 1ᵀK̃L̃1, where K̃, L̃ are the kernels with their diagonals set to zero."""
-    return (t1 + t2 * t3 / ((n - 1) * (n - 2)) - 2.0 * t4 / (n - 2)) / (n * (n - 3))
 
 
 def _cross_features(a: _Side, b: _Side, perm: np.ndarray | None, block_rows: int) -> tuple[float, float, float]:

@@ -522,7 +522,13 @@ def median_sq_distance(X: Any, max_pairs: int = MAX_PAIRS, n_pairs: int = N_PAIR
     return float(np.median(_pair_sq_distances(X, i, j)))
 
 
-def _hsic_u(t1: float, t2: float, t3: float, t4: float, n: int) -> float:
+def _hsic_u(t1: Any, t2: Any, t3: Any, t4: Any, n: int) -> Any:
+    """Debiased HSIC (Song et al. 2012, eq. 5) from T1 = tr(K̃L̃), T2 = 1ᵀK̃1, T3 = 1ᵀL̃1,
+    T4 = 1ᵀK̃L̃1, where K̃, L̃ are the kernels with their diagonals set to zero.
+
+    The one copy of the formula: linear CKA (:mod:`.measures`, :mod:`.maps`), RBF CKA here
+    and the vectorised half-sampling (:mod:`.intervals`, elementwise over arrays of T's).
+    """
     return (t1 + t2 * t3 / ((n - 1) * (n - 2)) - 2.0 * t4 / (n - 2)) / (n * (n - 3))
 
 

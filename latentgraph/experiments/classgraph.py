@@ -52,6 +52,29 @@ log = logging.getLogger(__name__)
 WEIGHTS = ("l1", "hops")
 
 
+def check_weights(weights: Any) -> str:
+    """Validate a path-length kind (``classgraph.weights``).
+
+    Parameters
+    ----------
+    weights : str
+        ``"l1"`` (sum of the kNN distances) or ``"hops"`` (number of edges).
+
+    Returns
+    -------
+    str
+        ``weights``.
+
+    Raises
+    ------
+    LatentGraphError
+        For any other value, listing the allowed ones.
+    """
+    if weights not in WEIGHTS:
+        raise LatentGraphError(f"unknown path weights {weights!r}; allowed: {list(WEIGHTS)}")
+    return weights
+
+
 class ClassGraphWarning(UserWarning):
     """Something in the data makes part of the class graph undefined (e.g. a one-sample class)."""
 
@@ -173,8 +196,7 @@ def class_distances(
     LatentGraphError
         For unknown ``weights``, ``"l1"`` without ``lengths``, or too few ``class_names``.
     """
-    if weights not in WEIGHTS:
-        raise LatentGraphError(f"unknown path weights {weights!r}; allowed: {list(WEIGHTS)}")
+    check_weights(weights)
     labels = np.asarray(labels)
     n = labels.size
     if weights == "l1" and lengths is None:
@@ -526,8 +548,7 @@ def sampled_class_distances(
     """
     from ..graphs.shortest_paths import source_class_rows
 
-    if weights not in WEIGHTS:
-        raise LatentGraphError(f"unknown path weights {weights!r}; allowed: {list(WEIGHTS)}")
+    check_weights(weights)
     labels = np.asarray(labels)
     n = labels.size
     if weights == "l1" and lengths is None:

@@ -39,6 +39,7 @@ import numpy as np
 
 from ..graphs.knn import KnnTable, knn
 from ..graphs.shortest_paths import (
+    WHOLE_CLASSES,
     ClassPathSums,
     SourceClassRows,
     add_class_path_sums,
@@ -47,11 +48,11 @@ from ..graphs.shortest_paths import (
     source_class_rows,
 )
 from ..io import Latents
-from ..utils import LatentGraphError, atomic_path, check_k
+from ..utils import LatentGraphError, atomic_path, check_k, check_shards
 from .classgraph import (
-    WEIGHTS,
     ClassDistances,
     check_sources_per_class,
+    check_weights,
     distances_from_sums,
     sample_graph_metadata,
     sample_sources,
@@ -59,35 +60,6 @@ from .classgraph import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def check_shards(shards: Any, n: int, key: str, what: str) -> int:
-    """Validate a shard count: an integer between 1 and ``n``.
-
-    Parameters
-    ----------
-    shards : int
-        The configured number of shards.
-    n : int
-        The most shards allowed (samples for kNN, classes for the class graph).
-    key : str
-        The config key, for the message (``knn.shards``).
-    what : str
-        What ``n`` counts, for the message (``samples``).
-
-    Returns
-    -------
-    int
-        ``shards``.
-
-    Raises
-    ------
-    LatentGraphError
-        Naming the key, the value and the allowed range.
-    """
-    if isinstance(shards, bool) or not isinstance(shards, (int, np.integer)) or not 1 <= int(shards) <= n:
-        raise LatentGraphError(f"{key} = {shards!r} must be an integer between 1 and the number of {what} ({n})")
-    return int(shards)
 
 
 def shard_rows(n: int, shards: int, shard: int) -> tuple[int, int]:
@@ -112,9 +84,7 @@ def shard_rows(n: int, shards: int, shard: int) -> tuple[int, int]:
     LatentGraphError
         When ``shards`` is larger than ``n`` (a shard would be empty) or ``shard`` is out of range.
     """
-    shards = check_shards(shards, n, "knn.shards", "samples")
-    if not 0 <= int(shard) < shards:
-        raise LatentGraphError(f"shard {shard} out of range for {shards} shards")
+    shards = check_shards(shards, n, "knn.shards", "samples", shard=shard)
     base, extra = divmod(n, shards)
     a = int(shard) * base + min(int(shard), extra)
     return a, a + base + int(int(shard) < extra)
@@ -300,13 +270,10 @@ def class_distance_shard(table: KnnTable, lat: Latents, k: int, shard: int, shar
         For a shard count above the number of classes, a bad ``sources_per_class``, or a kNN
         table of other samples or too small a k.
     """
-    if weights not in WEIGHTS:
-        raise LatentGraphError(f"unknown path weights {weights!r}; allowed: {list(WEIGHTS)}")
+    check_weights(weights)
     labels = lat.labels
     C = int(np.unique(labels).size)
-    check_shards(shards, C, "classgraph.shards", "classes")
-    if not 0 <= int(shard) < int(shards):
-        raise LatentGraphError(f"shard {shard} out of range for {shards} shards")
+    check_shards(shards, C, "classgraph.shards", "classes", shard=shard, why=WHOLE_CLASSES)
     src, dst, w = _sample_graph(table, k, lat)
     header = {"kind": "classgraph", "shard": int(shard), "shards": int(shards), "n": lat.n, "k": int(k),
               "weights": weights, "n_classes": C, "sources_per_class": sources_per_class, "seed": int(seed)}

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..utils import LatentGraphError, default_jobs
+from ..utils import LatentGraphError, check_shards, default_jobs
 
 log = logging.getLogger(__name__)
 
@@ -356,6 +356,10 @@ def _renumbered_graph(n: int, src: np.ndarray, dst: np.ndarray, lengths: np.ndar
     return backend, jobs, inv, classes, starts, sizes, cls_of_vertex, A, n_comp, comp, M
 
 
+#: Why a class-graph shard count is bounded by the classes (in its error message).
+WHOLE_CLASSES = ": each shard computes the class-sum rows of whole classes"
+
+
 def class_shards(sizes: Any, shards: int) -> list[tuple[int, int]]:
     """Split C classes into ``shards`` contiguous, non-empty ranges with balanced source counts.
 
@@ -379,10 +383,7 @@ def class_shards(sizes: Any, shards: int) -> list[tuple[int, int]]:
     """
     sizes = np.asarray(sizes, dtype=np.int64)
     C = sizes.size
-    if isinstance(shards, bool) or not isinstance(shards, (int, np.integer)) or not 1 <= int(shards) <= C:
-        raise LatentGraphError(f"classgraph.shards = {shards!r} must be an integer between 1 and the number of "
-                               f"classes ({C}): each shard computes the class-sum rows of whole classes")
-    S = int(shards)
+    S = check_shards(shards, C, "classgraph.shards", "classes", why=WHOLE_CLASSES)
     cum = np.concatenate(([0], np.cumsum(sizes)))
     cuts = [0]
     for i in range(1, S):
@@ -503,10 +504,8 @@ def class_path_sums(
     v0, v1 = 0, n  # the sources (renumbered vertices, class by class)
     if shard is not None:
         i, S = (int(v) for v in shard)
-        ranges = class_shards(sizes, S)
-        if not 0 <= i < S:
-            raise LatentGraphError(f"shard {i} out of range for {S} shards")
-        c0, c1 = ranges[i]
+        check_shards(S, C, "classgraph.shards", "classes", shard=i, why=WHOLE_CLASSES)
+        c0, c1 = class_shards(sizes, S)[i]
         keep = np.zeros(C, dtype=bool)
         keep[c0:c1] = True
         pairs[~keep] = 0
