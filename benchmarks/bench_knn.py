@@ -148,7 +148,7 @@ def tile_peak(d: int, threads: int, block: int) -> float:
     import numba
     from numba import njit, prange
 
-    from latentgraph.graphs._l1kernel import _fma32
+    from latentgraph.graphs._l1kernel import _tile
 
     @njit(parallel=True, fastmath=True)
     def sweep(blocks: np.ndarray, reps: int, out: np.ndarray, m: np.float32) -> None:  # pragma: no cover - compiled
@@ -157,31 +157,12 @@ def tile_peak(d: int, threads: int, block: int) -> float:
             b = A.shape[0] // 2
             dd = A.shape[1]
             s = np.float32(0.0)
+            acc = np.empty((4, 3), dtype=np.float32)
             for _ in range(reps):
                 for i in range(0, b, 4):
                     for j in range(b, 2 * b, 3):
-                        a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = c0 = c1 = c2 = c3 = np.float32(0.0)
-                        for c in range(dd):
-                            x = A[j, c]
-                            y = A[j + 1, c]
-                            z = A[j + 2, c]
-                            q0 = A[i, c]
-                            q1 = A[i + 1, c]
-                            q2 = A[i + 2, c]
-                            q3 = A[i + 3, c]
-                            a0 += abs(_fma32(x, m, q0))
-                            a1 += abs(_fma32(x, m, q1))
-                            a2 += abs(_fma32(x, m, q2))
-                            a3 += abs(_fma32(x, m, q3))
-                            b0 += abs(_fma32(y, m, q0))
-                            b1 += abs(_fma32(y, m, q1))
-                            b2 += abs(_fma32(y, m, q2))
-                            b3 += abs(_fma32(y, m, q3))
-                            c0 += abs(_fma32(z, m, q0))
-                            c1 += abs(_fma32(z, m, q1))
-                            c2 += abs(_fma32(z, m, q2))
-                            c3 += abs(_fma32(z, m, q3))
-                        s += a0 + a1 + a2 + a3 + b0 + b1 + b2 + b3 + c0 + c1 + c2 + c3
+                        _tile(A, A, i, j, dd, acc, m)  # the kernel's own inner loop
+                        s += acc.sum()
             out[t] = s
 
     previous = numba.get_num_threads()
