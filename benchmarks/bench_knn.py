@@ -17,15 +17,17 @@ Prints and writes (results/benchmarks/bench_knn.{json,md}):
    the kernel alone, FAISS's search alone, ``knn()`` with backend faiss, and
    scikit-learn brute force;
 3. **the arithmetic limit**: the kernel computes N (N + B) d / 2 absolute differences (each
-   unordered pair once, plus the diagonal blocks of B rows), each a subtraction and an
-   addition on 16 float32 lanes. Two limits: the *model*, ``--lanes-per-cycle`` (10.7 on
-   AMD Zen 4: four 256-bit FP pipes; 16 lanes take three 512-bit operations, the
-   subtraction as an FMA, the absolute value as a mask, the addition, which is six
-   pipe-cycles, so 16 x 4 / 6 lanes per cycle; 8 when the subtraction shares the two
-   adders with the addition) x the clock measured by a dependent addition chain
-   (``/proc/cpuinfo`` gives the nominal clock only) x T cores; and the *empirical* peak,
-   the kernel's 4 x 3 register tile on cache-resident blocks in T threads, no memory
-   traffic and no candidate lists. Both are timed in CPU time (much less sensitive to
+   unordered pair once, plus the diagonal blocks of B rows). Two limits: the *model*,
+   ``--lanes-per-cycle`` x the clock measured by a dependent addition chain
+   (``/proc/cpuinfo`` gives the nominal clock only) x T cores; and the *empirical* peak, the
+   kernel's own 4 x 3 register tile (of the form it uses for these data) on cache-resident
+   blocks in T threads, no memory traffic and no candidate lists. The model's lanes per
+   cycle, on AMD Zen 4 (four 256-bit vector pipes; a 512-bit operation takes two
+   pipe-cycles): 16 for the ``min`` form, the kernel's for non-negative data (an integer
+   minimum and an addition per 16 lanes: 16 x 4 / 4; one addition per lane and pair is
+   the least any float32 L1 sum needs, so this is also the machine's limit for the
+   problem), 10.7 for the ``abs`` form (the subtraction as an FMA, the absolute value as a
+   mask, the addition: 16 x 4 / 6). All limits are timed in CPU time (much less sensitive to
    other processes on a shared machine than wall time). The fraction reached is the
    limit's time over the measured time: the kernel's wall time, and its CPU time / T.
 
@@ -67,6 +69,10 @@ index.add(X)
 D, I = index.search(X, k + 1)
 np.save(out, I)
 """
+
+
+#: model lanes per cycle and core on AMD Zen 4 (four 256-bit vector pipes), per kernel form
+LANES_PER_CYCLE = {"min": 16 * 4 / 4, "abs": 16 * 4 / 6}
 
 
 def latent_like(n: int, d: int, seed: int = 0) -> np.ndarray:
@@ -137,21 +143,21 @@ def clock_ghz() -> tuple[float, float | None]:
     return 3 * n / best / 1e9, nominal
 
 
-def tile_peak(d: int, threads: int, block: int) -> float:
+def tile_peak(d: int, threads: int, block: int, form: str = "min") -> float:
     """Absolute differences per second of the kernel's 4 x 3 register tile, in ``threads`` threads.
 
     Each thread sweeps its own pair of cache-resident blocks of ``block`` rows over and over
-    with the kernel's inner loop (4 x 3 rows, the subtraction as an FMA; no memory traffic,
-    no candidate lists): the empirical arithmetic limit of the kernel's
-    inner loop on this machine. Timed in CPU time per thread (as if the cores were idle).
+    with the kernel's inner loop of the given form (``_tile_min`` or ``_tile``; no memory
+    traffic, no candidate lists): the empirical arithmetic limit of the kernel's inner loop
+    on this machine. Timed in CPU time per thread (as if the cores were idle).
     """
     import numba
     from numba import njit, prange
 
-    from latentgraph.graphs._l1kernel import _tile
+    from latentgraph.graphs._l1kernel import _tile, _tile_min
 
     @njit(parallel=True, fastmath=True)
-    def sweep(blocks: np.ndarray, reps: int, out: np.ndarray, m: np.float32) -> None:  # pragma: no cover - compiled
+    def sweep(blocks: np.ndarray, reps: int, out: np.ndarray, m: np.float32, use_min: bool) -> None:  # pragma: no cover - compiled
         for t in prange(blocks.shape[0]):
             A = blocks[t]
             b = A.shape[0] // 2
@@ -161,7 +167,10 @@ def tile_peak(d: int, threads: int, block: int) -> float:
             for _ in range(reps):
                 for i in range(0, b, 4):
                     for j in range(b, 2 * b, 3):
-                        _tile(A, A, i, j, dd, acc, m)  # the kernel's own inner loop
+                        if use_min:
+                            _tile_min(A, A, i, j, dd, acc)  # the kernel's own inner loops
+                        else:
+                            _tile(A, A, i, j, dd, acc, m)
                         s += acc.sum()
             out[t] = s
 
@@ -170,10 +179,11 @@ def tile_peak(d: int, threads: int, block: int) -> float:
     try:
         blocks = np.random.default_rng(0).random((threads, 2 * block, d), dtype=np.float32)
         out = np.zeros(threads, dtype=np.float32)
-        m = np.float32(-1.0)  # the kernel's fma(x, -1, q) subtraction, -1 unknown to the compiler
-        sweep(blocks, 1, out, m)
+        m = np.float32(-1.0)  # the abs tile's fma(x, -1, q) subtraction, -1 unknown to the compiler
+        use_min = form == "min"
+        sweep(blocks, 1, out, m, use_min)
         reps = max(1, int(2e10 / (threads * block * block * d)))  # about 1 s at 20 G/s
-        best = cpu_best(lambda: sweep(blocks, reps, out, m), repeat=3) / threads
+        best = cpu_best(lambda: sweep(blocks, reps, out, m, use_min), repeat=3) / threads
     finally:
         numba.set_num_threads(previous)
     return threads * reps * block * block * d / best
@@ -233,18 +243,21 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3, help="in-process times: best of this many runs")
     ap.add_argument("--runs", type=int, default=5, help="whole-process times: this many fresh processes each")
-    ap.add_argument("--lanes-per-cycle", type=float, default=16 * 4 / 6,
-                    help="absolute differences per cycle and core of the model limit (default 10.7: AMD Zen 4, "
-                    "four 256-bit FP pipes, three 512-bit operations per 16 lanes)")
+    ap.add_argument("--lanes-per-cycle", type=float, default=None,
+                    help="absolute differences per cycle and core of the model limit (default, AMD Zen 4 with four "
+                    "256-bit vector pipes: 16 for the kernel's min form, two 512-bit operations per 16 lanes; 10.7 "
+                    "for its abs form, three)")
     ap.add_argument("--skip-sklearn", action="store_true", help="leave out scikit-learn's brute force (about 50 s)")
     ap.add_argument("--gpu-n", type=int, default=50_000, help="rows of the GPU run (when FAISS sees a GPU)")
     args = ap.parse_args()
     import faiss
 
-    from latentgraph.graphs._l1kernel import block_rows, l1_candidates
+    from latentgraph.graphs._l1kernel import block_rows, l1_candidates, l1_form
 
     X = latent_like(args.n, args.d)
     n, d, k, T = args.n, args.d, args.k, args.threads
+    form = l1_form(X)  # "min" for these non-negative latents
+    lanes = args.lanes_per_cycle or LANES_PER_CYCLE[form]
 
     load_before = " / ".join(f"{x:.1f}" for x in os.getloadavg())
     # 1. whole processes
@@ -281,12 +294,12 @@ def main() -> None:
     # 3. the arithmetic limit
     ghz, ghz_nominal = clock_ghz()
     block = block_rows(d)
-    peak = tile_peak(d, T, block)
+    peak = tile_peak(d, T, block, form)
     ops_all = float(n) * n * d  # every ordered pair
     ops_sym = ops_all / 2  # each unordered pair once
     n_pad = -(-n // block) * block
     ops_kernel = n_pad * (n_pad + block) / 2 * d  # what the symmetric kernel computes
-    model_rate = args.lanes_per_cycle * ghz * 1e9 * T
+    model_rate = lanes * ghz * 1e9 * T
     limit = {"model_all": ops_all / model_rate, "model_sym": ops_sym / model_rate,
              "peak_all": ops_all / peak, "peak_sym": ops_sym / peak}
     frac = {"kernel_vs_model": limit["model_sym"] / t_kernel, "kernel_vs_peak": limit["peak_sym"] / t_kernel,
@@ -306,7 +319,7 @@ def main() -> None:
         "ratio_ours_over_faiss": t_ours / t_faiss,
         "identical_to_faiss_backend": identical,
         "load_average_before": load_before,
-        "limit": {"clock_ghz_measured": ghz, "clock_ghz_nominal": ghz_nominal, "lanes_per_cycle": args.lanes_per_cycle,
+        "limit": {"clock_ghz_measured": ghz, "clock_ghz_nominal": ghz_nominal, "lanes_per_cycle": lanes, "form": form,
                   "tile_peak_per_s": peak, "lane_ops_all_pairs": ops_all, "lane_ops_symmetric": ops_sym,
                   "lane_ops_kernel": ops_kernel, "seconds": limit, "fraction_reached": frac},
         "versions": versions("numpy", "faiss", "sklearn", "numba"),
@@ -340,9 +353,10 @@ def main() -> None:
           f"Neighbours and distances identical between backends `{backend}` and `faiss`: {identical}.\n\n"
           f"**Arithmetic limit.** N² d = {ops_all:.3g} absolute differences, N² d / 2 = {ops_sym:.3g} "
           f"with symmetry (the kernel computes {ops_kernel:.3g}: diagonal blocks of {block} rows in full). "
-          f"Model: {args.lanes_per_cycle:.3g} lanes per cycle and core x {ghz:.2f} GHz (measured by a dependent "
+          f"The kernel's form for these data: `{form}`. "
+          f"Model: {lanes:.3g} lanes per cycle and core x {ghz:.2f} GHz (measured by a dependent "
           f"addition chain; /proc/cpuinfo says {ghz_nominal or float('nan'):.2f} GHz) x {T} cores = "
-          f"{model_rate / 1e9:.1f} G/s. Empirical peak of the kernel's 4 x 3 tile on cache-resident blocks, "
+          f"{model_rate / 1e9:.1f} G/s. Empirical peak of the kernel's 4 x 3 `{form}` tile on cache-resident blocks, "
           f"{T} threads: {peak / 1e9:.1f} G/s.\n\n"
           "| limit | all pairs (s) | symmetric (s) | kernel reached | `knn()` reached |\n|---|---|---|---|---|\n"
           f"| model | {limit['model_all']:.2f} | {limit['model_sym']:.2f} | {frac['kernel_vs_model']:.0%} | "

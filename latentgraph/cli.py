@@ -302,12 +302,17 @@ def run_knn(args: argparse.Namespace) -> int:
         The exit status, 0; input errors raise :class:`LatentGraphError` (:func:`main` turns
         them into status 2).
     """
-    from .graphs.knn import knn_table
-    from .io import read_latents_any, write_knn
+    from .graphs.knn import knn_table, preload_numba
+    from .io import count_rows, read_latents_any, write_knn
 
     check_output(args.output)
     _check_npy_options(args, [args.latents])
-    lat = read_latents_any(args.latents, args.labels, args.ids)
+    preload = preload_numba(args.backend, count_rows(args.latents), args.metric)  # overlaps the reading
+    try:
+        lat = read_latents_any(args.latents, args.labels, args.ids)
+    finally:
+        if preload is not None:
+            preload.join()
     try:
         table = knn_table(lat.X, args.k, lat.labels, lat.sample_id, metric=args.metric, backend=args.backend,
                           threads=args.threads)

@@ -548,6 +548,27 @@ def read_vector_file(path: str | os.PathLike, what: str = "labels") -> np.ndarra
     return v.astype(np.int64)
 
 
+def count_rows(path: str | os.PathLike) -> int | None:
+    """Number of samples in a latents file (Parquet footer or ``.npy`` header), without reading it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A latents Parquet file or ``.npy`` matrix.
+
+    Returns
+    -------
+    int or None
+        The row count; None when the file cannot be opened as either (the reader then says why).
+    """
+    try:
+        if str(path).lower().endswith(".npy"):
+            return int(np.load(path, mmap_mode="r").shape[0])
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except Exception:  # noqa: BLE001 - reported by the real read
+        return None
+
+
 def read_latents_any(
     path: str | os.PathLike, labels: str | os.PathLike | None = None, ids: str | os.PathLike | None = None
 ) -> Latents:

@@ -38,6 +38,51 @@ def test_knn_command(two_latents, capsys):
     assert "80 vertices, k=6" in capsys.readouterr().out
 
 
+def test_knn_command_preloads_numba_while_reading(two_latents, capsys, monkeypatch):
+    """With backend numba the kernel's set-up runs in a thread that overlaps the reading and is
+    joined before the search; the graph is the same."""
+    pytest.importorskip("numba")
+    import latentgraph.graphs.knn as knn_mod
+
+    d, X, _, _ = two_latents
+    started = []
+    real = knn_mod.preload_numba
+
+    def spy(*args):
+        thread = real(*args)
+        started.append((args, thread))
+        return thread
+
+    monkeypatch.setattr(knn_mod, "preload_numba", spy)
+    assert main(["knn", str(d / "a.parquet"), "--k", "6", "--backend", "numba", "-o", str(d / "g.parquet")]) == 0
+    (args, thread), = started
+    assert args == ("numba", 80, "l1") and thread is not None and not thread.is_alive()
+    np.testing.assert_array_equal(read_knn(d / "g.parquet").indices, knn(X, 6, backend="numpy")[0])
+    assert "backend=numba" in capsys.readouterr().out
+
+
+def test_knn_preload_only_when_numba_will_search():
+    pytest.importorskip("numba")
+    from latentgraph.graphs.knn import NUMBA_MIN_N, preload_numba
+
+    assert preload_numba("auto", 100, "l1") is None  # auto picks faiss below NUMBA_MIN_N rows
+    assert preload_numba("faiss", 10**6, "l1") is None
+    assert preload_numba("auto", 10**6, "l2") is None
+    for args in (("numba", 100, "l1"), ("auto", NUMBA_MIN_N, "l1"), ("auto", None, "l1")):
+        thread = preload_numba(*args)
+        assert thread is not None
+        thread.join()
+
+
+def test_parser_imports_neither_scipy_nor_pandas():
+    """`latentgraph knn` starts fast: building the parser (every subcommand's options) imports
+    neither scipy (0.2 s; numba's own set-up imports it later, in the preload thread) nor pandas."""
+    code = ("import sys, latentgraph.cli as c; c.build_parser(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scipy', 'pandas')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_compare_command_matches_library(two_latents, capsys):
     d, X, Y, labels = two_latents
     out = d / "t.csv"

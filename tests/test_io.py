@@ -162,3 +162,16 @@ def test_results_get_the_mode_an_ordinary_write_gives(tmp_path, latents):
         finally:
             os.umask(old)
         assert path.stat().st_mode & 0o777 == mode
+
+
+def test_count_rows_reads_headers_only(tmp_path):
+    from latentgraph.io import count_rows
+
+    X = np.zeros((7, 3), dtype=np.float32)
+    write_latents(tmp_path / "a.parquet", X, np.arange(7))
+    np.save(tmp_path / "a.npy", X)
+    assert count_rows(tmp_path / "a.parquet") == 7
+    assert count_rows(tmp_path / "a.npy") == 7
+    (tmp_path / "junk.parquet").write_text("nope")
+    assert count_rows(tmp_path / "junk.parquet") is None
+    assert count_rows(tmp_path / "missing.parquet") is None

@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..utils import LatentGraphError
 from .shape import check_latents
+
+if TYPE_CHECKING:  # scipy.sparse is imported where it is used: the CLI's parser imports this module
+    import scipy.sparse as sp
 
 log = logging.getLogger(__name__)
 
@@ -181,6 +183,8 @@ def second_order_per_vertex(Xn: np.ndarray, Yn: np.ndarray, ta: np.ndarray, tb: 
 
 def _masked_kernel(U: np.ndarray, table: np.ndarray, keep: np.ndarray | None = None) -> sp.csr_array:
     """Sparse N x N kernel with K_ij = û_i · û_j on the entries (i, table[i, t]) (where ``keep``)."""
+    import scipy.sparse as sp
+
     n, k = table.shape
     rows = np.repeat(np.arange(n), k)
     cols = table.reshape(-1)

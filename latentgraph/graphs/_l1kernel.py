@@ -5,25 +5,40 @@ it streams every database row from memory once per query batch and is memory bou
 kernel tiles the work instead:
 
 - **register tiles** of 4 query rows x 3 database rows: the innermost loop over the
-  features is a float32 ``|q - x|`` reduction that LLVM vectorises with AVX-512 (``fastmath``
-  allows the reassociation); 7 vector loads feed 12 absolute-difference accumulations, so
-  the loop is bound by the floating-point units, not by loads. Each lane needs a
-  subtraction and an addition; a plain subtraction would queue on the adders with the
-  accumulation (on AMD Zen 4, two 256-bit adders: 8 lanes per cycle and core), so the
-  subtraction is written ``fma(x, -1, q)`` (exactly ``q - x``) and runs on the FMA units
-  (about 10 % faster on Zen 4, bit-identical results);
+  features is a float32 reduction that LLVM vectorises with AVX-512 (``fastmath`` allows the
+  reassociation); 7 vector loads feed 12 accumulations, so the loop is bound by the vector
+  units, not by loads. Two forms of the sum:
+
+  - ``"min"`` (non-negative rows, such as post-ReLU latents; :func:`l1_form`): since
+    ``|q - x| = q + x - 2 min(q, x)``, the tile sums ``min(q, x)`` and the distance is
+    ``sum(q) + sum(x) - 2 sum(min(q, x))`` with the rows' sums precomputed in float64. For
+    non-negative floats the minimum is the signed-integer minimum of their bit patterns
+    (``vpminsd``), which runs on all four vector pipes of AMD Zen 4; with the addition that
+    is two operations per lane instead of three. Its float32 error is relative to the rows'
+    sums rather than to the distance (:func:`l1_tolerance`): the caller checks each row's
+    candidates against that bound and searches the few rows it cannot vouch for again with
+    the ``"abs"`` form;
+  - ``"abs"`` (any rows): the tile sums ``|q - x|``. Each lane needs a subtraction, an absolute
+    value (a mask) and an addition; a plain subtraction would queue on the two adders with
+    the accumulation (on Zen 4, 8 lanes per cycle and core), so the subtraction is written
+    ``fma(x, -1, q)`` (exactly ``q - x``) and runs on the FMA units (about 10 % faster on
+    Zen 4, bit-identical results);
+
 - **cache blocks** of :func:`block_rows` rows (about 256 KiB each): a pair of blocks stays in
   L2 while its 4 x 3 tiles are computed;
 - **symmetry**: for a search of all rows, each unordered pair of blocks is computed once and
   every distance is offered to both rows' candidate lists (half the arithmetic). Threads
-  keep private candidate lists, merged at the end; a search of a sub-range of rows
-  (``rows=(a, b)``, for shard jobs) scans all database rows per query instead.
+  keep private candidate lists, merged at the end; a search of some rows only
+  (``rows=(a, b)`` for shard jobs, or an array of rows) scans all database rows per query
+  instead.
 
-Candidate lists are ordered by (float32 distance, index), so the result does not depend on
-the number of threads, on the block sizes or on the path (symmetric or sub-range): every
-distance comes out of the same 4 x 3 tile code, bit for bit (``|a - b| == |b - a|`` in IEEE
-arithmetic and the summation order is the tile's, whichever slot a row sits in). Rows are
-padded with zeros to whole blocks; padded rows are never offered as candidates.
+Candidate lists are ordered by (float32 distance, index), so for a given form the result
+does not depend on the number of threads, on the block sizes or on the path (symmetric or
+rows): every distance comes out of the same 4 x 3 tile code, bit for bit (``|a - b| == |b - a|``
+and ``min(a, b) == min(b, a)`` in IEEE arithmetic, ``sum(q) + sum(x)`` is added before the
+minimum term in strict float64, and the summation order is the tile's, whichever slot a row
+sits in). Rows are padded with zeros to whole blocks; padded rows are never offered as
+candidates.
 
 It only proposes candidates (the ``kk`` smallest float32 distances per query); the caller
 re-ranks them exactly in float64 (see :mod:`latentgraph.graphs.knn`). :func:`l1_exact`
@@ -55,6 +70,12 @@ BLOCK_BYTES = 256 * 1024
 #: the symmetric path keeps one (N, kk) candidate list per thread; above this many bytes
 #: for all of them together it falls back to the row-by-row path
 SYMMETRIC_MAX_BYTES = 1 << 30
+#: the kernel's ways of summing a distance (see l1_candidates)
+FORMS = ("auto", "abs", "min")
+#: the "min" form is used for rows whose sums stay below this (float32 overflows near 3.4e38)
+MIN_FORM_MAX_SUM = 1e36
+#: unit roundoff of float32
+U32 = 2.0**-24
 
 
 def block_rows(d: int) -> int:
@@ -153,16 +174,98 @@ if HAVE_NUMBA:
         acc[2, 2] = c2
         acc[3, 2] = c3
 
+    @intrinsic
+    def _min_bits(typingctx, a, b):  # pragma: no cover - compiled
+        # min(a, b) of two non-negative float32 values as the signed-integer minimum of their bit
+        # patterns (IEEE order of non-negative floats is the integer order of their bits; -0.0 is
+        # the smallest pattern and stands for 0). vpminsd runs on all four vector pipes of Zen 4,
+        # where vminps would queue on the two adders with the accumulation.
+        sig = types.float32(types.float32, types.float32)
+
+        def codegen(context, builder, signature, args):
+            i32 = llvm_ir.IntType(32)
+            fnty = llvm_ir.FunctionType(i32, [i32, i32])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.smin.i32")
+            r = builder.call(fn, [builder.bitcast(args[0], i32), builder.bitcast(args[1], i32)])
+            return builder.bitcast(r, llvm_ir.FloatType())
+
+        return sig, codegen
+
     @njit(inline="always", fastmath=True, cache=True)
-    def _tiles(Q, X, i0, i1, j0, j1, n, qoff, hd, hi, both, kk, acc, m):  # pragma: no cover - compiled
+    def _tile_min(Q, X, i, j, d, acc):  # pragma: no cover - compiled
+        # the "min" register tile: acc[t, s] = sum_c min(Q[i + t, c], X[j + s, c]) for 4 x 3 rows
+        # of non-negative values, in 12 float32 accumulators (7 loads feed 12 integer minima and
+        # 12 additions: two operations per pair and lane instead of three)
+        a0 = np.float32(0.0)
+        a1 = np.float32(0.0)
+        a2 = np.float32(0.0)
+        a3 = np.float32(0.0)
+        b0 = np.float32(0.0)
+        b1 = np.float32(0.0)
+        b2 = np.float32(0.0)
+        b3 = np.float32(0.0)
+        c0 = np.float32(0.0)
+        c1 = np.float32(0.0)
+        c2 = np.float32(0.0)
+        c3 = np.float32(0.0)
+        for c in range(d):
+            x = X[j, c]
+            y = X[j + 1, c]
+            z = X[j + 2, c]
+            q0 = Q[i, c]
+            q1 = Q[i + 1, c]
+            q2 = Q[i + 2, c]
+            q3 = Q[i + 3, c]
+            a0 += _min_bits(x, q0)
+            a1 += _min_bits(x, q1)
+            a2 += _min_bits(x, q2)
+            a3 += _min_bits(x, q3)
+            b0 += _min_bits(y, q0)
+            b1 += _min_bits(y, q1)
+            b2 += _min_bits(y, q2)
+            b3 += _min_bits(y, q3)
+            c0 += _min_bits(z, q0)
+            c1 += _min_bits(z, q1)
+            c2 += _min_bits(z, q2)
+            c3 += _min_bits(z, q3)
+        acc[0, 0] = a0
+        acc[1, 0] = a1
+        acc[2, 0] = a2
+        acc[3, 0] = a3
+        acc[0, 1] = b0
+        acc[1, 1] = b1
+        acc[2, 1] = b2
+        acc[3, 1] = b3
+        acc[0, 2] = c0
+        acc[1, 2] = c1
+        acc[2, 2] = c2
+        acc[3, 2] = c3
+
+    @njit(cache=True)
+    def _from_min(pair_sum, min_sum):  # pragma: no cover - compiled
+        # |q - x| summed = sum q + sum x - 2 sum min(q, x), rounded to float32. Not fastmath: the
+        # sum of the two rows' sums comes first, so the result is the same for (q, x) and (x, q)
+        return np.float32(pair_sum - 2.0 * np.float64(min_sum))
+
+    @njit(inline="always", fastmath=True, cache=True)
+    def _tiles(Q, X, i0, i1, j0, j1, n, qoff, hd, hi, both, kk, acc, m, qs, xs):  # pragma: no cover - compiled
         # rows i0..i1 of Q (global query index qoff + i, heap row i) against rows j0..j1 of X.
         # Every distance is offered to the query's heap row; with `both` (Q is X) also to
         # the database row's heap row, with the query as candidate. Padded rows (index >= n)
         # are never offered. i1 - i0 and j1 - j0 are multiples of TILE_Q and TILE_D. m is -1.
+        # qs, xs: float64 row sums of Q and X for the "min" form (see l1_candidates), or empty
+        # arrays for the "abs" form.
         d = X.shape[1]
+        use_min = qs.shape[0] > 0
         for i in range(i0, i1, 4):
             for j in range(j0, j1, 3):
-                _tile(Q, X, i, j, d, acc, m)
+                if use_min:
+                    _tile_min(Q, X, i, j, d, acc)
+                    for t in range(4):
+                        for s in range(3):
+                            acc[t, s] = _from_min(qs[i + t] + xs[j + s], acc[t, s])
+                else:
+                    _tile(Q, X, i, j, d, acc, m)
                 for s in range(3):
                     jj = j + s
                     if jj < n:
@@ -176,9 +279,9 @@ if HAVE_NUMBA:
                                 _offer(hd, hi, j + s, acc[t, s], ii, kk)
 
     @njit(parallel=True, fastmath=True, cache=True)
-    def _search_symmetric(Xp, n, kk, block, nthreads, m):  # pragma: no cover - compiled
+    def _search_symmetric(Xp, n, kk, block, nthreads, m, sums):  # pragma: no cover - compiled
         # all rows against all rows; each unordered pair of blocks once, private heaps per
-        # thread. m is -1 (see _fma32).
+        # thread. m is -1 (see _fma32); sums: row sums for the "min" form, else empty.
         n_pad = Xp.shape[0]
         nb = n_pad // block
         n_pairs = nb * (nb + 1) // 2
@@ -198,7 +301,8 @@ if HAVE_NUMBA:
             i0 = pi[p] * block
             j0 = pj[p] * block
             # a diagonal block offers to its rows only: each pair is met twice there
-            _tiles(Xp, Xp, i0, i0 + block, j0, j0 + block, n, 0, hd[tid], hi[tid], pi[p] != pj[p], kk, acc, m)
+            _tiles(Xp, Xp, i0, i0 + block, j0, j0 + block, n, 0, hd[tid], hi[tid], pi[p] != pj[p], kk, acc, m, sums,
+                   sums)
         out_d = np.empty((n, kk), dtype=np.float64)
         out_i = np.empty((n, kk), dtype=np.int64)
         for r in prange(n):
@@ -217,8 +321,9 @@ if HAVE_NUMBA:
         return out_i, out_d
 
     @njit(parallel=True, fastmath=True, cache=True)
-    def _search_rows(Qp, Xp, n, qoff, kk, qblock, block, m):  # pragma: no cover - compiled
-        # query rows Qp (global indices qoff + i) against every row of Xp; m is -1 (see _fma32)
+    def _search_rows(Qp, Xp, n, qoff, kk, qblock, block, m, qsums, sums):  # pragma: no cover - compiled
+        # query rows Qp (global indices qoff + i) against every row of Xp; m is -1 (see _fma32);
+        # qsums, sums: row sums of Qp and Xp for the "min" form, else empty
         nq_pad = Qp.shape[0]
         n_pad = Xp.shape[0]
         nqb = (nq_pad + qblock - 1) // qblock
@@ -229,7 +334,7 @@ if HAVE_NUMBA:
             i0 = qb * qblock
             i1 = min(nq_pad, i0 + qblock)
             for j0 in range(0, n_pad, block):
-                _tiles(Qp, Xp, i0, i1, j0, j0 + block, n, qoff, hd, hi, False, kk, acc, m)
+                _tiles(Qp, Xp, i0, i1, j0, j0 + block, n, qoff, hd, hi, False, kk, acc, m, qsums, sums)
         return hi.astype(np.int64), hd.astype(np.float64)
 
 
@@ -324,6 +429,30 @@ if HAVE_NUMBA:
         return out
 
 
+def load_kernel() -> None:
+    """Make numba ready to run the kernel: one call of a small cached function.
+
+    Numba's first call of any compiled function in a process sets up its compiler context
+    (about 0.3 s), even when the machine code comes from its cache; the kernel's own cached
+    code then loads in milliseconds. See :func:`latentgraph.graphs.knn.preload_numba`.
+
+    Raises
+    ------
+    ImportError
+        Without numba.
+    """
+    if not HAVE_NUMBA:
+        raise ImportError("the numba backend needs numba (pip install numba)")
+    _from_min(0.0, np.float32(0.0))
+
+
+def _padded_sums(sums: np.ndarray, rows: int) -> np.ndarray:
+    """Row sums padded with zeros to ``rows`` entries."""
+    out = np.zeros(rows, dtype=np.float64)
+    out[: sums.shape[0]] = sums
+    return out
+
+
 def _padded(X: np.ndarray, rows: int) -> np.ndarray:
     """``X`` as a C-contiguous, writable float32 array of ``rows`` rows, zeros below."""
     out = np.zeros((rows, X.shape[1]), dtype=np.float32)
@@ -331,8 +460,45 @@ def _padded(X: np.ndarray, rows: int) -> np.ndarray:
     return out
 
 
+def l1_form(X: np.ndarray) -> str:
+    """The kernel's form for ``X``: ``"min"`` for non-negative values, else ``"abs"``.
+
+    The ``"min"`` form sums ``min(q, x)`` and recovers the L1 distance as
+    ``sum(q) + sum(x) - 2 sum(min(q, x))`` (two vector operations per pair and lane instead of
+    three, see :func:`l1_candidates`); it needs values >= 0 (-0.0 included) and row sums far
+    from float32's overflow.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        (N, d) finite float32 rows.
+
+    Returns
+    -------
+    str
+        ``"min"`` or ``"abs"``.
+    """
+    return "abs" if _min_form_sums(X) is None else "min"
+
+
+def _min_form_sums(X: np.ndarray) -> np.ndarray | None:
+    """Float64 row sums of ``X`` when the ``"min"`` form applies to it, else None.
+
+    The sums follow numpy's summation order, so every query gets the same values whichever
+    rows are searched.
+    """
+    if X.size == 0 or X.min() < 0:
+        return None
+    sums = X.sum(axis=1, dtype=np.float64)
+    return sums if float(sums.max()) < MIN_FORM_MAX_SUM else None
+
+
 def l1_candidates(
-    X: np.ndarray, kk: int, threads: int | None = None, rows: tuple[int, int] | None = None
+    X: np.ndarray,
+    kk: int,
+    threads: int | None = None,
+    rows: tuple[int, int] | np.ndarray | None = None,
+    form: str = "auto",
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``kk`` nearest rows (of all of ``X``, itself included) of each query row by float32 L1.
 
@@ -344,57 +510,129 @@ def l1_candidates(
         Number of candidates per query, 1 <= kk <= N.
     threads : int, optional
         Numba threads for this call (default: numba's current setting); restored afterwards.
-    rows : tuple of int, optional
+    rows : tuple of int or numpy.ndarray, optional
         ``(a, b)``: search for the query rows ``X[a:b]`` only (0 <= a < b <= N), against
-        all of X; None (default) searches for every row, computing each pair once.
+        all of X; a 1-D integer array: search for those rows; None (default) searches for
+        every row, computing each pair once.
+    form : str, optional
+        How each distance is summed in float32: ``"abs"`` adds ``|q - x|``; ``"min"`` (non-negative
+        ``X`` only, see :func:`l1_form`) adds ``min(q, x)`` and returns
+        ``sum(q) + sum(x) - 2 sum(min(q, x))``, faster (two operations per lane instead of
+        three) but with an error relative to the rows' sums rather than to the distance (see
+        :func:`l1_tolerance`); ``"auto"`` (default) is :func:`l1_form`.
 
     Returns
     -------
     indices : numpy.ndarray
-        (b - a, kk) int64; row i lists the candidates of query a + i.
+        (queries, kk) int64; row i lists the candidates of query row i (a + i for a range).
     distances : numpy.ndarray
-        (b - a, kk) float64 float32 distances, each row ascending by (distance, index).
-        Bit-identical for a query whichever ``rows``, ``threads`` or path computed it.
+        (queries, kk) float64 float32 distances, each row ascending by (distance, index).
+        Bit-identical for a query whichever ``rows``, ``threads`` or path computed it (for a
+        given form).
 
     Raises
     ------
     ImportError
         Without numba.
     ValueError
-        For ``kk`` or ``rows`` out of range, or 2**31 rows or more.
+        For ``kk``, ``rows`` or ``form`` out of range, or 2**31 rows or more.
     """
     if not HAVE_NUMBA:
         raise ImportError("the numba backend needs numba (pip install numba)")
     X = np.asarray(X)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D, got shape {X.shape}")
+    X = np.ascontiguousarray(X, dtype=np.float32)
     n, d = X.shape
     kk = int(kk)
     if not 1 <= kk <= n:
         raise ValueError(f"kk must be in [1, {n}], got {kk}")
     if n >= 2**31:
         raise ValueError(f"at most 2**31 - 1 rows (candidate indices are int32 inside), got {n}")
-    a, b = (0, n) if rows is None else (int(rows[0]), int(rows[1]))
-    if not 0 <= a < b <= n:
-        raise ValueError(f"rows must satisfy 0 <= a < b <= {n}, got {rows}")
+    if form not in FORMS:
+        raise ValueError(f"form must be one of {list(FORMS)}, got {form!r}")
+    empty = np.empty(0, dtype=np.float64)
+    sums = empty if form == "abs" else _min_form_sums(X)
+    if sums is None:
+        if form == "min":
+            raise ValueError("form 'min' needs non-negative rows (see l1_form)")
+        sums = empty  # "auto" on rows with negative values: the "abs" form
+    if rows is None or isinstance(rows, tuple):
+        a, b = (0, n) if rows is None else (int(rows[0]), int(rows[1]))
+        if not 0 <= a < b <= n:
+            raise ValueError(f"rows must satisfy 0 <= a < b <= {n}, got {rows}")
+        queries = None if (a, b) == (0, n) else np.arange(a, b)
+        qoff = a
+    else:
+        queries = np.asarray(rows, dtype=np.int64).ravel()
+        if queries.size == 0 or queries.min() < 0 or queries.max() >= n:
+            raise ValueError(f"rows must be a non-empty array of row indices in [0, {n})")
+        qoff = 0
     block = block_rows(d)
     n_pad = -(-n // block) * block
     Xp = _padded(X, n_pad)
+    use_min = sums.size > 0  # given the row sums, the kernel takes the "min" form
+    if use_min:
+        sums = _padded_sums(sums, n_pad)
     previous = numba.get_num_threads()
     if threads:
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     try:
         nthreads = numba.get_num_threads()
-        if a == 0 and b == n and nthreads * n_pad * kk * 8 <= SYMMETRIC_MAX_BYTES:
-            return _search_symmetric(Xp, n, kk, block, nthreads, np.float32(-1.0))
-        nq = b - a
+        if queries is None and nthreads * n_pad * kk * 8 <= SYMMETRIC_MAX_BYTES:
+            return _search_symmetric(Xp, n, kk, block, nthreads, np.float32(-1.0), sums)
+        if queries is None:
+            queries = np.arange(n)
+        nq = queries.size
         # at least 4 query blocks per thread (load balance), each a multiple of TILE_Q rows
         qblock = min(block, max(TILE_Q, -(-nq // (4 * nthreads * TILE_Q)) * TILE_Q))
-        Qp = _padded(X[a:b], -(-nq // TILE_Q) * TILE_Q)
-        idx, dist = _search_rows(Qp, Xp, n, a, kk, qblock, block, np.float32(-1.0))
+        nq_pad = -(-nq // TILE_Q) * TILE_Q
+        Qp = _padded(X[queries], nq_pad)
+        qsums = _padded_sums(sums[queries], nq_pad) if use_min else empty
+        idx, dist = _search_rows(Qp, Xp, n, qoff, kk, qblock, block, np.float32(-1.0), qsums, sums)
         return idx[:nq], dist[:nq]
     finally:
         numba.set_num_threads(previous)
+
+
+def l1_tolerance(X: np.ndarray, approx: np.ndarray, queries: np.ndarray, form: str) -> np.ndarray:
+    """A bound on |float32 distance from :func:`l1_candidates` - exact distance|, per query.
+
+    For a query whose kk-th candidate has float32 distance ``approx``, every row that is not
+    a candidate is at an exact distance of at least ``approx - tolerance``: the caller keeps
+    the candidates' exact top k when the k-th exact distance is below that.
+
+    - ``"abs"``: the float32 sum of d terms |q - x| >= 0 is within (d - 1) u of the exact
+      sum, relative to the distance itself (u = 2**-24); bound 4 (d + 2) u ``approx``.
+    - ``"min"``: ``sum(q) + sum(x) - 2 m`` with ``m`` the float32 sum of ``min(q, x)``
+      (0 <= m <= sum(q)), in float64, rounded to float32: within 2.02 (d - 1) u sum(q) +
+      1.01 u |approx|; bound 4 (d + 4) u sum(q) + 4 u |approx|, relative to the query
+      row's sum, not to the distance.
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        (N, d) float32 rows.
+    approx : numpy.ndarray
+        (Q,) float32 distances (as float64) of each query's last candidate.
+    queries : numpy.ndarray
+        (Q,) the query rows.
+    form : str
+        ``"abs"`` or ``"min"``, as the candidates were computed.
+
+    Returns
+    -------
+    numpy.ndarray
+        (Q,) float64 tolerances.
+    """
+    d = X.shape[1]
+    approx = np.asarray(approx, dtype=np.float64)
+    if form == "abs":
+        return 4.0 * (d + 2) * U32 * approx + 1e-30
+    if form != "min":
+        raise ValueError(f"form must be 'abs' or 'min', got {form!r}")
+    q_sums = X[np.asarray(queries, dtype=np.int64)].sum(axis=1, dtype=np.float64)
+    return 4.0 * (d + 4) * U32 * q_sums + 4.0 * U32 * np.abs(approx) + 1e-30
 
 
 def l1_exact(X: np.ndarray, cand: np.ndarray, rows: np.ndarray, threads: int | None = None) -> np.ndarray:

@@ -9,14 +9,16 @@ identical whatever the search backend:
    (not by position: duplicate latents tie at distance 0 and may come first), and rows are
    sorted by (distance, index);
 3. a row whose k-th distance lies within the backend's rounding error of the last candidate
-   could hide a neighbour outside the candidate set; such rows are recomputed by brute force.
+   could hide a neighbour outside the candidate set; such rows are recomputed by brute force
+   (backend numba first searches them again with its form whose error is relative to the
+   distance, see :func:`_numba_knn`).
 
 Backends: ``numpy`` (blocked brute force, float64, no dependency), ``numba`` (a
 cache-blocked L1 kernel, :mod:`latentgraph.graphs._l1kernel`; L1 only), ``faiss`` (``IndexFlat``
 with ``METRIC_L1``/``METRIC_L2``, CPU), ``faiss-gpu`` (the same index on a GPU), and
 ``auto``: faiss-gpu when FAISS sees a GPU and N >= :data:`GPU_MIN_N` rows (below, the GPU's
 start-up costs more than the CPU's whole search); else, for L1 on N >= 4,096 rows, numba
-(2-3x faster than FAISS's memory-bound L1 scan on 2 cores, see ``benchmarks/bench_knn.py``);
+(3-5x faster than FAISS's memory-bound L1 scan on 2 cores, see ``benchmarks/bench_knn.py``);
 else faiss; else numpy.
 
 Before its first search, backend ``faiss-gpu`` runs a smoke test in a subprocess
@@ -31,14 +33,17 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..utils import LatentGraphError, check_k, default_jobs
+
+if TYPE_CHECKING:  # scipy.sparse (0.2 s to import) only where graphs become matrices: not in `latentgraph knn`
+    import scipy.sparse as sp
 
 log = logging.getLogger(__name__)
 
@@ -463,6 +468,53 @@ def resolve_knn_backend(backend: str = "auto", n: int | None = None, metric: str
     return "faiss"
 
 
+def preload_numba(backend: str = "auto", n: int | None = None, metric: str = "l1") -> threading.Thread | None:
+    """Start loading numba and the cached L1 kernel in a thread, when the search will use them.
+
+    A fresh process pays about 0.5 s once for numba: its import, then, on the first call of
+    any compiled function, the set-up of its compiler context (it imports its numpy
+    implementation modules, and scipy through them) before the kernel's cached machine code
+    loads. Started before the latents are read, that set-up overlaps the reading (pyarrow
+    decodes without holding the GIL). Join the thread before searching; results do not
+    depend on it. Nothing is started for a backend other than numba, for fewer than
+    :data:`NUMBA_MIN_N` rows under ``auto``, or without numba.
+
+    Parameters
+    ----------
+    backend : str, optional
+        The search's backend setting (default ``"auto"``).
+    n : int, optional
+        Number of rows, when known before reading (default: unknown).
+    metric : str, optional
+        The search's metric (default ``"l1"``).
+
+    Returns
+    -------
+    threading.Thread or None
+        The started thread, or None when nothing was started.
+    """
+    import importlib.util
+
+    if metric != "l1" or backend not in ("auto", "numba"):
+        return None
+    if backend == "auto" and n is not None and n < NUMBA_MIN_N:
+        return None
+    if importlib.util.find_spec("numba") is None:
+        return None
+
+    def load() -> None:
+        try:
+            from ._l1kernel import load_kernel
+
+            load_kernel()
+        except Exception as exc:  # noqa: BLE001 - the search itself reports real problems
+            log.debug("preloading numba failed: %s", exc)
+
+    thread = threading.Thread(target=load, name="latentgraph-preload-numba")
+    thread.start()
+    return thread
+
+
 def knn(
     X: Any,
     k: int,
@@ -519,12 +571,8 @@ def knn(
 
     kk = min(n, k + 1 + max(0, int(margin)))
     if backend == "numba":
-        from ._l1kernel import l1_candidates
-
-        cand, approx = l1_candidates(X, kk, threads=threads, rows=(a, b))
-    else:
-        cand, approx = _faiss_candidates(X, kk, metric, gpu=(backend == "faiss-gpu"), threads=threads,
-                                         queries=(a, b))
+        return _numba_knn(X, k, kk, queries, threads)
+    cand, approx = _faiss_candidates(X, kk, metric, gpu=(backend == "faiss-gpu"), threads=threads, queries=(a, b))
     idx, dist = _rerank(X, cand, queries, k, metric, threads=threads)
     if kk < n:
         # rows whose k-th exact distance is not safely below every non-candidate's distance
@@ -533,6 +581,39 @@ def knn(
         if unsafe.size:
             log.debug("knn: %d of %d rows recomputed exactly (boundary ties)", unsafe.size, queries.size)
             idx[unsafe], dist[unsafe] = _brute_rows(X, queries[unsafe], k, metric)
+    return idx, dist
+
+
+def _numba_knn(X: np.ndarray, k: int, kk: int, queries: np.ndarray, threads: int | None) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`knn` with the numba kernel: candidates, exact re-rank, checked boundary.
+
+    The kernel proposes ``kk`` candidates per query by float32 distance (the ``"min"`` form
+    for non-negative latents, else ``"abs"``, see :func:`~latentgraph.graphs._l1kernel.l1_candidates`);
+    :func:`~latentgraph.graphs._l1kernel.l1_exact` gives their exact distances with numpy's
+    bits (so the result equals every other backend's). A row whose k-th exact distance is not
+    safely below its last candidate's float32 distance (:func:`~latentgraph.graphs._l1kernel.l1_tolerance`)
+    is searched again with the ``"abs"`` form, whose error is relative to the distance
+    rather than to the rows' sums, and by brute force if still not safe.
+    """
+    from ._l1kernel import l1_candidates, l1_exact, l1_form, l1_tolerance
+
+    n = X.shape[0]
+    form = l1_form(X)
+    a, b = int(queries[0]), int(queries[-1]) + 1
+    cand, approx = l1_candidates(X, kk, threads=threads, rows=(a, b), form=form)
+    idx, dist = _sort_rows(cand, l1_exact(X, cand, queries, threads=threads), queries, k)
+    if kk == n:
+        return idx, dist
+    unsafe = np.flatnonzero(approx[:, -1] - l1_tolerance(X, approx[:, -1], queries, form) <= dist[:, -1])
+    if unsafe.size and form == "min":
+        log.debug("knn: %d of %d rows searched again with the abs form", unsafe.size, queries.size)
+        rows = queries[unsafe]
+        cand, approx = l1_candidates(X, kk, threads=threads, rows=rows, form="abs")
+        idx[unsafe], dist[unsafe] = _sort_rows(cand, l1_exact(X, cand, rows, threads=threads), rows, k)
+        unsafe = unsafe[approx[:, -1] - l1_tolerance(X, approx[:, -1], rows, "abs") <= dist[unsafe, -1]]
+    if unsafe.size:
+        log.debug("knn: %d of %d rows recomputed exactly (boundary ties)", unsafe.size, queries.size)
+        idx[unsafe], dist[unsafe] = _brute_rows(X, queries[unsafe], k, "l1")
     return idx, dist
 
 
@@ -708,6 +789,8 @@ def csr_from_edges(src: np.ndarray, dst: np.ndarray, w: np.ndarray, n: int) -> s
     src, dst, w = src[order], dst[order], w[order]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    import scipy.sparse as sp
+
     A = sp.csr_array((w, dst, indptr), shape=(n, n))
     A.has_sorted_indices = True
     return A

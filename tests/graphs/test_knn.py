@@ -72,6 +72,30 @@ def test_numba_kernel_handles_block_edges():
         knn(X, 5, metric="l2", backend="numba")
 
 
+def test_numba_min_form_falls_back_where_its_bound_is_loose(caplog):
+    """Non-negative latents far from 0 with small differences: sum q + sum x - 2 sum min(q, x)
+    cancels, its float32 error bound exceeds the gaps between neighbours, and the rows are
+    searched again with |q - x|; the result still equals brute force bit for bit."""
+    from latentgraph.graphs._l1kernel import l1_form
+
+    rng = np.random.default_rng(21)
+    X = (1000.0 + rng.normal(size=(600, 48)) * 0.01).astype(np.float32)
+    assert l1_form(X) == "min"
+    ref = knn(X, 8, backend="numpy")
+    with caplog.at_level("DEBUG", logger="latentgraph"):
+        got = knn(X, 8, backend="numba")
+    np.testing.assert_array_equal(got[0], ref[0])
+    np.testing.assert_array_equal(got[1], ref[1])
+    assert "searched again with the abs form" in caplog.text
+    # and on ordinary non-negative latents the min form's candidates suffice
+    Y = np.maximum(rng.normal(size=(600, 48)), 0).astype(np.float32)
+    caplog.clear()
+    with caplog.at_level("DEBUG", logger="latentgraph"):
+        got = knn(Y, 8, backend="numba")
+    np.testing.assert_array_equal(got[0], knn(Y, 8, backend="numpy")[0])
+    assert "searched again" not in caplog.text
+
+
 def test_sorted_rows_and_slicing_equals_smaller_search():
     X = tied_data(seed=5)
     idx, dist = knn(X, 12, backend="faiss")

@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("numba")
 
 from latentgraph.graphs import _l1kernel  # noqa: E402
-from latentgraph.graphs._l1kernel import block_rows, l1_candidates, l1_exact  # noqa: E402
+from latentgraph.graphs._l1kernel import block_rows, l1_candidates, l1_exact, l1_form, l1_tolerance  # noqa: E402
 
 U32 = 2.0**-24
 
@@ -37,6 +37,53 @@ def test_candidates_are_the_exact_nearest(n: int, d: int, kk: int) -> None:
     # float32 distances within the bound the caller re-ranks with
     assert np.all(np.abs(dist - ref_d) <= 4 * (d + 2) * U32 * ref_d + 1e-30)
     assert np.all(np.diff(dist, axis=1) >= 0)
+
+
+@pytest.mark.parametrize(("n", "d", "kk"), [(13, 16, 4), (131, 33, 9), (250, 512, 17), (300, 70, 25)])
+def test_min_form_candidates_are_the_exact_nearest(n: int, d: int, kk: int) -> None:
+    # non-negative rows take the "min" form: sum q + sum x - 2 sum min(q, x)
+    rng = np.random.default_rng(n + d)
+    X = (np.maximum(rng.normal(size=(n, d)), 0) * rng.uniform(0.1, 5, size=d)).astype(np.float32)
+    X[X == 0] = rng.choice([0.0, -0.0], size=int((X == 0).sum()))  # -0.0 counts as non-negative
+    assert l1_form(X) == "min"
+    idx, dist = l1_candidates(X, kk, threads=2)
+    ref_i, ref_d, _ = brute(X, kk)
+    np.testing.assert_array_equal(idx, ref_i)
+    assert np.all(np.diff(dist, axis=1) >= 0)
+    # every distance within the bound the caller re-ranks with (relative to the rows' sums)
+    for j in range(kk):
+        assert np.all(np.abs(dist[:, j] - ref_d[:, j]) <= l1_tolerance(X, dist[:, j], np.arange(n), "min"))
+    # the same neighbours as the "abs" form, which is exact to the distance's own size
+    np.testing.assert_array_equal(l1_candidates(X, kk, threads=2, form="abs")[0], ref_i)
+
+
+def test_form_choice_and_bad_forms() -> None:
+    rng = np.random.default_rng(2)
+    X = rng.random((30, 5), dtype=np.float32)
+    assert l1_form(X) == "min"
+    assert l1_form(-X) == "abs"
+    assert l1_form(np.zeros((3, 0), dtype=np.float32)) == "abs"
+    assert l1_form(np.full((2, 4), 1e36, dtype=np.float32)) == "abs"  # sums near float32's overflow
+    with pytest.raises(ValueError, match="form 'min' needs non-negative"):
+        l1_candidates(X - 0.5, 3, form="min")
+    with pytest.raises(ValueError, match="form must be one of"):
+        l1_candidates(X, 3, form="max")
+    with pytest.raises(ValueError, match="form must be 'abs' or 'min'"):
+        l1_tolerance(X, np.ones(30), np.arange(30), "auto")
+
+
+@pytest.mark.parametrize("form", ["abs", "min"])
+def test_query_row_arrays_equal_rows_of_the_full_run(form: str) -> None:
+    rng = np.random.default_rng(12)
+    X = rng.exponential(size=(300, 96)).astype(np.float32)
+    full_i, full_d = l1_candidates(X, 10, threads=2, form=form)
+    for rows in (np.array([5]), np.array([299, 0, 17, 17, 140]), rng.permutation(300)[:77]):
+        idx, dist = l1_candidates(X, 10, threads=2, rows=rows, form=form)
+        np.testing.assert_array_equal(idx, full_i[rows])
+        np.testing.assert_array_equal(dist, full_d[rows])
+    for rows in (np.array([], dtype=np.int64), np.array([300]), np.array([-1, 2])):
+        with pytest.raises(ValueError, match="rows must be a non-empty array"):
+            l1_candidates(X, 3, rows=rows)
 
 
 def test_ties_are_ordered_by_index() -> None:
@@ -69,9 +116,13 @@ def test_row_subrange_equals_rows_of_the_full_run(rows: tuple[int, int]) -> None
     np.testing.assert_array_equal(dist, full_d[a:b])  # bit for bit: the same tile code
 
 
-def test_paths_and_thread_counts_agree_bit_for_bit(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("sign", ["signed", "non-negative"])
+def test_paths_and_thread_counts_agree_bit_for_bit(monkeypatch: pytest.MonkeyPatch, sign: str) -> None:
     rng = np.random.default_rng(5)
     X = rng.normal(size=(509, 40)).astype(np.float32)
+    if sign == "non-negative":
+        X = np.abs(X)  # the "min" form
+    assert l1_form(X) == ("min" if sign == "non-negative" else "abs")
     i2, d2 = l1_candidates(X, 7, threads=2)
     i1, d1 = l1_candidates(X, 7, threads=1)
     monkeypatch.setattr(_l1kernel, "SYMMETRIC_MAX_BYTES", 0)  # forces the row-by-row path
