@@ -240,10 +240,12 @@ def split_size(config: dict[str, Any], split: str | None = None) -> int | None:
 
 
 #: Default of ``resources.knn_gpu_min_samples`` (the schema's): the smallest latents split whose
-#: kNN jobs ask SLURM for a GPU on GPU configs. Estimated crossover (README, "Speed, scale and
-#: the GPU"): the CPU kernel takes about 1.6e-8 s x N^2 at d = 512 on 2 cores (39 s at
-#: N = 50,000, 7 s at 20,000, 2.3 s at 10,000), a GPU job's fixed cost (allocation, start-up
-#: of CUDA and FAISS's GPU build) is estimated at 25-40 s: break-even near N = 40,000-50,000.
+#: kNN jobs ask SLURM for a GPU on GPU configs. Estimated crossover (docs/gpu.md, "Which kNN
+#: searches use the GPU"): a GPU job's fixed cost (allocation, start-up of CUDA and FAISS's GPU
+#: build) is estimated at 25-40 s, which the CPU kernel reached near N = 40,000-50,000 when this
+#: was set; it now takes about 6e-9 s x N^2 at d = 512 on 2 cores (14.5 s at N = 50,000), so the
+#: break-even moved to about 65,000-85,000. Kept: the GPU's cost is unmeasured, and a change
+#: would rerun ImageNet-sized kNN jobs under --use-conda (they would change environment).
 KNN_GPU_MIN_SAMPLES = 40_000
 #: The split size assumed when only the data can tell (imagefolder): ImageNet's validation set.
 UNKNOWN_SPLIT_SIZE = 50_000

@@ -53,7 +53,8 @@ NUMBA_MIN_N = 4096  # below this, FAISS's start-up is cheaper than numba's (cach
 #: ``auto`` picks faiss-gpu from this many rows on. Estimated crossover: the GPU's fixed cost in
 #: a process (CUDA context, FAISS's GPU resources, the smoke test's subprocess: about 2-4 s,
 #: an estimate) against the CPU kernel's search, about 1.6e-8 s x N^2 at d = 512 on 2 cores
-#: (2.3 s at N = 10,000, 7 s at 20,000; README, "Speed, scale and the GPU").
+#: when this was set, about 6e-9 s x N^2 now (0.73 s at N = 10,000, 2.2 s at 20,000;
+#: docs/gpu.md), which would put it near 20,000-26,000; kept until a GPU measures its cost.
 GPU_MIN_N = 15_000
 _U32 = 2.0**-24  # unit roundoff of float32
 
