@@ -14,6 +14,16 @@ is a projection, stated as such in the output. Before that, ``--check-n`` sample
 for real with S = 1, 2, 4, 8 (every shard, in sequence) to check that the gathered results
 equal the one-job results and that the shards' times add up to the one-job time.
 
+With ``--slurm`` (run it through ``benchmarks/bench_sharding_slurm.sh``, which starts a
+one-node SLURM cluster on this machine and stops it afterwards) the benchmark instead runs
+S = 1, 2, 4, 8 for real at ``--n`` through SLURM: every shard is one job (``srun``, its own
+CPUs and memory), the S jobs of a count submitted together; it measures the SLURM wall time
+(first submission to last result), each job's run time and peak memory, and checks that the
+gathered results equal S = 1's bitwise. On a one-node cluster the jobs share the node, so
+the wall time is about the sum of the shards; S free nodes would take the slowest shard's
+time. ``--sources-per-class m`` samples the class graph's sources there (the exact fold at
+200,000 samples takes hours per S on 2 cores).
+
 Data: a seeded Gaussian mixture of ``--classes`` equal classes. The kNN shard searches the
 ``--dim``-d latents (k = 16, the workflow's largest). The class graph's sample graph (the
 exact k = 4 L1 kNN graph) is built from 16-d latents of the same mixture: the fold's cost
@@ -25,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -68,6 +79,12 @@ def job(kind: str, **kw) -> dict:
     return {"seconds": wall, "peak_mib": peak}
 
 
+def _run_seconds() -> float:
+    """Seconds since this process started (``/proc/self/stat`` field 22, clock ticks since boot)."""
+    start = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
+    return float(Path("/proc/uptime").read_text().split()[0]) - start
+
+
 def _vm_hwm_mib() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -84,10 +101,104 @@ def worker(kind: str, kw: dict) -> None:
         sh.knn_shard(kw["out"], lat, kw["k"], kw["shard"], kw["shards"], threads=kw["threads"])
     elif kind == "class":
         part = sh.class_distance_shard(read_knn(kw["knn"]), lat, 4, kw["shard"], kw["shards"],
-                                       n_jobs=kw["threads"])
+                                       sources_per_class=kw.get("sources_per_class"), n_jobs=kw["threads"])
         sh.write_class_shard(kw["out"], part)
     # kind "startup": a job's fixed cost only (interpreter, imports, reading the latents)
-    Path(kw["peak_file"]).write_text(json.dumps({"peak_mib": _vm_hwm_mib()}))
+    Path(kw["peak_file"]).write_text(json.dumps({"peak_mib": _vm_hwm_mib(), "seconds": _run_seconds()}))
+
+
+def slurm_jobs(kind: str, S: int, mem_mb: int, threads: int, **kw) -> dict:
+    """Submit the S shards of one count as SLURM jobs together (``srun``) and wait for all.
+
+    Returns the SLURM wall time (first submission to last exit) and, per job, its run time
+    (the worker's own clock, from its start) and peak resident memory.
+    """
+    procs, files = [], []
+    t0 = time.perf_counter()
+    for i in range(S):
+        fd, name = tempfile.mkstemp(suffix=".json")
+        os.close(fd)
+        files.append(Path(name))
+        job_kw = {k: (v.format(i=i) if isinstance(v, str) else v) for k, v in kw.items()}
+        cmd = ["srun", "--quiet", "-n1", "-c", str(threads), f"--mem={mem_mb}", "-J", f"{kind}{S}_{i}",
+               sys.executable, str(HERE), "--worker", kind,
+               json.dumps({**job_kw, "shard": i, "shards": S, "threads": threads, "peak_file": name})]
+        procs.append(subprocess.Popen(cmd))
+    codes = [p.wait() for p in procs]
+    wall = time.perf_counter() - t0
+    if any(codes):
+        raise SystemExit(f"{kind} shards of S = {S} failed: exit codes {codes}")
+    jobs = [json.loads(f.read_text()) for f in files]
+    for f in files:
+        f.unlink()
+    return {"S": S, "slurm_wall_s": wall, "job_seconds": [j["seconds"] for j in jobs],
+            "job_peak_mib": [j["peak_mib"] for j in jobs]}
+
+
+def slurm_sweep(args: argparse.Namespace) -> None:
+    """S = 1, 2, 4, 8 at ``--n`` through a running SLURM cluster (see the module docstring)."""
+    from latentgraph.experiments import sharding as sh
+    from latentgraph.graphs.knn import knn_table
+    from latentgraph.io import read_latents, write_knn
+
+    m, T = args.sources_per_class, args.threads
+    counts = [int(c) for c in args.counts.split(",")]
+    with tempfile.TemporaryDirectory(prefix="bench_sharding.", dir=args.tmp) as d:
+        tmp = Path(d)
+        X, labels = mixture(args.n, args.dim, args.classes)
+        lat_path = tmp / "latents.parquet"
+        write_latents_file(lat_path, X, labels)
+        del X
+        X16, _ = mixture(args.n, 16, args.classes)
+        lat16_path = tmp / "latents16.parquet"
+        write_latents_file(lat16_path, X16, labels)
+        lat, lat16 = read_latents(lat_path), read_latents(lat16_path)
+        knn16_table = knn_table(lat16.X, 4, lat16.labels, sample_id=lat16.sample_id, threads=T)
+        knn16 = tmp / "knn16.parquet"
+        write_knn(knn16, knn16_table)
+        # numba compiles each kernel once per installation (then loads it from its cache): done
+        # here, outside SLURM, on a small file, so that no measured job pays it
+        small, small_knn = tmp / "small.parquet", tmp / "small_knn.parquet"
+        write_latents_file(small, *mixture(600, args.dim, 10))
+        sl = read_latents(small)
+        write_knn(small_knn, knn_table(sl.X, 4, sl.labels, sample_id=sl.sample_id))
+        for S in (1, 2):
+            job("knn", latents=str(small), out=str(tmp / "warm.npz"), k=16, shard=0, shards=S, threads=T)
+        job("class", latents=str(small), knn=str(small_knn), out=str(tmp / "warm_c.npz"), shard=0, shards=1,
+            threads=T, sources_per_class=m)
+        rows, ref = [], {}
+        for S in counts:
+            kj = slurm_jobs("knn", S, args.knn_mem_mb, T, latents=str(lat_path), out=str(tmp / f"k{S}_{{i}}.npz"),
+                            k=16)
+            table = sh.gather_knn_shards([tmp / f"k{S}_{i}.npz" for i in range(S)], lat)
+            cj = slurm_jobs("class", S, args.class_mem_mb, T, latents=str(lat16_path), knn=str(knn16),
+                            out=str(tmp / f"c{S}_{{i}}.npz"), sources_per_class=m)
+            cd = sh.gather_class_distances([sh.read_class_shard(tmp / f"c{S}_{i}.npz") for i in range(S)],
+                                           knn16_table, lat16)
+            ref.setdefault("knn", table)
+            ref.setdefault("cd", cd)
+            same = bool(np.array_equal(table.indices, ref["knn"].indices)
+                        and np.array_equal(table.distances, ref["knn"].distances)
+                        and np.array_equal(cd.mean, ref["cd"].mean, equal_nan=True))
+            rows.append({"S": S, "knn": kj, "class": cj, "equal_to_first": same})
+            print(rows[-1], flush=True)
+    result = {"n": args.n, "dim": args.dim, "classes": args.classes, "threads": T, "sources_per_class": m,
+              "knn_mem_mb": args.knn_mem_mb, "class_mem_mb": args.class_mem_mb, "slurm": rows,
+              "versions": versions("numpy", "numba", "faiss")}
+    how = f"{m} sampled sources per class" if m else "all sources"
+    md = [f"Through SLURM (one-node cluster, {args.node_cpus} CPUs): N = {args.n:,}, d = {args.dim}, "
+          f"{args.classes:,} classes; every shard one job (`srun -c {T}`, {T} threads); kNN k = 16; class graph "
+          f"k = 4 on 16-d latents, {how}. Wall = first submission to last result; run = a job's own time "
+          "(interpreter start to exit); peak = its resident memory.", "",
+          "| S | kNN: SLURM wall (s) | kNN: runs (s) | kNN: peak (MiB) | class: SLURM wall (s) | class: runs (s) "
+          "| class: peak (MiB) | equal to S = 1 |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        k, c = r["knn"], r["class"]
+        md.append(f"| {r['S']} | {k['slurm_wall_s']:.0f} | {min(k['job_seconds']):.0f}–{max(k['job_seconds']):.0f} | "
+                  f"{max(k['job_peak_mib']):.0f} | {c['slurm_wall_s']:.0f} | {min(c['job_seconds']):.0f}–"
+                  f"{max(c['job_seconds']):.0f} | {max(c['job_peak_mib']):.0f} | {r['equal_to_first']} |")
+    opts = " ".join(sys.argv[1:]).replace("--slurm ", "")
+    write("bench_sharding_slurm", result, "\n".join(md), command=f"benchmarks/bench_sharding_slurm.sh PYTHON {opts}")
 
 
 def check(tmp: Path, n: int, dim: int, classes: int, threads: int) -> list[dict]:
@@ -142,7 +253,19 @@ def main() -> None:
     ap.add_argument("--target-n", type=int, default=1_280_000)
     ap.add_argument("--nodes", type=int, default=64, help="projection: cluster nodes")
     ap.add_argument("--node-cores", type=int, default=32, help="projection: cores per node")
+    ap.add_argument("--slurm", action="store_true",
+                    help="run S = 1, 2, 4, 8 through a running SLURM cluster (see bench_sharding_slurm.sh)")
+    ap.add_argument("--counts", default="1,2,4,8", help="--slurm: the shard counts")
+    ap.add_argument("--sources-per-class", type=int, default=None,
+                    help="--slurm: sampled sources per class for the class graph (default: all)")
+    ap.add_argument("--knn-mem-mb", type=int, default=4000, help="--slurm: memory of a kNN shard job")
+    ap.add_argument("--class-mem-mb", type=int, default=2000, help="--slurm: memory of a class-graph shard job")
+    ap.add_argument("--node-cpus", type=int, default=2, help="--slurm: the cluster node's CPUs (for the report)")
+    ap.add_argument("--tmp", default=None, help="--slurm: scratch folder (on a disk all jobs see)")
     args = ap.parse_args()
+    if args.slurm:
+        slurm_sweep(args)
+        return
 
     with tempfile.TemporaryDirectory(prefix="bench_sharding.") as d:
         tmp = Path(d)

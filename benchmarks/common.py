@@ -77,14 +77,15 @@ def versions(*modules: str) -> dict[str, str]:
     return out
 
 
-def write(name: str, result: dict[str, Any], markdown: str) -> None:
-    """Write results/benchmarks/<name>.json and .md and print the Markdown."""
+def write(name: str, result: dict[str, Any], markdown: str, command: str | None = None) -> None:
+    """Write results/benchmarks/<name>.json and .md and print the Markdown (``command``: how to
+    rerun it, default ``python benchmarks/<name>.py``)."""
     OUT.mkdir(parents=True, exist_ok=True)
     result = {"benchmark": name, "machine": machine(), **result}
     (OUT / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     m = result["machine"]
     head = (f"# {name}\n\nMeasured {m['date']} on {m['cpu']} ({m['cores']} cores, {m['memory_gib']} GiB"
             f"{', ' + m['gpu'] if m['gpu'] else ', no GPU'}), Python {m['python']}.\n"
-            f"Command: `python benchmarks/{name}.py`\n\n")
+            f"Command: `{command or f'python benchmarks/{name}.py'}`\n\n")
     (OUT / f"{name}.md").write_text(head + markdown + "\n")
     print(head + markdown)
