@@ -197,7 +197,14 @@ def slurm_sweep(args: argparse.Namespace) -> None:
         md.append(f"| {r['S']} | {k['slurm_wall_s']:.0f} | {min(k['job_seconds']):.0f}–{max(k['job_seconds']):.0f} | "
                   f"{max(k['job_peak_mib']):.0f} | {c['slurm_wall_s']:.0f} | {min(c['job_seconds']):.0f}–"
                   f"{max(c['job_seconds']):.0f} | {max(c['job_peak_mib']):.0f} | {r['equal_to_first']} |")
-    opts = " ".join(sys.argv[1:]).replace("--slurm ", "")
+    argv, opts = sys.argv[1:], []
+    while argv:  # the options a user passes to bench_sharding_slurm.sh (it adds --slurm, --node-cpus, --tmp)
+        a = argv.pop(0)
+        if a in ("--node-cpus", "--tmp"):
+            argv.pop(0)
+        elif a != "--slurm":
+            opts.append(a)
+    opts = " ".join(opts)
     write("bench_sharding_slurm", result, "\n".join(md), command=f"benchmarks/bench_sharding_slurm.sh PYTHON {opts}")
 
 
