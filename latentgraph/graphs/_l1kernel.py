@@ -499,6 +499,7 @@ def l1_candidates(
     threads: int | None = None,
     rows: tuple[int, int] | np.ndarray | None = None,
     form: str = "auto",
+    sums: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``kk`` nearest rows (of all of ``X``, itself included) of each query row by float32 L1.
 
@@ -520,6 +521,9 @@ def l1_candidates(
         ``sum(q) + sum(x) - 2 sum(min(q, x))``, faster (two operations per lane instead of
         three) but with an error relative to the rows' sums rather than to the distance (see
         :func:`l1_tolerance`); ``"auto"`` (default) is :func:`l1_form`.
+    sums : numpy.ndarray, optional
+        For the ``"min"`` form: the rows' float64 sums as ``_min_form_sums(X)`` gives them,
+        when the caller already has them (default: computed here).
 
     Returns
     -------
@@ -552,7 +556,12 @@ def l1_candidates(
     if form not in FORMS:
         raise ValueError(f"form must be one of {list(FORMS)}, got {form!r}")
     empty = np.empty(0, dtype=np.float64)
-    sums = empty if form == "abs" else _min_form_sums(X)
+    if form == "abs":
+        sums = empty
+    elif sums is None:
+        sums = _min_form_sums(X)
+    elif sums.shape != (n,):
+        raise ValueError(f"sums must hold one sum per row ({n}), got shape {sums.shape}")
     if sums is None:
         if form == "min":
             raise ValueError("form 'min' needs non-negative rows (see l1_form)")
@@ -595,7 +604,8 @@ def l1_candidates(
         numba.set_num_threads(previous)
 
 
-def l1_tolerance(X: np.ndarray, approx: np.ndarray, queries: np.ndarray, form: str) -> np.ndarray:
+def l1_tolerance(X: np.ndarray, approx: np.ndarray, queries: np.ndarray, form: str,
+                 sums: np.ndarray | None = None) -> np.ndarray:
     """A bound on |float32 distance from :func:`l1_candidates` - exact distance|, per query.
 
     For a query whose kk-th candidate has float32 distance ``approx``, every row that is not
@@ -619,6 +629,9 @@ def l1_tolerance(X: np.ndarray, approx: np.ndarray, queries: np.ndarray, form: s
         (Q,) the query rows.
     form : str
         ``"abs"`` or ``"min"``, as the candidates were computed.
+    sums : numpy.ndarray, optional
+        The rows' float64 sums (all N), when the caller has them; default: the query rows
+        are summed here.
 
     Returns
     -------
@@ -631,7 +644,8 @@ def l1_tolerance(X: np.ndarray, approx: np.ndarray, queries: np.ndarray, form: s
         return 4.0 * (d + 2) * U32 * approx + 1e-30
     if form != "min":
         raise ValueError(f"form must be 'abs' or 'min', got {form!r}")
-    q_sums = X[np.asarray(queries, dtype=np.int64)].sum(axis=1, dtype=np.float64)
+    queries = np.asarray(queries, dtype=np.int64)
+    q_sums = X[queries].sum(axis=1, dtype=np.float64) if sums is None else sums[queries]
     return 4.0 * (d + 4) * U32 * q_sums + 4.0 * U32 * np.abs(approx) + 1e-30
 
 

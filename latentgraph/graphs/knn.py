@@ -596,16 +596,18 @@ def _numba_knn(X: np.ndarray, k: int, kk: int, queries: np.ndarray, threads: int
     is searched again with the ``"abs"`` form, whose error is relative to the distance
     rather than to the rows' sums, and by brute force if still not safe.
     """
-    from ._l1kernel import l1_candidates, l1_exact, l1_form, l1_tolerance
+    from ._l1kernel import _min_form_sums, l1_candidates, l1_exact, l1_tolerance
 
     n = X.shape[0]
-    form = l1_form(X)
+    sums = _min_form_sums(X)  # once: the form, the kernel and the bound all use them
+    form = "abs" if sums is None else "min"
     a, b = int(queries[0]), int(queries[-1]) + 1
-    cand, approx = l1_candidates(X, kk, threads=threads, rows=(a, b), form=form)
+    cand, approx = l1_candidates(X, kk, threads=threads, rows=(a, b), form=form, sums=sums)
     idx, dist = _sort_rows(cand, l1_exact(X, cand, queries, threads=threads), queries, k)
     if kk == n:
         return idx, dist
-    unsafe = np.flatnonzero(approx[:, -1] - l1_tolerance(X, approx[:, -1], queries, form) <= dist[:, -1])
+    tol = l1_tolerance(X, approx[:, -1], queries, form, sums=sums)
+    unsafe = np.flatnonzero(approx[:, -1] - tol <= dist[:, -1])
     if unsafe.size and form == "min":
         log.debug("knn: %d of %d rows searched again with the abs form", unsafe.size, queries.size)
         rows = queries[unsafe]

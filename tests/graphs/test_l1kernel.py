@@ -68,6 +68,8 @@ def test_form_choice_and_bad_forms() -> None:
         l1_candidates(X - 0.5, 3, form="min")
     with pytest.raises(ValueError, match="form must be one of"):
         l1_candidates(X, 3, form="max")
+    with pytest.raises(ValueError, match="sums must hold one sum per row"):
+        l1_candidates(X, 3, form="min", sums=np.ones(3))
     with pytest.raises(ValueError, match="form must be 'abs' or 'min'"):
         l1_tolerance(X, np.ones(30), np.arange(30), "auto")
 
