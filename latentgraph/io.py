@@ -185,6 +185,16 @@ def _fixed_list(values: np.ndarray, arrow_type: pa.DataType) -> pa.FixedSizeList
     return pa.FixedSizeListArray.from_arrays(flat, k)
 
 
+def _is_number(t: pa.DataType) -> bool:
+    """An integer or float Arrow type that numpy holds as is (float16 excluded)."""
+    return (pa.types.is_integer(t) or pa.types.is_floating(t)) and not pa.types.is_float16(t)
+
+
+def _open_parquet(path: str | os.PathLike, **options: Any) -> pq.ParquetFile:
+    """A Parquet file opened for reading with its page checksums verified (see :func:`write_parquet`)."""
+    return pq.ParquetFile(path, page_checksum_verification=True, **options)
+
+
 def _array_to_numpy(arr: pa.Array) -> np.ndarray:
     """An Arrow array as numpy; null-free numbers as a read-only view of the values buffer.
 
@@ -193,7 +203,7 @@ def _array_to_numpy(arr: pa.Array) -> np.ndarray:
     array needs none of it.
     """
     t = arr.type
-    if arr.null_count == 0 and (pa.types.is_integer(t) or pa.types.is_floating(t)) and not pa.types.is_float16(t):
+    if arr.null_count == 0 and _is_number(t):
         dtype = np.dtype(t.to_pandas_dtype())
         return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * dtype.itemsize)
     return arr.to_numpy(zero_copy_only=False)
@@ -271,7 +281,7 @@ def read_parquet(path: str | os.PathLike) -> pa.Table:
     # One thread: nearly all of a project file is one or two list columns, which Arrow's
     # threads do not split within a row group, and starting its thread pool costs about
     # 0.1 s of CPU in a fresh process (measured on a 10,000 x 512 latents file).
-    with pq.ParquetFile(path, page_checksum_verification=True) as fh:
+    with _open_parquet(path) as fh:
         return fh.read(use_threads=False)
 
 
@@ -308,7 +318,7 @@ def read_table(path: str | os.PathLike, what: str, required: list[str],
     if not path.exists():
         raise LatentGraphError(f"{where}{what} file does not exist")
     try:
-        with pq.ParquetFile(path, page_checksum_verification=True) as fh:
+        with _open_parquet(path) as fh:
             names = fh.schema_arrow.names
             missing = [c for c in required if c not in names]
             if missing:
@@ -373,11 +383,9 @@ def read_list_column(path: str | os.PathLike, name: str, what: str) -> np.ndarra
     """
     where = f"{path}: "
     try:
-        with pq.ParquetFile(path, page_checksum_verification=True, buffer_size=1 << 20, pre_buffer=False) as fh:
+        with _open_parquet(path, buffer_size=1 << 20, pre_buffer=False) as fh:
             typ = fh.schema_arrow.field(name).type
-            if not (pa.types.is_fixed_size_list(typ) and (pa.types.is_integer(typ.value_type)
-                                                          or pa.types.is_floating(typ.value_type))
-                    and not pa.types.is_float16(typ.value_type)):
+            if not (pa.types.is_fixed_size_list(typ) and _is_number(typ.value_type)):
                 # another list type (or wrong values): the whole column, with its checks
                 return _list_column_to_numpy(fh.read(columns=[name], use_threads=False).column(name), None,
                                              name, where)
