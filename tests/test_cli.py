@@ -125,6 +125,58 @@ def test_console_script_entry_point(two_latents):
     assert proc.returncode == 0 and proc.stdout.startswith("k,jaccard,cns\n4,")
 
 
+def _run_cli(code: str, *args: str) -> subprocess.CompletedProcess:
+    """Run ``code`` (which calls ``latentgraph.cli.run``) in a fresh interpreter with ``args``."""
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+
+
+def test_console_script_is_run_with_fast_exit(two_latents, tmp_path):
+    # the console script's function: atexit handlers still run, buffered output is flushed,
+    # the exit status is kept, and the result file is complete
+    d, *_ = two_latents
+    out = tmp_path / "g.parquet"
+    code = ("import atexit, sys\n"
+            "from latentgraph.cli import run\n"
+            "atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
+            "sys.argv = ['latentgraph', *sys.argv[1:]]\n"
+            "run()\n"
+            "print('not reached')\n")
+    proc = _run_cli(code, "knn", str(d / "a.parquet"), "--k", "4", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "atexit ran" in proc.stderr and "not reached" not in proc.stdout
+    assert read_knn(out).k == 4
+    proc = _run_cli(code, "compare", str(d / "a.parquet"), str(d / "b.parquet"), "--k", "4")
+    assert proc.returncode == 0 and proc.stdout.startswith("k,jaccard,cns\n4,")  # flushed through a pipe
+    proc = _run_cli(code, "knn", str(d / "missing.parquet"), "--k", "4", "-o", str(tmp_path / "h.parquet"))
+    assert proc.returncode == 2 and "missing.parquet" in proc.stderr and "atexit ran" in proc.stderr
+    proc = _run_cli(code, "knn")  # usage errors still exit from argparse
+    assert proc.returncode == 2 and "usage:" in proc.stderr
+
+
+def test_console_script_waits_for_running_threads(two_latents):
+    # with another Python thread still running, run() exits the normal way, after it
+    d, *_ = two_latents
+    code = ("import sys, threading, time\n"
+            "import latentgraph.cli as cli\n"
+            "done = threading.Event()\n"
+            "command = cli.main\n"
+            "def main():\n"
+            "    status = command()\n"
+            "    done.set()\n"
+            "    return status\n"
+            "cli.main = main\n"
+            "def late():\n"
+            "    done.wait()\n"
+            "    time.sleep(0.3)\n"  # still running when run() decides how to exit
+            "    print('thread done', flush=True)\n"
+            "threading.Thread(target=late).start()\n"
+            "sys.argv = ['latentgraph', *sys.argv[1:]]\n"
+            "cli.run()\n")
+    proc = _run_cli(code, "compare", str(d / "a.parquet"), str(d / "b.parquet"), "--k", "4")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("k,jaccard,cns\n4,") and proc.stdout.rstrip().endswith("thread done")
+
+
 def test_compare_every_measure_with_null_and_npy_latents(two_latents, tmp_path, capsys):
     from latentgraph.compare.measures import MEASURES, columns, compare
     from latentgraph.utils import stable_seed
