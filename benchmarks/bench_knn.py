@@ -168,9 +168,9 @@ def tile_peak(d: int, threads: int, block: int, form: str = "min") -> float:
                 for i in range(0, b, 4):
                     for j in range(b, 2 * b, 3):
                         if use_min:
-                            _tile_min(A, A, i, j, dd, acc)  # the kernel's own inner loops
+                            _tile_min(A, A, i, j, dd, acc, 0, 0)  # the kernel's own inner loops
                         else:
-                            _tile(A, A, i, j, dd, acc, m)
+                            _tile(A, A, i, j, dd, acc, 0, 0, m)
                         s += acc.sum()
             out[t] = s
 

@@ -125,8 +125,8 @@ if HAVE_NUMBA:
             hi[r, pos] = idx
 
     @njit(inline="always", fastmath=True, cache=True)
-    def _tile(Q, X, i, j, d, acc, m):  # pragma: no cover - compiled
-        # the register tile: acc[t, s] = sum_c |Q[i + t, c] - X[j + s, c]| for 4 query rows and
+    def _tile(Q, X, i, j, d, D, di, dj, m):  # pragma: no cover - compiled
+        # the register tile: D[di + t, dj + s] = sum_c |Q[i + t, c] - X[j + s, c]| for 4 query rows and
         # 3 database rows, in 12 float32 accumulators (7 loads feed 12 FMA-subtract, abs, add).
         # The one copy of the inner loop: the kernel and benchmarks/bench_knn.py's peak use it.
         a0 = np.float32(0.0)
@@ -161,18 +161,18 @@ if HAVE_NUMBA:
             c1 += abs(_fma32(z, m, q1))
             c2 += abs(_fma32(z, m, q2))
             c3 += abs(_fma32(z, m, q3))
-        acc[0, 0] = a0
-        acc[1, 0] = a1
-        acc[2, 0] = a2
-        acc[3, 0] = a3
-        acc[0, 1] = b0
-        acc[1, 1] = b1
-        acc[2, 1] = b2
-        acc[3, 1] = b3
-        acc[0, 2] = c0
-        acc[1, 2] = c1
-        acc[2, 2] = c2
-        acc[3, 2] = c3
+        D[di, dj] = a0
+        D[di + 1, dj] = a1
+        D[di + 2, dj] = a2
+        D[di + 3, dj] = a3
+        D[di, dj + 1] = b0
+        D[di + 1, dj + 1] = b1
+        D[di + 2, dj + 1] = b2
+        D[di + 3, dj + 1] = b3
+        D[di, dj + 2] = c0
+        D[di + 1, dj + 2] = c1
+        D[di + 2, dj + 2] = c2
+        D[di + 3, dj + 2] = c3
 
     @intrinsic
     def _min_bits(typingctx, a, b):  # pragma: no cover - compiled
@@ -192,8 +192,8 @@ if HAVE_NUMBA:
         return sig, codegen
 
     @njit(inline="always", fastmath=True, cache=True)
-    def _tile_min(Q, X, i, j, d, acc):  # pragma: no cover - compiled
-        # the "min" register tile: acc[t, s] = sum_c min(Q[i + t, c], X[j + s, c]) for 4 x 3 rows
+    def _tile_min(Q, X, i, j, d, D, di, dj):  # pragma: no cover - compiled
+        # the "min" register tile: D[di + t, dj + s] = sum_c min(Q[i + t, c], X[j + s, c]) for 4 x 3 rows
         # of non-negative values, in 12 float32 accumulators (7 loads feed 12 integer minima and
         # 12 additions: two operations per pair and lane instead of three)
         a0 = np.float32(0.0)
@@ -228,18 +228,18 @@ if HAVE_NUMBA:
             c1 += _min_bits(z, q1)
             c2 += _min_bits(z, q2)
             c3 += _min_bits(z, q3)
-        acc[0, 0] = a0
-        acc[1, 0] = a1
-        acc[2, 0] = a2
-        acc[3, 0] = a3
-        acc[0, 1] = b0
-        acc[1, 1] = b1
-        acc[2, 1] = b2
-        acc[3, 1] = b3
-        acc[0, 2] = c0
-        acc[1, 2] = c1
-        acc[2, 2] = c2
-        acc[3, 2] = c3
+        D[di, dj] = a0
+        D[di + 1, dj] = a1
+        D[di + 2, dj] = a2
+        D[di + 3, dj] = a3
+        D[di, dj + 1] = b0
+        D[di + 1, dj + 1] = b1
+        D[di + 2, dj + 1] = b2
+        D[di + 3, dj + 1] = b3
+        D[di, dj + 2] = c0
+        D[di + 1, dj + 2] = c1
+        D[di + 2, dj + 2] = c2
+        D[di + 3, dj + 2] = c3
 
     @njit(cache=True)
     def _from_min(pair_sum, min_sum):  # pragma: no cover - compiled
@@ -248,35 +248,66 @@ if HAVE_NUMBA:
         return np.float32(pair_sum - 2.0 * np.float64(min_sum))
 
     @njit(inline="always", fastmath=True, cache=True)
-    def _tiles(Q, X, i0, i1, j0, j1, n, qoff, hd, hi, both, kk, acc, m, qs, xs):  # pragma: no cover - compiled
+    def _tiles(Q, X, i0, i1, j0, j1, n, qoff, hd, hi, both, kk, m, qs, xs, D, buf, thc, cnt):  # pragma: no cover - compiled
         # rows i0..i1 of Q (global query index qoff + i, heap row i) against rows j0..j1 of X.
-        # Every distance is offered to the query's heap row; with `both` (Q is X) also to
-        # the database row's heap row, with the query as candidate. Padded rows (index >= n)
-        # are never offered. i1 - i0 and j1 - j0 are multiples of TILE_Q and TILE_D. m is -1.
-        # qs, xs: float64 row sums of Q and X for the "min" form (see l1_candidates), or empty
-        # arrays for the "abs" form.
+        # Every distance is offered to the query's heap row; with `both` (Q is X, and the two
+        # blocks differ) also to the database row's heap row, with the query as candidate.
+        # Padded rows (index >= n) are never offered. i1 - i0 and j1 - j0 are multiples of
+        # TILE_Q and TILE_D. m is -1. qs, xs: float64 row sums of Q and X for the "min" form
+        # (see l1_candidates), or empty arrays for the "abs" form.
+        # The block's distances are computed first, into D[i - i0, j - j0]; then each heap row
+        # is offered only the distances that can enter it (<= its last candidate's: ties are
+        # decided by index in _offer), found by a vectorised count and a branch-free gather
+        # into buf (thc, cnt: the columns' thresholds and counts). Lists only shrink, so a
+        # distance above the threshold when it is read would never have entered.
         d = X.shape[1]
         use_min = qs.shape[0] > 0
+        ni = i1 - i0
+        nj = j1 - j0
         for i in range(i0, i1, 4):
             for j in range(j0, j1, 3):
                 if use_min:
-                    _tile_min(Q, X, i, j, d, acc)
-                    for t in range(4):
-                        for s in range(3):
-                            acc[t, s] = _from_min(qs[i + t] + xs[j + s], acc[t, s])
+                    _tile_min(Q, X, i, j, d, D, i - i0, j - j0)
                 else:
-                    _tile(Q, X, i, j, d, acc, m)
-                for s in range(3):
-                    jj = j + s
-                    if jj < n:
-                        for t in range(4):
-                            _offer(hd, hi, i + t, acc[t, s], jj, kk)
-                if both:
-                    for t in range(4):
-                        ii = qoff + i + t
-                        if ii < n:
-                            for s in range(3):
-                                _offer(hd, hi, j + s, acc[t, s], ii, kk)
+                    _tile(Q, X, i, j, d, D, i - i0, j - j0, m)
+        if use_min:
+            for t in range(ni):
+                q = qs[i0 + t]
+                for s in range(nj):
+                    D[t, s] = _from_min(q + xs[j0 + s], D[t, s])
+        jlim = max(0, min(j1, n) - j0)  # columns that are rows of X, not padding
+        for t in range(ni):
+            r = i0 + t
+            th = hd[r, kk - 1]
+            c = 0
+            for s in range(jlim):
+                c += D[t, s] <= th
+            if c > 0:
+                c = 0
+                for s in range(jlim):
+                    buf[c] = s
+                    c += D[t, s] <= th
+                for u in range(c):
+                    s = buf[u]
+                    _offer(hd, hi, r, D[t, s], j0 + s, kk)
+        if both:
+            ilim = max(0, min(ni, n - qoff - i0))  # rows that are queries, not padding
+            for s in range(nj):
+                thc[s] = hd[j0 + s, kk - 1]
+                cnt[s] = 0
+            for t in range(ilim):
+                for s in range(nj):
+                    cnt[s] += D[t, s] <= thc[s]
+            for s in range(jlim):
+                if cnt[s] > 0:
+                    c = 0
+                    th = thc[s]
+                    for t in range(ilim):
+                        buf[c] = t
+                        c += D[t, s] <= th
+                    for u in range(c):
+                        t = buf[u]
+                        _offer(hd, hi, j0 + s, D[t, s], qoff + i0 + t, kk)
 
     @njit(parallel=True, fastmath=True, cache=True)
     def _search_symmetric(Xp, n, kk, block, nthreads, m, sums):  # pragma: no cover - compiled
@@ -297,12 +328,15 @@ if HAVE_NUMBA:
         hi = np.full((nthreads, n_pad, kk), n, dtype=np.int32)
         for p in prange(n_pairs):
             tid = numba.get_thread_id()
-            acc = np.empty((4, 3), dtype=np.float32)
+            D = np.empty((block, block), dtype=np.float32)
+            buf = np.empty(block, dtype=np.int64)
+            thc = np.empty(block, dtype=np.float32)
+            cnt = np.empty(block, dtype=np.int64)
             i0 = pi[p] * block
             j0 = pj[p] * block
             # a diagonal block offers to its rows only: each pair is met twice there
-            _tiles(Xp, Xp, i0, i0 + block, j0, j0 + block, n, 0, hd[tid], hi[tid], pi[p] != pj[p], kk, acc, m, sums,
-                   sums)
+            _tiles(Xp, Xp, i0, i0 + block, j0, j0 + block, n, 0, hd[tid], hi[tid], pi[p] != pj[p], kk, m, sums,
+                   sums, D, buf, thc, cnt)
         out_d = np.empty((n, kk), dtype=np.float64)
         out_i = np.empty((n, kk), dtype=np.int64)
         for r in prange(n):
@@ -330,11 +364,14 @@ if HAVE_NUMBA:
         hd = np.full((nq_pad, kk), np.inf, dtype=np.float32)
         hi = np.full((nq_pad, kk), n, dtype=np.int32)
         for qb in prange(nqb):
-            acc = np.empty((4, 3), dtype=np.float32)
+            D = np.empty((qblock, block), dtype=np.float32)
+            buf = np.empty(block, dtype=np.int64)
+            thc = np.empty(0, dtype=np.float32)  # for the columns' offers, which this path does not make
+            cnt = np.empty(0, dtype=np.int64)
             i0 = qb * qblock
             i1 = min(nq_pad, i0 + qblock)
             for j0 in range(0, n_pad, block):
-                _tiles(Qp, Xp, i0, i1, j0, j0 + block, n, qoff, hd, hi, False, kk, acc, m, qsums, sums)
+                _tiles(Qp, Xp, i0, i1, j0, j0 + block, n, qoff, hd, hi, False, kk, m, qsums, sums, D, buf, thc, cnt)
         return hi.astype(np.int64), hd.astype(np.float64)
 
 
@@ -408,9 +445,9 @@ if HAVE_NUMBA:
         return vals[0]
 
     @njit(parallel=True, cache=True)
-    def _exact_rows(X, cand, rows, nthreads):  # pragma: no cover - compiled
+    def _exact_rows(X, cand, rows, count, nthreads):  # pragma: no cover - compiled
         # numpy's add.reduce over the last axis starts from the first term and adds the
-        # pairwise sum of the others
+        # pairwise sum of the others. Only the first count[r] candidates of row r; inf after.
         nr, m = cand.shape
         d = X.shape[1]
         out = np.empty((nr, m), dtype=np.float64)
@@ -420,7 +457,9 @@ if HAVE_NUMBA:
         for r in prange(nr):
             tid = numba.get_thread_id()
             a = rows[r]
-            for t in range(m):
+            for t in range(count[r], m):
+                out[r, t] = np.inf
+            for t in range(count[r]):
                 b = cand[r, t]
                 if d == 0:
                     out[r, t] = 0.0
@@ -649,7 +688,8 @@ def l1_tolerance(X: np.ndarray, approx: np.ndarray, queries: np.ndarray, form: s
     return 4.0 * (d + 4) * U32 * q_sums + 4.0 * U32 * np.abs(approx) + 1e-30
 
 
-def l1_exact(X: np.ndarray, cand: np.ndarray, rows: np.ndarray, threads: int | None = None) -> np.ndarray:
+def l1_exact(X: np.ndarray, cand: np.ndarray, rows: np.ndarray, threads: int | None = None,
+             count: np.ndarray | None = None) -> np.ndarray:
     """Exact float64 L1 distances from rows ``rows`` of X to their candidates, numpy's bits.
 
     Each distance is the float64 sum of ``|X[c] - X[r]|`` (float32 values widened to float64)
@@ -669,6 +709,10 @@ def l1_exact(X: np.ndarray, cand: np.ndarray, rows: np.ndarray, threads: int | N
         (R,) the query row of each row of ``cand``.
     threads : int, optional
         Numba threads for this call (default: numba's current setting); restored afterwards.
+    count : numpy.ndarray, optional
+        (R,) how many of each row's first candidates to compute, each in [0, m]; the others'
+        distances are ``inf`` (for candidates known not to matter, see
+        :func:`latentgraph.graphs.knn._needed`). Default: all.
 
     Returns
     -------
@@ -680,7 +724,7 @@ def l1_exact(X: np.ndarray, cand: np.ndarray, rows: np.ndarray, threads: int | N
     ImportError
         Without numba.
     ValueError
-        For shapes that do not match or indices out of range.
+        For shapes that do not match, indices or counts out of range.
     """
     if not HAVE_NUMBA:
         raise ImportError("the numba backend needs numba (pip install numba)")
@@ -693,10 +737,17 @@ def l1_exact(X: np.ndarray, cand: np.ndarray, rows: np.ndarray, threads: int | N
     for name, v in (("cand", cand), ("rows", rows)):
         if v.size and (v.min() < 0 or v.max() >= n):
             raise ValueError(f"{name} holds indices outside [0, {n})")
+    m = cand.shape[1]
+    if count is None:
+        count = np.full(rows.shape, m, dtype=np.int64)
+    else:
+        count = np.ascontiguousarray(count, dtype=np.int64)
+        if count.shape != rows.shape or (count.size and (count.min() < 0 or count.max() > m)):
+            raise ValueError(f"count must hold one value in [0, {m}] per row ({rows.size}), got shape {count.shape}")
     previous = numba.get_num_threads()
     if threads:
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     try:
-        return _exact_rows(X, cand, rows, numba.get_num_threads())
+        return _exact_rows(X, cand, rows, count, numba.get_num_threads())
     finally:
         numba.set_num_threads(previous)
