@@ -603,21 +603,52 @@ def _numba_knn(X: np.ndarray, k: int, kk: int, queries: np.ndarray, threads: int
     form = "abs" if sums is None else "min"
     a, b = int(queries[0]), int(queries[-1]) + 1
     cand, approx = l1_candidates(X, kk, threads=threads, rows=(a, b), form=form, sums=sums)
-    idx, dist = _sort_rows(cand, l1_exact(X, cand, queries, threads=threads), queries, k)
     if kk == n:
-        return idx, dist
+        return _sort_rows(cand, l1_exact(X, cand, queries, threads=threads), queries, k)
     tol = l1_tolerance(X, approx[:, -1], queries, form, sums=sums)
+    count = _needed(approx, tol, k)
+    idx, dist = _sort_rows(cand, l1_exact(X, cand, queries, threads=threads, count=count), queries, k)
     unsafe = np.flatnonzero(approx[:, -1] - tol <= dist[:, -1])
     if unsafe.size and form == "min":
         log.debug("knn: %d of %d rows searched again with the abs form", unsafe.size, queries.size)
         rows = queries[unsafe]
         cand, approx = l1_candidates(X, kk, threads=threads, rows=rows, form="abs")
-        idx[unsafe], dist[unsafe] = _sort_rows(cand, l1_exact(X, cand, rows, threads=threads), rows, k)
-        unsafe = unsafe[approx[:, -1] - l1_tolerance(X, approx[:, -1], rows, "abs") <= dist[unsafe, -1]]
+        tol = l1_tolerance(X, approx[:, -1], rows, "abs")
+        exact = l1_exact(X, cand, rows, threads=threads, count=_needed(approx, tol, k))
+        idx[unsafe], dist[unsafe] = _sort_rows(cand, exact, rows, k)
+        unsafe = unsafe[approx[:, -1] - tol <= dist[unsafe, -1]]
     if unsafe.size:
         log.debug("knn: %d of %d rows recomputed exactly (boundary ties)", unsafe.size, queries.size)
         idx[unsafe], dist[unsafe] = _brute_rows(X, queries[unsafe], k, "l1")
     return idx, dist
+
+
+def _needed(approx: np.ndarray, tol: np.ndarray, k: int) -> np.ndarray:
+    """How many of each row's candidates can be among its exact k nearest.
+
+    The candidates come sorted by float32 distance ``approx``, each within ``tol`` of its
+    exact distance (``tol`` bounds the error of the row's last, largest candidate, hence of
+    every one). The first k + 1 candidates hold at least k other rows, so the k-th exact
+    distance is at most ``approx[:, k] + tol``; a candidate whose float32 distance exceeds that
+    by more than ``tol`` is farther than k others and needs no exact distance. Ties stay in
+    (``<=``): a candidate at exactly the k-th distance can win by its index.
+
+    Parameters
+    ----------
+    approx : numpy.ndarray
+        (Q, kk) float32 distances (as float64), each row ascending; kk > k.
+    tol : numpy.ndarray
+        (Q,) error bounds of the rows' last candidates.
+    k : int
+        Neighbours per row.
+
+    Returns
+    -------
+    numpy.ndarray
+        (Q,) int64 counts, each in [k + 1, kk]: the candidates that need exact distances, a prefix.
+    """
+    bound = approx[:, k] + 2.0 * tol
+    return (approx <= bound[:, None]).sum(axis=1).astype(np.int64)
 
 
 def check_rows(rows: Any, n: int) -> tuple[int, int]:

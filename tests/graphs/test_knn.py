@@ -96,6 +96,39 @@ def test_numba_min_form_falls_back_where_its_bound_is_loose(caplog):
     assert "searched again" not in caplog.text
 
 
+def test_numba_rerank_computes_only_the_candidates_that_can_win(monkeypatch):
+    """The exact re-rank skips candidates whose float32 distance exceeds the (k+1)-th's by
+    more than twice the error bound: on latent-like data (ties and duplicates included) the
+    result equals brute force bit for bit, and fewer than all candidates are computed."""
+    from latentgraph.graphs import _l1kernel
+    from latentgraph.graphs.knn import _needed
+
+    rng = np.random.default_rng(31)
+    X = np.maximum(rng.normal(size=(900, 40)), 0).astype(np.float32)
+    X[100:120] = X[0]  # duplicates: ties at distance 0
+    X = np.round(X * 4) / 4  # many tied distances
+    counts = []
+    real = _l1kernel.l1_exact
+
+    def spy(X, cand, rows, count=None, **kwargs):
+        counts.append((count, cand.shape[1]))
+        return real(X, cand, rows, count=count, **kwargs)
+
+    monkeypatch.setattr(_l1kernel, "l1_exact", spy)
+    for k in (1, 4, 16):
+        ref = knn(X, k, backend="numpy")
+        got = knn(X, k, backend="numba")
+        np.testing.assert_array_equal(got[0], ref[0])
+        np.testing.assert_array_equal(got[1], ref[1])
+    assert all(c is not None and (c >= 2).all() and (c <= m).all() for c, m in counts)
+    assert sum(int(c.sum()) for c, _ in counts) < 0.95 * sum(c.size * m for c, m in counts)
+    # the counts: a prefix of each row holding the k + 1 first and every one within 2 tol
+    approx = np.array([[0.0, 1.0, 1.0, 2.0, 3.5, 9.0]])
+    assert _needed(approx, np.array([0.5]), 2).tolist() == [4]
+    assert _needed(approx, np.array([0.0]), 2).tolist() == [3]
+    assert _needed(approx, np.array([10.0]), 1).tolist() == [6]
+
+
 def test_sorted_rows_and_slicing_equals_smaller_search():
     X = tied_data(seed=5)
     idx, dist = knn(X, 12, backend="faiss")

@@ -172,6 +172,12 @@ def test_exact_distances_have_numpys_bits(d: int) -> None:
         got = l1_exact(X, cand, rows, threads=threads)
         assert got.dtype == np.float64 and got.shape == (150, 13)
         np.testing.assert_array_equal(got, ref)
+    # only each row's first count[r] candidates: the same bits there, inf after
+    count = rng.integers(0, 14, size=150)
+    got = l1_exact(X, cand, rows, count=count)
+    first = np.arange(13)[None, :] < count[:, None]
+    np.testing.assert_array_equal(got[first], ref[first])
+    assert np.isinf(got[~first]).all()
 
 
 def test_exact_distances_check_their_arguments() -> None:
@@ -182,3 +188,5 @@ def test_exact_distances_check_their_arguments() -> None:
         l1_exact(X, np.array([[0, 1]]), np.array([-1]))
     with pytest.raises(ValueError, match="need X"):
         l1_exact(X, np.array([[0, 1]]), np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"count must hold one value in \[0, 2\] per row"):
+        l1_exact(X, np.array([[0, 1]]), np.array([0]), count=np.array([3]))
