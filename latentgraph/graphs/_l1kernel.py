@@ -26,6 +26,10 @@ kernel tiles the work instead:
 
 - **cache blocks** of :func:`block_rows` rows (about 256 KiB each): a pair of blocks stays in
   L2 while its 4 x 3 tiles are computed;
+- **filtered offers**: a pair of blocks' distances are computed first, into a block-sized
+  array; then each candidate list is offered only the distances that can enter it (those
+  <= its last candidate's), found by a vectorised count and a branch-free gather. After the
+  first blocks the lists are short of room: about 5 % of the distances get offered;
 - **symmetry**: for a search of all rows, each unordered pair of blocks is computed once and
   every distance is offered to both rows' candidate lists (half the arithmetic). Threads
   keep private candidate lists, merged at the end; a search of some rows only
