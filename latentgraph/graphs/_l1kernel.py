@@ -5,24 +5,34 @@ it streams every database row from memory once per query batch and is memory bou
 kernel tiles the work instead:
 
 - **register tiles** of 4 query rows x 3 database rows: the innermost loop over the
-  features is a float32 reduction that LLVM vectorises with AVX-512 (``fastmath`` allows the
-  reassociation); 7 vector loads feed 12 accumulations, so the loop is bound by the vector
-  units, not by loads. Two forms of the sum:
+  features is a reduction vectorised with AVX-512; 7 vector loads feed 12 accumulations, so
+  the loop is bound by the vector units, not by loads. Three forms of the sum:
 
-  - ``"min"`` (non-negative rows, such as post-ReLU latents; :func:`l1_form`): since
+  - ``"int16"`` (CPUs with AVX-512 BW and VNNI, :func:`int16_supported`; chosen by
+    :func:`l1_form` from :data:`INT16_MIN_D` features): every feature is shifted by its
+    minimum and all are counted in one common step, as int16 values in [0, 32767]
+    (:func:`quantize_int16`). The tile sums ``min(q, x)`` of 32 int16 lanes per vector with an
+    integer minimum (``vpminsw``) and ``vpdpwssd`` (a multiply-add of lane pairs by 1 into
+    16 int32 sums): two operations per 32 lanes, twice the float32 forms' rate, on half the
+    bytes. The sums are exact integers (below 2**24), so the distance in steps is exact and
+    the only error is each row's rounding to steps, which :func:`quantize_int16` bounds per
+    row. Its LLVM code is written out (:func:`_tile16`), as numba does not vectorise it;
+  - ``"min"`` (non-negative rows, such as post-ReLU latents): since
     ``|q - x| = q + x - 2 min(q, x)``, the tile sums ``min(q, x)`` and the distance is
     ``sum(q) + sum(x) - 2 sum(min(q, x))`` with the rows' sums precomputed in float64. For
     non-negative floats the minimum is the signed-integer minimum of their bit patterns
     (``vpminsd``), which runs on all four vector pipes of AMD Zen 4; with the addition that
     is two operations per lane instead of three. Its float32 error is relative to the rows'
-    sums rather than to the distance (:func:`l1_tolerance`): the caller checks each row's
-    candidates against that bound and searches the few rows it cannot vouch for again with
-    the ``"abs"`` form;
+    sums rather than to the distance (:func:`l1_tolerance`);
   - ``"abs"`` (any rows): the tile sums ``|q - x|``. Each lane needs a subtraction, an absolute
     value (a mask) and an addition; a plain subtraction would queue on the two adders with
     the accumulation (on Zen 4, 8 lanes per cycle and core), so the subtraction is written
     ``fma(x, -1, q)`` (exactly ``q - x``) and runs on the FMA units (about 10 % faster on
     Zen 4, bit-identical results);
+
+  each form's error has a bound (:func:`l1_tolerance`): the caller checks each row's
+  candidates against it and searches the rows it cannot vouch for again with the next form
+  (``"int16"``, ``"min"``, ``"abs"``, whose error is relative to the distance itself);
 
 - **cache blocks** of :func:`block_rows` rows (about 256 KiB each): a pair of blocks stays in
   L2 while its 4 x 3 tiles are computed;
@@ -41,16 +51,20 @@ does not depend on the number of threads, on the block sizes or on the path (sym
 rows): every distance comes out of the same 4 x 3 tile code, bit for bit (``|a - b| == |b - a|``
 and ``min(a, b) == min(b, a)`` in IEEE arithmetic, ``sum(q) + sum(x)`` is added before the
 minimum term in strict float64, and the summation order is the tile's, whichever slot a row
-sits in). Rows are padded with zeros to whole blocks; padded rows are never offered as
-candidates.
+sits in; the ``"int16"`` form's integer sums are exact anyway). The ``"int16"`` steps are
+set by all rows of X, so shards of one search quantise alike. Rows are padded with zeros to
+whole blocks; padded rows are never offered as candidates.
 
-It only proposes candidates (the ``kk`` smallest float32 distances per query); the caller
+It only proposes candidates (the ``kk`` smallest approximate distances per query); the caller
 re-ranks them exactly in float64 (see :mod:`latentgraph.graphs.knn`). :func:`l1_exact`
 computes those exact distances with numpy's own summation order (bit-identical to the
 numpy expression) without numpy's (rows, candidates, d) float64 temporaries.
 """
 
 from __future__ import annotations
+
+import functools
+from typing import NamedTuple
 
 import numpy as np
 
@@ -59,7 +73,7 @@ try:  # numba is optional: without it the "numba" backend is simply unavailable
     from llvmlite import ir as llvm_ir
     from numba import njit, prange
     from numba.core import cgutils, types
-    from numba.extending import intrinsic
+    from numba.extending import intrinsic, overload
 
     HAVE_NUMBA = True
 except ImportError:  # pragma: no cover - depends on the environment
@@ -75,7 +89,11 @@ BLOCK_BYTES = 256 * 1024
 #: for all of them together it falls back to the row-by-row path
 SYMMETRIC_MAX_BYTES = 1 << 30
 #: the kernel's ways of summing a distance (see l1_candidates)
-FORMS = ("auto", "abs", "min")
+FORMS = ("auto", "abs", "min", "int16")
+#: the "int16" form's vectors: 32 int16 lanes (rows are padded with zero columns to a multiple)
+INT16_LANES = 32
+#: the "int16" form is chosen by "auto" from this many features on (fewer waste lanes on padding)
+INT16_MIN_D = 64
 #: the "min" form is used for rows whose sums stay below this (float32 overflows near 3.4e38)
 MIN_FORM_MAX_SUM = 1e36
 #: unit roundoff of float32
@@ -245,6 +263,89 @@ if HAVE_NUMBA:
         D[di + 2, dj + 2] = c2
         D[di + 3, dj + 2] = c3
 
+    @intrinsic
+    def _tile16(typingctx, Q, X, i, j, D, di, dj):  # pragma: no cover - compiled
+        # the "int16" register tile: D[di + t, dj + s] = sum_c min(Q[i + t, c], X[j + s, c]) for
+        # 4 x 3 rows of int16 values in [0, 32767], as float32 (exact: the sums stay below 2**24,
+        # see quantize_int16). Written as LLVM vector code, as numba does not vectorise it: per
+        # 32 lanes, 7 loads feed 12 llvm.smin.v32i16 (vpminsw) and 12 pmaddwd-with-ones plus
+        # int32 additions, which the x86 back end fuses into one vpdpwssd each on CPUs with
+        # AVX512-VNNI: two operations per 32 lanes, where the float32 forms need two per 16.
+        # Rows have a multiple of INT16_LANES columns.
+        if not (isinstance(Q, types.Array) and Q.dtype == types.int16 and isinstance(X, types.Array)
+                and X.dtype == types.int16 and isinstance(D, types.Array) and D.dtype == types.float32):
+            return None
+        sig = types.void(Q, X, i, j, D, di, dj)
+
+        def codegen(context, builder, signature, args):
+            i16, i32, i64 = llvm_ir.IntType(16), llvm_ir.IntType(32), llvm_ir.IntType(64)
+            v32i16, v16i32 = llvm_ir.VectorType(i16, 32), llvm_ir.VectorType(i32, 16)
+            qa = context.make_array(signature.args[0])(context, builder, args[0])
+            xa = context.make_array(signature.args[1])(context, builder, args[1])
+            da = context.make_array(signature.args[4])(context, builder, args[4])
+            iv, jv, div, djv = (context.cast(builder, args[a], signature.args[a], types.int64) for a in (2, 3, 5, 6))
+            ncols = builder.extract_value(qa.shape, 1)
+            mod = builder.module
+            vmin = cgutils.get_or_insert_function(mod, llvm_ir.FunctionType(v32i16, [v32i16, v32i16]),
+                                                  "llvm.smin.v32i16")
+            madd = cgutils.get_or_insert_function(mod, llvm_ir.FunctionType(v16i32, [v32i16, v32i16]),
+                                                  "llvm.x86.avx512.pmaddw.d.512")
+            vsum = cgutils.get_or_insert_function(mod, llvm_ir.FunctionType(i32, [v16i32]),
+                                                  "llvm.vector.reduce.add.v16i32")
+            ones = llvm_ir.Constant(v32i16, [1] * 32)
+            qrows = [builder.gep(qa.data, [builder.mul(builder.add(iv, llvm_ir.Constant(i64, t)), ncols)])
+                     for t in range(4)]
+            xrows = [builder.gep(xa.data, [builder.mul(builder.add(jv, llvm_ir.Constant(i64, u)), ncols)])
+                     for u in range(3)]
+            accs = [cgutils.alloca_once_value(builder, llvm_ir.Constant(v16i32, [0] * 16)) for _ in range(12)]
+            nvec = builder.udiv(ncols, llvm_ir.Constant(i64, 32))
+            with cgutils.for_range(builder, nvec) as loop:
+                off = builder.mul(loop.index, llvm_ir.Constant(i64, 32))
+
+                def load(row):
+                    return builder.load(builder.bitcast(builder.gep(row, [off]), v32i16.as_pointer()), align=2)
+
+                qv = [load(r) for r in qrows]
+                xv = [load(r) for r in xrows]
+                for u in range(3):
+                    for t in range(4):
+                        acc = accs[4 * u + t]
+                        pairs = builder.call(madd, [builder.call(vmin, [xv[u], qv[t]]), ones])
+                        builder.store(builder.add(builder.load(acc), pairs), acc)
+            shape = cgutils.unpack_tuple(builder, da.shape)
+            strides = cgutils.unpack_tuple(builder, da.strides)
+            for u in range(3):
+                for t in range(4):
+                    total = builder.sitofp(builder.call(vsum, [builder.load(accs[4 * u + t])]), llvm_ir.FloatType())
+                    inds = [builder.add(div, llvm_ir.Constant(i64, t)), builder.add(djv, llvm_ir.Constant(i64, u))]
+                    ptr = cgutils.get_item_pointer2(context, builder, data=da.data, shape=shape, strides=strides,
+                                                    layout=signature.args[4].layout, inds=inds)
+                    builder.store(total, ptr)
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    def _tile_of(Q, X, i, j, d, D, di, dj, m, use_min):  # pragma: no cover - replaced by the overload
+        raise NotImplementedError("compiled only")
+
+    @overload(_tile_of, inline="always")
+    def _tile_of_impl(Q, X, i, j, d, D, di, dj, m, use_min):  # pragma: no cover - compiled
+        # the register tile for the rows' type: "int16" on int16 rows, else "min" or "abs" (the
+        # choice is made when numba compiles the caller, so only one tile is compiled in)
+        if isinstance(Q, types.Array) and Q.dtype == types.int16:
+            def impl16(Q, X, i, j, d, D, di, dj, m, use_min):
+                _tile16(Q, X, i, j, D, di, dj)
+
+            return impl16
+
+        def impl(Q, X, i, j, d, D, di, dj, m, use_min):
+            if use_min:
+                _tile_min(Q, X, i, j, d, D, di, dj)
+            else:
+                _tile(Q, X, i, j, d, D, di, dj, m)
+
+        return impl
+
     @njit(cache=True)
     def _from_min(pair_sum, min_sum):  # pragma: no cover - compiled
         # |q - x| summed = sum q + sum x - 2 sum min(q, x), rounded to float32. Not fastmath: the
@@ -258,7 +359,8 @@ if HAVE_NUMBA:
         # blocks differ) also to the database row's heap row, with the query as candidate.
         # Padded rows (index >= n) are never offered. i1 - i0 and j1 - j0 are multiples of
         # TILE_Q and TILE_D. m is -1. qs, xs: float64 row sums of Q and X for the "min" form
-        # (see l1_candidates), or empty arrays for the "abs" form.
+        # (see l1_candidates), or empty arrays for the "abs" form; Q and X hold int16 values
+        # for the "int16" form (qs, xs: their integer sums).
         # The block's distances are computed first, into D[i - i0, j - j0]; then each heap row
         # is offered only the distances that can enter it (<= its last candidate's: ties are
         # decided by index in _offer), found by a vectorised count and a branch-free gather
@@ -270,10 +372,7 @@ if HAVE_NUMBA:
         nj = j1 - j0
         for i in range(i0, i1, 4):
             for j in range(j0, j1, 3):
-                if use_min:
-                    _tile_min(Q, X, i, j, d, D, i - i0, j - j0)
-                else:
-                    _tile(Q, X, i, j, d, D, i - i0, j - j0, m)
+                _tile_of(Q, X, i, j, d, D, i - i0, j - j0, m, use_min)
         if use_min:
             for t in range(ni):
                 q = qs[i0 + t]
@@ -472,6 +571,135 @@ if HAVE_NUMBA:
         return out
 
 
+if HAVE_NUMBA:
+
+    @njit(parallel=True, cache=True)
+    def _quantize(X, lo, inv, levels, out, sums, err):  # pragma: no cover - compiled
+        # out[r, c] = round((X[r, c] - lo[c]) * inv) in [0, levels]; sums[r]: the row's integer
+        # sum; err[r]: sum_c |out[r, c] - (X[r, c] - lo[c]) * inv|, in steps
+        n, d = X.shape
+        for r in prange(n):
+            s = 0.0
+            e = 0.0
+            for c in range(d):
+                y = (np.float64(X[r, c]) - np.float64(lo[c])) * inv
+                q = np.floor(y + 0.5)
+                if q > levels:
+                    q = levels
+                if q < 0.0:
+                    q = 0.0
+                out[r, c] = np.int16(q)
+                s += q
+                e += abs(q - y)
+            sums[r] = s
+            err[r] = e
+
+
+@functools.lru_cache(maxsize=1)
+def int16_supported() -> bool:
+    """Whether this machine runs the kernel's ``"int16"`` form.
+
+    It needs numba and a CPU with AVX-512 BW and VNNI (``vpdpwssd``: Intel from Ice Lake and
+    Cascade Lake, AMD from Zen 4), and numba compiling for this CPU (no ``NUMBA_CPU_NAME`` or
+    ``NUMBA_CPU_FEATURES``, which build code for other machines).
+
+    Returns
+    -------
+    bool
+        True when ``form="int16"`` can run here.
+    """
+    if not HAVE_NUMBA or numba.config.CPU_NAME or numba.config.CPU_FEATURES:
+        return False
+    try:
+        from llvmlite import binding
+
+        features = binding.get_host_cpu_features()
+    except Exception:  # pragma: no cover - llvmlite cannot read this CPU's features
+        return False
+    return bool(features.get("avx512bw", False) and features.get("avx512vnni", False))
+
+
+class Int16Rows(NamedTuple):
+    """Rows quantised for the kernel's ``"int16"`` form (see :func:`quantize_int16`).
+
+    Attributes
+    ----------
+    X : numpy.ndarray
+        (rows, d') int16 values in [0, levels], C-contiguous; d' is d rounded up to a multiple of
+        :data:`INT16_LANES` (zero columns), rows >= N (zero rows below).
+    step : float
+        The data's units per integer step: a row's value ``x[c]`` is about ``lo[c] + step * X[r, c]``.
+    sums : numpy.ndarray
+        (N,) float64 integer row sums of ``X``.
+    err : numpy.ndarray
+        (N,) float64 bound, in the data's units, on ``sum_c |step * X[r, c] - (x[r, c] - lo[c])|``.
+    err_max : float
+        ``err.max()``.
+    """
+
+    X: np.ndarray
+    step: float
+    sums: np.ndarray
+    err: np.ndarray
+    err_max: float
+
+
+def _int16_block(d: int) -> int:
+    """Rows per cache block of the ``"int16"`` form: about :data:`BLOCK_BYTES` of int16 rows."""
+    return block_rows(-(-max(d, 1) // INT16_LANES) * INT16_LANES // 2)
+
+
+def quantize_int16(X: np.ndarray, rows: int | None = None) -> Int16Rows:
+    """Rows of ``X`` as int16 steps of one common size, for the kernel's ``"int16"`` form.
+
+    Each feature is shifted by its minimum, and all by one step ``h`` chosen so that the
+    largest shifted value is ``levels = min(32767, (2**24 - 1) // d)`` steps: every sum of a
+    row's steps (and every L1 distance in steps) is an integer below 2**24, exact in int32 and
+    in float32. L1 distances do not change under a shift per feature, so
+    ``h * sum_c |X~[q, c] - X~[x, c]|`` is the distance up to the rows' rounding errors,
+    ``err[q] + err[x]`` (see :class:`Int16Rows`).
+
+    Parameters
+    ----------
+    X : numpy.ndarray
+        (N, d) finite rows.
+    rows : int, optional
+        Rows of the result (>= N; zero rows below the data); default: N rounded up to the
+        kernel's cache blocks, so that :func:`l1_candidates` uses the array without a copy.
+
+    Returns
+    -------
+    Int16Rows
+        The quantised rows, the step, the row sums and the rounding bounds.
+    """
+    if not HAVE_NUMBA:
+        raise ImportError("the numba backend needs numba (pip install numba)")
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    n, d = X.shape
+    if rows is None:
+        block = _int16_block(d)
+        rows = -(-n // block) * block
+    rows = max(n, int(rows))
+    width = -(-max(d, 1) // INT16_LANES) * INT16_LANES
+    levels = float(min(32767, (2**24 - 1) // max(d, 1)))
+    out = np.zeros((rows, width), dtype=np.int16)
+    sums = np.zeros(n, dtype=np.float64)
+    err = np.zeros(n, dtype=np.float64)
+    if n == 0 or d == 0:
+        return Int16Rows(out, 1.0, sums, err, 0.0)
+    lo = X.min(axis=0).astype(np.float64)
+    span = float((X.max(axis=0).astype(np.float64) - lo).max())
+    inv = levels / span if span > 0 else 1.0  # steps per unit; the step h is 1 / inv
+    if not np.isfinite(inv) or inv <= 0:
+        inv = 1.0 / span if np.isfinite(span) and span > 0 else 1.0
+    view = out[:n, :d]
+    _quantize(X, lo, inv, levels, view, sums, err)
+    # the computed (X - lo) * inv is within 2**-52 relative of the real one (two roundings):
+    # with values <= levels that is < 1e-11 steps each; 1e-9 per feature covers it and the sum
+    err = (err + d * 1e-9) * (1.0 + 1e-12) / inv
+    return Int16Rows(out, 1.0 / inv, sums, err, float(err.max()))
+
+
 def load_kernel() -> None:
     """Make numba ready to run the kernel: one call of a small cached function.
 
@@ -497,16 +725,19 @@ def _padded_sums(sums: np.ndarray, rows: int) -> np.ndarray:
 
 
 def _padded(X: np.ndarray, rows: int) -> np.ndarray:
-    """``X`` as a C-contiguous, writable float32 array of ``rows`` rows, zeros below."""
-    out = np.zeros((rows, X.shape[1]), dtype=np.float32)
+    """``X`` as a C-contiguous, writable array of ``rows`` rows (its dtype), zeros below."""
+    out = np.zeros((rows, X.shape[1]), dtype=X.dtype)
     out[: X.shape[0]] = X
     return out
 
 
 def l1_form(X: np.ndarray) -> str:
-    """The kernel's form for ``X``: ``"min"`` for non-negative values, else ``"abs"``.
+    """The kernel's form for ``X``: ``"int16"`` where it runs, else ``"min"`` or ``"abs"``.
 
-    The ``"min"`` form sums ``min(q, x)`` and recovers the L1 distance as
+    ``"int16"`` (:func:`int16_supported`, and at least :data:`INT16_MIN_D` features) sums the
+    rows' quantised steps, 32 lanes per two vector operations; the float32 forms are kept for
+    the rows whose candidates it cannot vouch for (see :func:`l1_tolerance`). Otherwise the
+    ``"min"`` form sums ``min(q, x)`` and recovers the L1 distance as
     ``sum(q) + sum(x) - 2 sum(min(q, x))`` (two vector operations per pair and lane instead of
     three, see :func:`l1_candidates`); it needs values >= 0 (-0.0 included) and row sums far
     from float32's overflow.
@@ -519,8 +750,10 @@ def l1_form(X: np.ndarray) -> str:
     Returns
     -------
     str
-        ``"min"`` or ``"abs"``.
+        ``"int16"``, ``"min"`` or ``"abs"``.
     """
+    if X.ndim == 2 and X.shape[1] >= INT16_MIN_D and X.shape[0] > 0 and int16_supported():
+        return "int16"
     return "abs" if _min_form_sums(X) is None else "min"
 
 
@@ -543,8 +776,9 @@ def l1_candidates(
     rows: tuple[int, int] | np.ndarray | None = None,
     form: str = "auto",
     sums: np.ndarray | None = None,
+    quant: Int16Rows | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The ``kk`` nearest rows (of all of ``X``, itself included) of each query row by float32 L1.
+    """The ``kk`` nearest rows (of all of ``X``, itself included) of each query row by approximate L1.
 
     Parameters
     ----------
@@ -563,19 +797,25 @@ def l1_candidates(
         ``X`` only, see :func:`l1_form`) adds ``min(q, x)`` and returns
         ``sum(q) + sum(x) - 2 sum(min(q, x))``, faster (two operations per lane instead of
         three) but with an error relative to the rows' sums rather than to the distance (see
-        :func:`l1_tolerance`); ``"auto"`` (default) is :func:`l1_form`.
+        :func:`l1_tolerance`); ``"int16"`` (CPUs with AVX-512 VNNI, :func:`int16_supported`)
+        sums the rows' quantised steps (:func:`quantize_int16`) exactly in integers, 32 lanes
+        per two vector operations, with an error bounded by the rows' rounding; ``"auto"``
+        (default) is :func:`l1_form`.
     sums : numpy.ndarray, optional
         For the ``"min"`` form: the rows' float64 sums as ``_min_form_sums(X)`` gives them,
         when the caller already has them (default: computed here).
+    quant : Int16Rows, optional
+        For the ``"int16"`` form: ``quantize_int16(X)``, when the caller already has it (default:
+        computed here).
 
     Returns
     -------
     indices : numpy.ndarray
         (queries, kk) int64; row i lists the candidates of query row i (a + i for a range).
     distances : numpy.ndarray
-        (queries, kk) float64 float32 distances, each row ascending by (distance, index).
-        Bit-identical for a query whichever ``rows``, ``threads`` or path computed it (for a
-        given form).
+        (queries, kk) float64: the float32 distances, or for ``"int16"`` the integer distances
+        in steps times the step; each row ascending by (distance, index). Bit-identical for a
+        query whichever ``rows``, ``threads`` or path computed it (for a given form).
 
     Raises
     ------
@@ -599,7 +839,14 @@ def l1_candidates(
     if form not in FORMS:
         raise ValueError(f"form must be one of {list(FORMS)}, got {form!r}")
     empty = np.empty(0, dtype=np.float64)
-    if form == "abs":
+    if form == "int16" or (form == "auto" and l1_form(X) == "int16"):
+        if not int16_supported():
+            raise ValueError("form 'int16' needs numba compiling for a CPU with AVX-512 BW and VNNI "
+                             "(see int16_supported)")
+        if quant is not None and quant.sums.shape != (n,):
+            raise ValueError(f"quant must hold the {n} rows of X, got {quant.sums.shape[0]}")
+        form = "int16"
+    elif form == "abs":
         sums = empty
     elif sums is None:
         sums = _min_form_sums(X)
@@ -609,6 +856,23 @@ def l1_candidates(
         if form == "min":
             raise ValueError("form 'min' needs non-negative rows (see l1_form)")
         sums = empty  # "auto" on rows with negative values: the "abs" form
+    if form == "int16":
+        block = _int16_block(d)
+        n_pad = -(-n // block) * block
+        if quant is None:
+            quant = quantize_int16(X, rows=n_pad)
+        src = quant.X[:n]
+        Xp = quant.X[:n_pad] if quant.X.shape[0] >= n_pad else _padded(src, n_pad)
+        sums = _padded_sums(quant.sums, n_pad)
+        step = quant.step
+    else:
+        block = block_rows(d)
+        n_pad = -(-n // block) * block
+        src = X
+        Xp = _padded(X, n_pad)
+        if sums.size > 0:  # given the row sums, the kernel takes the "min" form
+            sums = _padded_sums(sums, n_pad)
+        step = None
     if rows is None or isinstance(rows, tuple):
         a, b = (0, n) if rows is None else (int(rows[0]), int(rows[1]))
         if not 0 <= a < b <= n:
@@ -620,36 +884,32 @@ def l1_candidates(
         if queries.size == 0 or queries.min() < 0 or queries.max() >= n:
             raise ValueError(f"rows must be a non-empty array of row indices in [0, {n})")
         qoff = 0
-    block = block_rows(d)
-    n_pad = -(-n // block) * block
-    Xp = _padded(X, n_pad)
-    use_min = sums.size > 0  # given the row sums, the kernel takes the "min" form
-    if use_min:
-        sums = _padded_sums(sums, n_pad)
+    use_min = sums.size > 0  # "min" and "int16" (whose tile sums minima too)
     previous = numba.get_num_threads()
     if threads:
         numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
     try:
         nthreads = numba.get_num_threads()
         if queries is None and nthreads * n_pad * kk * 8 <= SYMMETRIC_MAX_BYTES:
-            return _search_symmetric(Xp, n, kk, block, nthreads, np.float32(-1.0), sums)
+            idx, dist = _search_symmetric(Xp, n, kk, block, nthreads, np.float32(-1.0), sums)
+            return idx, dist if step is None else dist * step
         if queries is None:
             queries = np.arange(n)
         nq = queries.size
         # at least 4 query blocks per thread (load balance), each a multiple of TILE_Q rows
         qblock = min(block, max(TILE_Q, -(-nq // (4 * nthreads * TILE_Q)) * TILE_Q))
         nq_pad = -(-nq // TILE_Q) * TILE_Q
-        Qp = _padded(X[queries], nq_pad)
+        Qp = _padded(src[queries], nq_pad)
         qsums = _padded_sums(sums[queries], nq_pad) if use_min else empty
         idx, dist = _search_rows(Qp, Xp, n, qoff, kk, qblock, block, np.float32(-1.0), qsums, sums)
-        return idx[:nq], dist[:nq]
+        return idx[:nq], dist[:nq] if step is None else dist[:nq] * step
     finally:
         numba.set_num_threads(previous)
 
 
 def l1_tolerance(X: np.ndarray, approx: np.ndarray, queries: np.ndarray, form: str,
-                 sums: np.ndarray | None = None) -> np.ndarray:
-    """A bound on |float32 distance from :func:`l1_candidates` - exact distance|, per query.
+                 sums: np.ndarray | None = None, quant: Int16Rows | None = None) -> np.ndarray:
+    """A bound on |distance from :func:`l1_candidates` - exact distance|, per query.
 
     For a query whose kk-th candidate has float32 distance ``approx``, every row that is not
     a candidate is at an exact distance of at least ``approx - tolerance``: the caller keeps
@@ -661,6 +921,9 @@ def l1_tolerance(X: np.ndarray, approx: np.ndarray, queries: np.ndarray, form: s
       (0 <= m <= sum(q)), in float64, rounded to float32: within 2.02 (d - 1) u sum(q) +
       1.01 u |approx|; bound 4 (d + 4) u sum(q) + 4 u |approx|, relative to the query
       row's sum, not to the distance.
+    - ``"int16"``: the integer distance in steps is exact, so the error is the two rows'
+      rounding to steps (:func:`quantize_int16`): bound ``err[q] + max(err)`` (any candidate
+      row), plus 1e-12 ``|approx|`` for the float64 products.
 
     Parameters
     ----------
@@ -675,6 +938,8 @@ def l1_tolerance(X: np.ndarray, approx: np.ndarray, queries: np.ndarray, form: s
     sums : numpy.ndarray, optional
         The rows' float64 sums (all N), when the caller has them; default: the query rows
         are summed here.
+    quant : Int16Rows, optional
+        For ``"int16"``: the quantised rows the candidates were computed from (required).
 
     Returns
     -------
@@ -685,8 +950,12 @@ def l1_tolerance(X: np.ndarray, approx: np.ndarray, queries: np.ndarray, form: s
     approx = np.asarray(approx, dtype=np.float64)
     if form == "abs":
         return 4.0 * (d + 2) * U32 * approx + 1e-30
+    if form == "int16":
+        if quant is None:
+            raise ValueError("form 'int16' needs quant, the quantised rows of the candidates")
+        return quant.err[np.asarray(queries, dtype=np.int64)] + quant.err_max + 1e-12 * np.abs(approx) + 1e-30
     if form != "min":
-        raise ValueError(f"form must be 'abs' or 'min', got {form!r}")
+        raise ValueError(f"form must be 'abs', 'min' or 'int16', got {form!r}")
     queries = np.asarray(queries, dtype=np.int64)
     q_sums = X[queries].sum(axis=1, dtype=np.float64) if sums is None else sums[queries]
     return 4.0 * (d + 4) * U32 * q_sums + 4.0 * U32 * np.abs(approx) + 1e-30

@@ -96,6 +96,45 @@ def test_numba_min_form_falls_back_where_its_bound_is_loose(caplog):
     assert "searched again" not in caplog.text
 
 
+def test_numba_int16_form_falls_back_where_quantisation_is_coarse(caplog, monkeypatch):
+    """One huge value sets the int16 form's step far above the neighbours' gaps. The pilot
+    search sees that its bound cannot vouch for the rows and keeps the float32 forms; made
+    to use it anyway, the rows it cannot vouch for are searched again with the next form
+    (min for non-negative rows, else abs). Either way the result equals brute force bit for
+    bit. On ordinary latents the int16 candidates suffice."""
+    from latentgraph.graphs import knn as knn_module
+    from latentgraph.graphs._l1kernel import int16_supported
+
+    if not int16_supported():
+        pytest.skip("the int16 form needs a CPU with AVX-512 BW and VNNI")
+    rng = np.random.default_rng(22)
+    X = rng.normal(size=(700, 80)).astype(np.float32)
+    X[0, 0] = 1e5
+    for data, nxt in ((X, "abs"), (np.abs(X), "min")):
+        ref = knn(data, 8, backend="numpy")
+        for forced in (False, True):
+            if forced:
+                monkeypatch.setattr(knn_module, "INT16_MAX_UNSAFE", 1.0)
+            caplog.clear()
+            with caplog.at_level("DEBUG", logger="latentgraph"):
+                got = knn(data, 8, backend="numba")
+            np.testing.assert_array_equal(got[0], ref[0])
+            np.testing.assert_array_equal(got[1], ref[1])
+            if forced:
+                assert f"searched again with the {nxt} form" in caplog.text
+            else:
+                assert "float32 forms instead" in caplog.text  # (row 0 itself may still need the abs form)
+        monkeypatch.undo()
+    Y = np.maximum(rng.normal(size=(700, 80)), 0).astype(np.float32)
+    caplog.clear()
+    with caplog.at_level("DEBUG", logger="latentgraph"):
+        got = knn(Y, 8, backend="numba")
+    ref = knn(Y, 8, backend="numpy")
+    np.testing.assert_array_equal(got[0], ref[0])
+    np.testing.assert_array_equal(got[1], ref[1])
+    assert ": used" in caplog.text and "searched again" not in caplog.text
+
+
 def test_numba_rerank_computes_only_the_candidates_that_can_win(monkeypatch):
     """The exact re-rank skips candidates whose float32 distance exceeds the (k+1)-th's by
     more than twice the error bound: on latent-like data (ties and duplicates included) the
