@@ -649,7 +649,7 @@ def _int16_block(d: int) -> int:
     return block_rows(-(-max(d, 1) // INT16_LANES) * INT16_LANES // 2)
 
 
-def quantize_int16(X: np.ndarray, rows: int | None = None) -> Int16Rows:
+def quantize_int16(X: np.ndarray, rows: int | None = None, threads: int | None = None) -> Int16Rows:
     """Rows of ``X`` as int16 steps of one common size, for the kernel's ``"int16"`` form.
 
     Each feature is shifted by its minimum, and all by one step ``h`` chosen so that the
@@ -666,6 +666,8 @@ def quantize_int16(X: np.ndarray, rows: int | None = None) -> Int16Rows:
     rows : int, optional
         Rows of the result (>= N; zero rows below the data); default: N rounded up to the
         kernel's cache blocks, so that :func:`l1_candidates` uses the array without a copy.
+    threads : int, optional
+        Numba threads for this call (default: numba's current setting); restored afterwards.
 
     Returns
     -------
@@ -692,8 +694,13 @@ def quantize_int16(X: np.ndarray, rows: int | None = None) -> Int16Rows:
     inv = levels / span if span > 0 else 1.0  # steps per unit; the step h is 1 / inv
     if not np.isfinite(inv) or inv <= 0:
         inv = 1.0 / span if np.isfinite(span) and span > 0 else 1.0
-    view = out[:n, :d]
-    _quantize(X, lo, inv, levels, view, sums, err)
+    previous = numba.get_num_threads()
+    if threads:
+        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        _quantize(X, lo, inv, levels, out[:n, :d], sums, err)
+    finally:
+        numba.set_num_threads(previous)
     # the computed (X - lo) * inv is within 2**-52 relative of the real one (two roundings):
     # with values <= levels that is < 1e-11 steps each; 1e-9 per feature covers it and the sum
     err = (err + d * 1e-9) * (1.0 + 1e-12) / inv
@@ -839,7 +846,7 @@ def l1_candidates(
     if form not in FORMS:
         raise ValueError(f"form must be one of {list(FORMS)}, got {form!r}")
     empty = np.empty(0, dtype=np.float64)
-    if form == "int16" or (form == "auto" and l1_form(X) == "int16"):
+    if form == "int16" or (form == "auto" and d >= INT16_MIN_D and int16_supported()):
         if not int16_supported():
             raise ValueError("form 'int16' needs numba compiling for a CPU with AVX-512 BW and VNNI "
                              "(see int16_supported)")
@@ -860,7 +867,7 @@ def l1_candidates(
         block = _int16_block(d)
         n_pad = -(-n // block) * block
         if quant is None:
-            quant = quantize_int16(X, rows=n_pad)
+            quant = quantize_int16(X, rows=n_pad, threads=threads)
         src = quant.X[:n]
         Xp = quant.X[:n_pad] if quant.X.shape[0] >= n_pad else _padded(src, n_pad)
         sums = _padded_sums(quant.sums, n_pad)

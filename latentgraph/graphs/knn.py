@@ -604,7 +604,7 @@ def _numba_knn(X: np.ndarray, k: int, kk: int, queries: np.ndarray, threads: int
     forms = ["min", "abs"] if sums is not None else ["abs"]
     quant = None
     if l1_form(X) == "int16" and kk < n:
-        quant = quantize_int16(X)
+        quant = quantize_int16(X, threads=threads)
         if _int16_pays(X, k, kk, quant, threads):
             forms.insert(0, "int16")
         else:
