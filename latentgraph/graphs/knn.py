@@ -597,7 +597,7 @@ def _numba_knn(X: np.ndarray, k: int, kk: int, queries: np.ndarray, threads: int
     next form (``"int16"``, then ``"min"`` where the rows are non-negative, then ``"abs"``, whose
     error is relative to the distance itself), and by brute force if still not safe.
     """
-    from ._l1kernel import _min_form_sums, l1_candidates, l1_exact, l1_form, l1_tolerance, quantize_int16
+    from ._l1kernel import _min_form_sums, l1_candidates, l1_exact, l1_form, quantize_int16
 
     n = X.shape[0]
     sums = _min_form_sums(X)  # once: the form, the kernel and the bound all use them
@@ -610,29 +610,42 @@ def _numba_knn(X: np.ndarray, k: int, kk: int, queries: np.ndarray, threads: int
         else:
             quant = None
     a, b = int(queries[0]), int(queries[-1]) + 1
-    idx = dist = None
-    unsafe = np.arange(queries.size)
-    for form in forms:
-        rows = queries[unsafe]
-        if idx is not None:
-            log.debug("knn: %d of %d rows searched again with the %s form", rows.size, queries.size, form)
-        cand, approx = l1_candidates(X, kk, threads=threads, rows=(a, b) if idx is None else rows, form=form,
-                                     sums=sums if form == "min" else None, quant=quant if form == "int16" else None)
-        if kk == n:  # every row is a candidate: no bound needed
-            return _sort_rows(cand, l1_exact(X, cand, queries, threads=threads), queries, k)
-        tol = l1_tolerance(X, approx[:, -1], rows, form, sums=sums, quant=quant)
-        exact = l1_exact(X, cand, rows, threads=threads, count=_needed(approx, tol, k))
-        found = _sort_rows(cand, exact, rows, k)
-        if idx is None:
-            idx, dist = found
-        else:
-            idx[unsafe], dist[unsafe] = found
-        unsafe = unsafe[approx[:, -1] - tol <= dist[unsafe, -1]]
+    if kk == n:  # every row is a candidate: no bound needed (and no int16 form, see above)
+        cand, _ = l1_candidates(X, kk, threads=threads, rows=(a, b), form=forms[0], sums=sums)
+        return _sort_rows(cand, l1_exact(X, cand, queries, threads=threads), queries, k)
+    idx, dist, safe = _form_search(X, k, kk, (a, b), queries, forms[0], sums, quant, threads)
+    unsafe = np.flatnonzero(~safe)
+    for form in forms[1:]:
         if not unsafe.size:
             return idx, dist
-    log.debug("knn: %d of %d rows recomputed exactly (boundary ties)", unsafe.size, queries.size)
-    idx[unsafe], dist[unsafe] = _brute_rows(X, queries[unsafe], k, "l1")
+        rows = queries[unsafe]
+        log.debug("knn: %d of %d rows searched again with the %s form", rows.size, queries.size, form)
+        idx[unsafe], dist[unsafe], safe = _form_search(X, k, kk, rows, rows, form, sums, quant, threads)
+        unsafe = unsafe[~safe]
+    if unsafe.size:
+        log.debug("knn: %d of %d rows recomputed exactly (boundary ties)", unsafe.size, queries.size)
+        idx[unsafe], dist[unsafe] = _brute_rows(X, queries[unsafe], k, "l1")
     return idx, dist
+
+
+def _form_search(X: np.ndarray, k: int, kk: int, search: Any, rows: np.ndarray, form: str, sums: Any, quant: Any,
+                 threads: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One form of the numba kernel for some rows: candidates, exact re-rank, the bound's verdict.
+
+    ``search`` is what :func:`~latentgraph.graphs._l1kernel.l1_candidates` searches (a row
+    range ``(a, b)`` or an array), ``rows`` the same rows as an array; ``sums`` and ``quant``
+    are used by the ``"min"`` and ``"int16"`` forms. Returns the k nearest (indices,
+    distances) by exact distance among the candidates, and per row whether the bound vouches
+    that no row outside the candidates is nearer than the k-th (its distance strictly below
+    the last candidate's approximate distance minus the bound).
+    """
+    from ._l1kernel import l1_candidates, l1_exact, l1_tolerance
+
+    cand, approx = l1_candidates(X, kk, threads=threads, rows=search, form=form,
+                                 sums=sums if form == "min" else None, quant=quant if form == "int16" else None)
+    tol = l1_tolerance(X, approx[:, -1], rows, form, sums=sums, quant=quant)
+    idx, dist = _sort_rows(cand, l1_exact(X, cand, rows, threads=threads, count=_needed(approx, tol, k)), rows, k)
+    return idx, dist, approx[:, -1] - tol > dist[:, -1]
 
 
 #: rows of the pilot search that decides whether the int16 form pays (see _int16_pays)
@@ -652,14 +665,10 @@ def _int16_pays(X: np.ndarray, k: int, kk: int, quant: Any, threads: int | None)
     measures the share of rows it cannot vouch for; above :data:`INT16_MAX_UNSAFE` the float32
     forms are used instead. The choice changes the time only, never the result.
     """
-    from ._l1kernel import l1_candidates, l1_exact, l1_tolerance
-
     n = X.shape[0]
     rows = np.unique(np.linspace(0, n - 1, min(n, INT16_PILOT_ROWS)).astype(np.int64))
-    cand, approx = l1_candidates(X, kk, threads=threads, rows=rows, form="int16", quant=quant)
-    tol = l1_tolerance(X, approx[:, -1], rows, "int16", quant=quant)
-    _, dist = _sort_rows(cand, l1_exact(X, cand, rows, threads=threads, count=_needed(approx, tol, k)), rows, k)
-    unsafe = float(np.mean(approx[:, -1] - tol <= dist[:, -1]))
+    _, _, safe = _form_search(X, k, kk, rows, rows, "int16", None, quant, threads)
+    unsafe = 1.0 - float(np.mean(safe))
     log.debug("knn: the int16 form cannot vouch for %.0f%% of %d pilot rows: %s", 100 * unsafe, rows.size,
               "used" if unsafe <= INT16_MAX_UNSAFE else "float32 forms instead")
     return unsafe <= INT16_MAX_UNSAFE
