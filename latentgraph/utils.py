@@ -83,6 +83,32 @@ def atomic_path(path: str | os.PathLike, *, mkdir: bool = True) -> Iterator[Path
         raise
 
 
+@contextlib.contextmanager
+def numba_threads(threads: int | None) -> Iterator[int]:
+    """Run numba's parallel code on ``threads`` threads inside the block, then restore the setting.
+
+    Parameters
+    ----------
+    threads : int or None
+        Threads for the block, clipped to [1, ``NUMBA_NUM_THREADS``]; None or 0 keeps numba's
+        current setting.
+
+    Yields
+    ------
+    int
+        The number of threads in effect inside the block.
+    """
+    import numba
+
+    previous = numba.get_num_threads()
+    if threads:
+        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield numba.get_num_threads()
+    finally:
+        numba.set_num_threads(previous)
+
+
 def check_k(
     k: Any,
     n: int | None = None,

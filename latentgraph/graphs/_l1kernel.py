@@ -68,6 +68,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..utils import numba_threads
+
 try:  # numba is optional: without it the "numba" backend is simply unavailable
     import numba
     from llvmlite import ir as llvm_ir
@@ -694,13 +696,8 @@ def quantize_int16(X: np.ndarray, rows: int | None = None, threads: int | None =
     inv = levels / span if span > 0 else 1.0  # steps per unit; the step h is 1 / inv
     if not np.isfinite(inv) or inv <= 0:
         inv = 1.0 / span if np.isfinite(span) and span > 0 else 1.0
-    previous = numba.get_num_threads()
-    if threads:
-        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
-    try:
+    with numba_threads(threads):
         _quantize(X, lo, inv, levels, out[:n, :d], sums, err)
-    finally:
-        numba.set_num_threads(previous)
     # the computed (X - lo) * inv is within 2**-52 relative of the real one (two roundings):
     # with values <= levels that is < 1e-11 steps each; 1e-9 per feature covers it and the sum
     err = (err + d * 1e-9) * (1.0 + 1e-12) / inv
@@ -892,11 +889,7 @@ def l1_candidates(
             raise ValueError(f"rows must be a non-empty array of row indices in [0, {n})")
         qoff = 0
     use_min = sums.size > 0  # "min" and "int16" (whose tile sums minima too)
-    previous = numba.get_num_threads()
-    if threads:
-        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
-    try:
-        nthreads = numba.get_num_threads()
+    with numba_threads(threads) as nthreads:
         if queries is None and nthreads * n_pad * kk * 8 <= SYMMETRIC_MAX_BYTES:
             idx, dist = _search_symmetric(Xp, n, kk, block, nthreads, np.float32(-1.0), sums)
             return idx, dist if step is None else dist * step
@@ -910,8 +903,6 @@ def l1_candidates(
         qsums = _padded_sums(sums[queries], nq_pad) if use_min else empty
         idx, dist = _search_rows(Qp, Xp, n, qoff, kk, qblock, block, np.float32(-1.0), qsums, sums)
         return idx[:nq], dist[:nq] if step is None else dist[:nq] * step
-    finally:
-        numba.set_num_threads(previous)
 
 
 def l1_tolerance(X: np.ndarray, approx: np.ndarray, queries: np.ndarray, form: str,
@@ -1024,10 +1015,5 @@ def l1_exact(X: np.ndarray, cand: np.ndarray, rows: np.ndarray, threads: int | N
         count = np.ascontiguousarray(count, dtype=np.int64)
         if count.shape != rows.shape or (count.size and (count.min() < 0 or count.max() > m)):
             raise ValueError(f"count must hold one value in [0, {m}] per row ({rows.size}), got shape {count.shape}")
-    previous = numba.get_num_threads()
-    if threads:
-        numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
-    try:
-        return _exact_rows(X, cand, rows, count, numba.get_num_threads())
-    finally:
-        numba.set_num_threads(previous)
+    with numba_threads(threads) as nthreads:
+        return _exact_rows(X, cand, rows, count, nthreads)

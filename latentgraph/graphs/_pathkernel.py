@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..utils import numba_threads
+
 try:  # numba is optional: without it the "numba" backend is simply unavailable
-    import numba
     from numba import njit, prange
 
     HAVE_NUMBA = True
@@ -152,12 +153,8 @@ def class_rows(sources: np.ndarray, indptr: np.ndarray, indices: np.ndarray, dat
         raise ImportError("the numba backend needs numba (pip install numba)")
     if indptr.size - 1 >= 2**31:
         raise ValueError("the numba kernel indexes vertices with int32: at most 2**31 - 1 vertices")
-    old = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(int(threads), numba.config.NUMBA_NUM_THREADS)))
-    try:
+    with numba_threads(max(1, int(threads))):
         return _class_rows(np.ascontiguousarray(sources, dtype=np.int32), indptr.astype(np.int64, copy=False),
                            indices.astype(np.int32, copy=False), data.astype(np.float64, copy=False),
                            cls.astype(np.int32, copy=False), int(n_classes), bool(weighted),
                            int(max(1, threads) * 4))
-    finally:
-        numba.set_num_threads(old)
